@@ -1,0 +1,7 @@
+export * from './app-error';
+export * from './auth';
+export * from './json-body';
+export * from './listen';
+export * from './problem';
+export * from './request-context';
+export * from './validate';

@@ -1,0 +1,79 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Problem } from '@shop/contracts';
+import { ZodError } from 'zod';
+import type { Logger } from '../logger';
+import { AppError, type FieldError } from './app-error';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function zodFieldErrors(error: ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+}
+
+export function sendProblem(res: Response, error: AppError): void {
+  const problem: Problem & Record<string, unknown> = {
+    type: `https://shop.example/problems/${error.code.replace(/_/g, '-')}`,
+    title: TITLES[error.status] ?? 'Error',
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    ...(res.req?.originalUrl ? { instance: res.req.originalUrl } : {}),
+    ...(res.locals.requestId ? { request_id: String(res.locals.requestId) } : {}),
+    ...(error.options.errors ? { errors: error.options.errors } : {}),
+    ...error.options.extra,
+  };
+  for (const [name, value] of Object.entries(error.options.headers ?? {})) res.setHeader(name, value);
+  res.status(error.status).type('application/problem+json').send(JSON.stringify(problem));
+}
+
+/** Maps what express, body-parser and zod throw onto the AppError vocabulary. */
+export function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof ZodError) {
+    return new AppError(422, 'validation_error', 'The request is not valid.', { errors: zodFieldErrors(error) });
+  }
+  const candidate = error as { type?: string; status?: number; message?: string };
+  if (candidate?.type === 'entity.parse.failed') {
+    return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
+  }
+  if (candidate?.type === 'entity.too.large') {
+    return new AppError(413, 'payload_too_large', 'The request body is too large.');
+  }
+  if (candidate?.type === 'encoding.unsupported' || candidate?.type === 'charset.unsupported') {
+    return new AppError(415, 'unsupported_media_type', candidate.message ?? 'Unsupported encoding.');
+  }
+  return undefined;
+}
+
+/** The one error middleware: every error leaves as RFC 9457 problem+json, unknown ones as 500. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const known = toAppError(error);
+    if (known) {
+      if (known.status >= 500) logger.warn('request failed', { request_id: res.locals.requestId, code: known.code, detail: known.message });
+      return sendProblem(res, known);
+    }
+    logger.error('unhandled error', { request_id: res.locals.requestId, method: req.method, path: req.originalUrl, err: error });
+    sendProblem(res, new AppError(500, 'internal_error', 'Something went wrong on our side; the request id helps us find it.'));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) =>
+  next(new AppError(404, 'not_found', `No route for ${req.method} ${req.path}.`));

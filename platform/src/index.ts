@@ -1,0 +1,6 @@
+export * from './config';
+export * from './health';
+export * from './http';
+export * from './logger';
+export * from './migrator';
+export * from './shutdown';

@@ -1,0 +1,48 @@
+import type { Server } from 'node:http';
+import type { Logger } from './logger';
+
+export type Closer = { name: string; close: () => Promise<unknown> | unknown };
+
+/**
+ * Closes a server gracefully: stop accepting, let in-flight requests finish (idle keep-alive
+ * sockets are closed at once), then resolve.
+ */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * On SIGTERM/SIGINT: run the closers in order (HTTP first, then consumers and relays, then
+ * pools), and exit 0 — or exit 1 if they have not finished within the timeout, so an
+ * orchestrator never waits on a stuck process.
+ */
+export function onShutdown(logger: Logger, closers: Closer[], timeoutMs = 10_000): () => Promise<void> {
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () => {
+    shuttingDown ??= (async () => {
+      logger.info('shutting down', { steps: closers.map((closer) => closer.name) });
+      const timer = setTimeout(() => {
+        logger.error('shutdown timed out; exiting anyway', { timeout_ms: timeoutMs });
+        process.exit(1);
+      }, timeoutMs);
+      timer.unref();
+      for (const closer of closers) {
+        try {
+          await closer.close();
+        } catch (error) {
+          logger.warn('shutdown step failed', { step: closer.name, err: error });
+        }
+      }
+      clearTimeout(timer);
+      logger.info('shut down cleanly');
+    })();
+    return shuttingDown;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void shutdown().then(() => process.exit(0)));
+  }
+  return shutdown;
+}
