@@ -1,0 +1,106 @@
+import amqp, { type AmqpConnectionManager, type ChannelWrapper, type CreateChannelOpts } from 'amqp-connection-manager';
+import type { Logger } from '../logger';
+import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
+
+export interface BrokerConnectionOptions {
+  url: string;
+  logger: Logger;
+  /** Shown in the broker's connection list. */
+  name?: string;
+  heartbeatSeconds?: number;
+  /** Delay between reconnect attempts while the broker is away. */
+  reconnect?: BackoffOptions;
+}
+
+export interface BrokerConnection {
+  /** A channel that is re-created (and its setup re-run) after every reconnect. */
+  createChannel(options: CreateChannelOpts): ChannelWrapper;
+  /** True while a broker connection is open: for health checks and for the relay to wait. */
+  isConnected(): boolean;
+  /** Calls `listener` after every (re)connect; returns a function that removes it. */
+  onConnect(listener: () => void): () => void;
+  /** Resolves on the next successful connect, or rejects after `timeoutMs`. */
+  waitForConnect(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 250, maxMs: 15_000 };
+
+/**
+ * One broker connection per process over amqp-connection-manager, which re-opens the
+ * connection and every channel after a loss, re-running channel setups (topology, consumers).
+ * What it adds: reconnect delays that grow exponentially with jitter (the library retries at a
+ * fixed interval, so the delay is taken inside `findServers`, which it calls before each
+ * attempt), and listeners on every event and channel so that 'error', 'close' and 'blocked'
+ * become log lines, never an unhandled 'error' that kills the process.
+ */
+export function createBrokerConnection(options: BrokerConnectionOptions): BrokerConnection {
+  const { logger } = options;
+  const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+  const broker = redact(options.url);
+  const sleeper = createSleeper();
+  let failedAttempts = 0;
+  let closed = false;
+
+  const manager: AmqpConnectionManager = amqp.connect([], {
+    heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 5,
+    // The library's own fixed wait; the real backoff happens in findServers below.
+    reconnectTimeInSeconds: 0.05,
+    connectionOptions: { clientProperties: { connection_name: options.name ?? 'shop' } },
+    findServers: async () => {
+      if (failedAttempts > 0 && !closed) await sleeper.sleep(backoffDelay(failedAttempts, reconnect));
+      return options.url;
+    },
+  });
+
+  manager.on('connect', () => {
+    failedAttempts = 0;
+    logger.info('broker connected', { broker });
+  });
+  manager.on('connectFailed', ({ err }) => {
+    failedAttempts++;
+    logger.warn('broker connect failed, retrying', { broker, attempt: failedAttempts, err: err.message });
+  });
+  manager.on('disconnect', ({ err }) => {
+    failedAttempts = Math.max(failedAttempts, 1);
+    if (!closed) logger.warn('broker disconnected, reconnecting', { broker, err: err?.message });
+  });
+  manager.on('blocked', ({ reason }) => logger.warn('broker blocked publishing', { broker, reason }));
+  manager.on('unblocked', () => logger.info('broker unblocked publishing', { broker }));
+  manager.on('error', (err: Error) => logger.error('broker connection error', { broker, err: err.message }));
+
+  return {
+    createChannel: (channelOptions) => {
+      const channel = manager.createChannel(channelOptions);
+      channel.on('error', (err: Error, info?: { name?: string }) =>
+        logger.error('broker channel error', { broker, channel: info?.name ?? channelOptions.name, err: err.message }),
+      );
+      return channel;
+    },
+    isConnected: () => manager.isConnected(),
+    onConnect: (listener) => {
+      manager.on('connect', listener);
+      return () => manager.removeListener('connect', listener);
+    },
+    waitForConnect: async (timeoutMs = 30_000) => {
+      if (manager.isConnected()) return;
+      await manager.connect({ timeout: timeoutMs });
+    },
+    close: async () => {
+      closed = true;
+      sleeper.wake();
+      await manager.close();
+      logger.info('broker connection closed', { broker });
+    },
+  };
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = parsed.password ? '***' : '';
+    return parsed.toString();
+  } catch {
+    return 'amqp://(unparseable url)';
+  }
+}

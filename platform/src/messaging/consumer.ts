@@ -1,0 +1,182 @@
+import { deadLetterQueueOf, parseEvent, type EventType, type QueueSpec, type TypedEvent } from '@shop/contracts';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logger';
+import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
+import type { BrokerConnection } from './broker-connection';
+import { declareTopology } from './topology';
+
+/** What a handler did, for the log line: `duplicate` when the inbox had already seen the event. */
+export type HandlerOutcome = 'applied' | 'duplicate' | 'ignored';
+
+export interface HandlerContext {
+  /** The inbox name to pass to `recordInboxOnce` (the queue name unless overridden). */
+  consumer: string;
+  /** Carries event_id, correlation_id and order_id. */
+  logger: Logger;
+  /** 1 on the first try, counting in-process retries. */
+  attempt: number;
+  redelivered: boolean;
+}
+
+export type EventHandler<T extends EventType> = (
+  event: TypedEvent<T>,
+  context: HandlerContext,
+) => Promise<HandlerOutcome | void>;
+
+export type EventHandlers = { [T in EventType]?: EventHandler<T> };
+
+/** Throw this (or any error with `retryable: false`) when retrying cannot help: the message dead-letters at once. */
+export class PermanentHandlerError extends Error {
+  readonly retryable = false;
+}
+
+export interface ConsumerOptions {
+  connection: BrokerConnection;
+  /** The queue to consume; it (and its DLQ) is declared on every (re)connect. */
+  queue: QueueSpec;
+  handlers: EventHandlers;
+  logger: Logger;
+  /** Unacked messages in flight. Default 10. */
+  prefetch?: number;
+  /** Handler runs per message before dead-lettering. Default 5. */
+  maxAttempts?: number;
+  /** Wait between handler retries. Default 100 ms … 5 s. */
+  backoff?: BackoffOptions;
+  /** Inbox name; default the queue name. */
+  consumerName?: string;
+}
+
+export interface Consumer {
+  /** Starts consuming once the broker is reachable (and again after every reconnect). */
+  start(): Promise<void>;
+  /** Stops taking messages, lets in-flight handlers finish and settles them, then closes its channel. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The inbox consumer (SPEC §6): at-least-once delivery, effectively-once effects.
+ *
+ * Messages are acked manually and only after the handler resolved — i.e. after its transaction
+ * (effect + inbox row, see `recordInboxOnce`) committed — so a crash means redelivery, never
+ * loss, and the inbox makes the redelivery a no-op. A message that can never succeed (bad JSON,
+ * bad envelope, unknown type or schema version, invalid payload) is rejected without requeue at
+ * once and reaches `<queue>.dlq` through `dlx`; the consumer goes on with the next. A handler that
+ * throws is retried in-process with exponential backoff, then dead-lettered after `maxAttempts`.
+ * Every message is settled on the channel it arrived on: after a reconnect the broker redelivers
+ * whatever the old channel left unsettled.
+ */
+export function createConsumer(options: ConsumerOptions): Consumer {
+  const { connection, queue, handlers } = options;
+  const prefetch = options.prefetch ?? 10;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
+  const consumerName = options.consumerName ?? queue.name;
+  const logger = options.logger.child({ queue: queue.name });
+  const inFlight = new Set<Promise<void>>();
+  const retryPause = createSleeper();
+  let current: { channel: Channel; consumerTag: string } | undefined;
+  let stopping = false;
+
+  const dlq = deadLetterQueueOf(queue.name);
+
+  // Re-run by the channel wrapper on every reconnect, so the queue exists and consuming resumes.
+  const setup = async (ch: Channel) => {
+    await declareTopology(ch, [queue]);
+    await ch.prefetch(prefetch);
+    const { consumerTag } = await ch.consume(queue.name, (message) => onMessage(ch, message), { noAck: false });
+    current = { channel: ch, consumerTag };
+    logger.info('consumer started', { prefetch });
+  };
+  const channel = connection.createChannel({ name: `consumer:${queue.name}`, confirm: false, setup });
+
+  function deadLetter(ch: Channel, message: ConsumeMessage, log: Logger, level: 'warn' | 'error', text: string, fields: Record<string, unknown>): void {
+    log.log(level, text, { ...fields, dead_letter_queue: dlq });
+    settle(ch, message, 'reject', log);
+  }
+
+  function onMessage(ch: Channel, message: ConsumeMessage | null): void {
+    if (!message) {
+      logger.warn('consumer cancelled by the broker; it resumes after the next reconnect');
+      return;
+    }
+    const work = handle(ch, message).finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  }
+
+  async function handle(ch: Channel, message: ConsumeMessage): Promise<void> {
+    const base = { message_id: message.properties.messageId, redelivered: message.fields.redelivered };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(message.content.toString('utf8'));
+    } catch (error) {
+      return deadLetter(ch, message, logger, 'warn', 'message dead-lettered: body is not JSON', { ...base, reason: 'invalid_json', detail: (error as Error).message });
+    }
+    const parsed = parseEvent(raw);
+    if (!parsed.ok) {
+      const known = raw as { id?: unknown; type?: unknown; correlationid?: unknown };
+      return deadLetter(ch, message, logger, 'warn', 'message dead-lettered: it does not meet the contract', {
+        ...base,
+        reason: parsed.reason,
+        detail: parsed.detail,
+        event_id: typeof known?.id === 'string' ? known.id : undefined,
+        event_type: typeof known?.type === 'string' ? known.type : undefined,
+      });
+    }
+    const event = parsed.event;
+    const eventLogger = logger.child(logFieldsOf(event));
+    const handler = handlers[event.type] as EventHandler<EventType> | undefined;
+    if (!handler) {
+      eventLogger.debug('event not handled by this consumer, acked', base);
+      return settle(ch, message, 'ack', eventLogger);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = (await handler(event, { consumer: consumerName, logger: eventLogger, attempt, redelivered: message.fields.redelivered })) ?? 'applied';
+        eventLogger.info(outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled', { ...base, outcome, attempt });
+        return settle(ch, message, 'ack', eventLogger);
+      } catch (error) {
+        const err = error as Error & { retryable?: boolean };
+        if (err.retryable === false || attempt >= maxAttempts) {
+          return deadLetter(ch, message, eventLogger, 'error', 'event dead-lettered: handler failed', { ...base, attempt, err: err.message, stack: err.stack });
+        }
+        const waitMs = backoffDelay(attempt, backoff);
+        eventLogger.warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
+        // On shutdown the message is left unsettled; the broker redelivers it to the next consumer.
+        if (stopping) return;
+        await retryPause.sleep(waitMs);
+        if (stopping) return;
+      }
+    }
+  }
+
+  return {
+    start: async () => {
+      await channel.waitForConnect();
+    },
+    stop: async () => {
+      stopping = true;
+      await channel.removeSetup(setup).catch(() => undefined);
+      if (current) await current.channel.cancel(current.consumerTag).catch(() => undefined);
+      retryPause.wake();
+      await Promise.allSettled([...inFlight]);
+      await channel.close().catch(() => undefined);
+      logger.info('consumer stopped');
+    },
+  };
+}
+
+function settle(ch: Channel, message: ConsumeMessage, how: 'ack' | 'reject', logger: Logger): void {
+  try {
+    if (how === 'ack') ch.ack(message);
+    else ch.nack(message, false, false);
+  } catch (error) {
+    // The channel closed under us; the broker redelivers the message, and the inbox absorbs it.
+    logger.warn('could not settle message, it will be redelivered', { err: (error as Error).message });
+  }
+}
+
+/** The ids every consumer log line carries. */
+export function logFieldsOf(event: { id: string; correlationid: string; data: unknown }): Record<string, unknown> {
+  const orderId = (event.data as { order_id?: unknown } | null)?.order_id;
+  return { event_id: event.id, correlation_id: event.correlationid, ...(orderId !== undefined && { order_id: orderId }) };
+}

@@ -1,0 +1,20 @@
+export type { BackoffOptions } from './backoff';
+export { buildEvent, type BuildEventInput } from './build-event';
+export { createBrokerConnection, type BrokerConnection, type BrokerConnectionOptions } from './broker-connection';
+export {
+  createConsumer,
+  logFieldsOf,
+  PermanentHandlerError,
+  type Consumer,
+  type ConsumerOptions,
+  type EventHandler,
+  type EventHandlers,
+  type HandlerContext,
+  type HandlerOutcome,
+} from './consumer';
+export { recordInboxOnce } from './inbox';
+export { BrokerUnavailableError, createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export { appendToOutbox } from './outbox-writer';
+export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
+export { pgExecutor, type SqlExecutor } from './sql-executor';
+export { declareTopology, DELIVERY_LIMIT } from './topology';
