@@ -13,11 +13,34 @@ const { ensureDependencies } = require('./lib/dependencies');
 const root = path.resolve(__dirname, '..');
 const args = new Set(process.argv.slice(2));
 const SERVICES = [
-  { name: 'product', dir: 'product-service', color: 36 },
-  { name: 'order', dir: 'order-service', color: 33 },
-  { name: 'notify', dir: 'notification-service', color: 35 },
-  { name: 'gateway', dir: 'gateway', color: 32 },
+  { name: 'product', dir: 'product-service', color: 36, envPrefix: 'PRODUCT', database: 'shop_products' },
+  { name: 'order', dir: 'order-service', color: 33, envPrefix: 'ORDER', database: 'shop_orders' },
+  { name: 'notify', dir: 'notification-service', color: 35, envPrefix: 'NOTIFICATION', database: 'shop_notifications' },
+  { name: 'gateway', dir: 'gateway', color: 32, envPrefix: 'GATEWAY' },
 ];
+
+/**
+ * The services share one environment here, so settings that differ per service are taken from
+ * prefixed names (PRODUCT_DATABASE_URL, ORDER_PORT, …); unprefixed PORT and DATABASE_URL would
+ * otherwise reach all four. DATABASE_URL, if set, names the server: each service gets its own
+ * database on it.
+ */
+function serviceEnv(service) {
+  const env = { ...process.env };
+  delete env.PORT;
+  delete env.DATABASE_URL;
+  const own = (key) => process.env[`${service.envPrefix}_${key}`];
+  if (own('PORT')) env.PORT = own('PORT');
+  if (service.database) {
+    if (own('DATABASE_URL')) env.DATABASE_URL = own('DATABASE_URL');
+    else if (process.env.DATABASE_URL) {
+      const url = new URL(process.env.DATABASE_URL);
+      url.pathname = `/${service.database}`;
+      env.DATABASE_URL = url.toString();
+    }
+  }
+  return env;
+}
 
 const say = (line) => console.log(`\x1b[1m[start]\x1b[0m ${line}`);
 
@@ -47,15 +70,19 @@ async function main() {
   });
   if (!args.has('--no-build')) runStep('building (turbo run build)', 'npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
   for (const service of SERVICES.filter((s) => s.dir !== 'gateway')) {
-    runStep(`migrating ${service.dir}`, 'node', [path.join(service.dir, 'dist/src/migrate.js')]);
+    runStep(`migrating ${service.dir}`, 'node', [path.join(service.dir, 'dist/src/migrate.js')], {
+      env: serviceEnv(service),
+    });
   }
-  if (!args.has('--no-seed')) runStep('seeding products', 'node', ['product-service/dist/src/seed.js']);
+  if (!args.has('--no-seed')) {
+    runStep('seeding products', 'node', ['product-service/dist/src/seed.js'], { env: serviceEnv(SERVICES[0]) });
+  }
 
   const children = SERVICES.map((service) => {
     const child = spawn('node', [path.join(service.dir, 'dist/src/main.js')], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
+      env: serviceEnv(service),
     });
     prefixLines(child.stdout, service.name, service.color, process.stdout);
     prefixLines(child.stderr, service.name, service.color, process.stderr);
