@@ -1,0 +1,121 @@
+import { QUEUES } from '@shop/contracts';
+import { appendToOutbox, createOutboxRelay, pgExecutor, type OutboxRelay } from '../../src/messaging';
+import { buildOrderCreated, createMessagingWorld, inTransaction, logger, waitFor, type MessagingWorld } from './support/fixtures';
+import { probeQueue, type QueueProbe } from './support/queue-probe';
+
+const queue = QUEUES.productOrders;
+
+describe('outbox relay', () => {
+  let world: MessagingWorld;
+  let probe: QueueProbe;
+  const relays: OutboxRelay[] = [];
+
+  beforeAll(async () => {
+    world = await createMessagingWorld();
+    probe = await probeQueue(world.vhost.url, queue);
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+    await world.pool.query('DELETE FROM outbox_events');
+    probe.messages.length = 0;
+  });
+  afterAll(async () => {
+    await probe.close();
+    await world.teardown();
+  });
+
+  const newRelay = async (options: Partial<Parameters<typeof createOutboxRelay>[0]> = {}) => {
+    const relay = createOutboxRelay({
+      pool: world.pool,
+      connection: await world.connect(),
+      logger,
+      pollIntervalMs: 50,
+      backoff: { initialMs: 20, maxMs: 200 },
+      ...options,
+    });
+    relays.push(relay);
+    return relay;
+  };
+  const append = (count: number) => {
+    const events = Array.from({ length: count }, () => buildOrderCreated());
+    return inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events)).then(() => events);
+  };
+  const unpublishedCount = async () =>
+    Number((await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count);
+
+  test('publishes committed rows in outbox order with CloudEvents properties, then marks them published', async () => {
+    // Arrange
+    const events = await append(30);
+    const relay = await newRelay({ batchSize: 10, listen: false });
+
+    // Act
+    const published = [await relay.drainOnce(), await relay.drainOnce(), await relay.drainOnce(), await relay.drainOnce()];
+
+    // Assert
+    expect(published).toEqual([10, 10, 10, 0]);
+    expect(await unpublishedCount()).toBe(0);
+    await waitFor(() => probe.messages.length === 30);
+    expect(probe.ids()).toEqual(events.map((event) => event.id));
+    const [first] = probe.messages;
+    expect(first.properties).toMatchObject({
+      messageId: events[0].id,
+      type: 'OrderCreated',
+      contentType: 'application/cloudevents+json',
+      deliveryMode: 2,
+      correlationId: events[0].correlationid,
+    });
+    expect(typeof first.properties.timestamp).toBe('number');
+    expect(JSON.parse(first.content.toString())).toEqual(events[0]);
+  });
+
+  test('when started, it wakes on NOTIFY and publishes rows committed later', async () => {
+    // Arrange: polling alone would take a minute, so only the notification can explain delivery.
+    const relay = await newRelay({ pollIntervalMs: 60_000 });
+    await relay.start();
+
+    // Act
+    const events = await append(3);
+
+    // Assert
+    await waitFor(() => probe.messages.length === 3, 5_000);
+    expect(probe.ids()).toEqual(events.map((event) => event.id));
+  });
+
+  test('two relays over one outbox publish each of 500 rows exactly once', async () => {
+    // Arrange
+    const events = await append(500);
+    const first = await newRelay({ batchSize: 25, window: 10 });
+    const second = await newRelay({ batchSize: 25, window: 10 });
+
+    // Act
+    await Promise.all([first.start(), second.start()]);
+
+    // Assert
+    await waitFor(async () => (await unpublishedCount()) === 0);
+    await waitFor(() => probe.messages.length >= 500);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const ids = probe.ids();
+    expect(ids).toHaveLength(500);
+    expect(new Set(ids)).toEqual(new Set(events.map((event) => event.id)));
+  });
+
+  test('retention deletes published rows older than the period and keeps the rest', async () => {
+    // Arrange
+    const [oldPublished, recentPublished, oldUnpublished] = await append(3);
+    await world.pool.query(
+      `UPDATE outbox_events SET published_at = now() - interval '2 hours' WHERE id = $1;`,
+      [oldPublished.id],
+    );
+    await world.pool.query(`UPDATE outbox_events SET published_at = now() WHERE id = $1`, [recentPublished.id]);
+    await world.pool.query(`UPDATE outbox_events SET created_at = now() - interval '2 hours' WHERE id = $1`, [oldUnpublished.id]);
+    const relay = await newRelay({ retention: { keepMs: 3600_000, everyMs: 3600_000 } });
+
+    // Act
+    const deleted = await relay.pruneOnce();
+
+    // Assert
+    expect(deleted).toBe(1);
+    const { rows } = await world.pool.query('SELECT id FROM outbox_events ORDER BY position');
+    expect(rows.map((row) => row.id)).toEqual([recentPublished.id, oldUnpublished.id]);
+  });
+});
