@@ -4,3 +4,4 @@ export * from './http';
 export * from './logger';
 export * from './migrator';
 export * from './shutdown';
+export * from './messaging';
