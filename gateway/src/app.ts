@@ -1,0 +1,44 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { notFoundHandler, problemHandler, requestContext, type Logger } from '@shop/platform';
+import { upstreamsOf, type Config } from './config';
+import { aggregateHealth } from './http/health';
+import { identify, requireIdentity, requireIdentityForWrites } from './http/identify';
+import { rateLimiter } from './http/rate-limit';
+import { serviceProxy } from './proxy/service-proxy';
+
+export type GatewayApp = Express & { closeProxies(): void };
+
+/**
+ * The one public entry point (SPEC §1): request ids, security headers, JWT at the edge, rate
+ * limits, then a streaming proxy per service. Nothing here parses a body.
+ */
+export function createApp(config: Config, logger: Logger): GatewayApp {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY_HOPS);
+  app.use(helmet());
+  app.use(requestContext(logger));
+
+  app.get('/health', aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS));
+
+  const proxy = (service: string, target: string) =>
+    serviceProxy({ service, target, timeoutMs: config.PROXY_TIMEOUT_MS, logger });
+  const products = proxy('product service', config.PRODUCT_SERVICE_URL);
+  const orders = proxy('order service', config.ORDER_SERVICE_URL);
+  const notifications = proxy('notification service', config.NOTIFICATION_SERVICE_URL);
+
+  app.use('/api/v1', identify(config.JWT_SECRET), rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  app.use('/api/v1/products', requireIdentityForWrites, products.handler);
+  // GET /api/v1/orders/health is public (SPEC §4); everything else about orders needs a user.
+  app.get('/api/v1/orders/health', orders.handler);
+  app.use('/api/v1/orders', requireIdentity, orders.handler);
+  app.use('/api/v1/notifications', requireIdentity, notifications.handler);
+
+  app.use(notFoundHandler);
+  app.use(problemHandler(logger));
+
+  return Object.assign(app, {
+    closeProxies: () => [products, orders, notifications].forEach((entry) => entry.close()),
+  });
+}

@@ -1,0 +1,3 @@
+export { start, type RunningGateway } from './server';
+export { createApp } from './app';
+export { configShape, type Config } from './config';
