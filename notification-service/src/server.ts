@@ -1,0 +1,81 @@
+import { QUEUES } from '@shop/contracts';
+import {
+  closeServer,
+  createBrokerConnection,
+  createConsumer,
+  createLogger,
+  databaseCheck,
+  listen,
+  portOf,
+  type BackoffOptions,
+  type Logger,
+} from '@shop/platform';
+import { createApp } from './app';
+import type { Config } from './config';
+import { createNotificationRepository } from './db/notification-repository';
+import { createPrismaClient } from './db/prisma';
+import { notificationHandlers } from './messaging/notification-handlers';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** How long start() waits for the consumer to be attached before going on without it. Default 5 s. */
+  brokerWaitMs?: number;
+  /** Handler retry backoff (tests shorten it). */
+  retryBackoff?: BackoffOptions;
+}
+
+export interface RunningService {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects the database and the broker, consumes `notification-service.events` (declaring the
+ * exchanges, the queue and its DLQ on every connect) and serves HTTP. A broker that is away does
+ * not stop the service: the REST API serves, /health says `degraded`, and consuming starts once
+ * the connection comes up.
+ */
+export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger('notification-service', config.LOG_LEVEL);
+  const db = createPrismaClient(config.DATABASE_URL);
+  const notifications = createNotificationRepository(db);
+  const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'notification-service' });
+  const consumer = createConsumer({
+    connection,
+    queue: QUEUES.notificationEvents,
+    handlers: notificationHandlers(notifications),
+    logger,
+    prefetch: config.CONSUMER_PREFETCH,
+    maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+    backoff: options.retryBackoff,
+  });
+  const consuming = consumer.start();
+  consuming.catch((error: Error) => logger.error('consumer failed to start', { err: error.message }));
+  const attached = await Promise.race([
+    consuming.then(() => true),
+    new Promise<false>((resolve) => setTimeout(resolve, options.brokerWaitMs ?? 5_000, false).unref()),
+  ]).catch(() => false);
+  if (!attached) logger.warn('broker not reachable yet; serving HTTP, consuming starts when it is');
+
+  const app = createApp({
+    notifications,
+    jwtSecret: config.JWT_SECRET,
+    logger,
+    health: {
+      database: databaseCheck(() => db.$queryRaw`SELECT 1`),
+      broker: async () => (connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected' }),
+    },
+  });
+  const server = await listen(app, config.PORT);
+  const port = portOf(server);
+  logger.info('notification-service listening', { port, queue: QUEUES.notificationEvents.name });
+  return {
+    port,
+    close: async () => {
+      await closeServer(server);
+      await consumer.stop();
+      await connection.close();
+      await db.$disconnect();
+    },
+  };
+}

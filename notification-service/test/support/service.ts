@@ -1,0 +1,93 @@
+import { connect, type ChannelModel, type GetMessage } from 'amqplib';
+import { EXCHANGES, QUEUES, ROUTES, deadLetterQueueOf, type AnyEvent } from '@shop/contracts';
+import { createLogger, parseConfig, signToken } from '@shop/platform';
+import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
+import { Pool } from 'pg';
+import { configShape, migrationsDir, start, type RunningService } from '../../src';
+
+export const JWT_SECRET = 'notification-service-test-secret';
+
+export interface TestService {
+  service: RunningService;
+  url: string;
+  database: TestDatabase;
+  vhost: TestVhost;
+  pool: Pool;
+  broker: ChannelModel;
+  publish(event: AnyEvent | { exchange: string; routingKey: string; body: string }): Promise<void>;
+  /** Takes every message now sitting in the notification queue's DLQ. */
+  drainDeadLetters(): Promise<GetMessage[]>;
+  notificationsOf(eventId: string): Promise<Array<{ event_type: string; order_id: number; user_id: number | null; message: string }>>;
+  close(): Promise<void>;
+}
+
+/** The whole service in-process (port 0) on its own database and its own RabbitMQ vhost. */
+export async function startTestService(): Promise<TestService> {
+  const [database, vhost] = await Promise.all([createTestDatabase({ migrationsDir: migrationsDir() }), createTestVhost()]);
+  const config = parseConfig(configShape, {
+    PORT: '0',
+    DATABASE_URL: database.url,
+    AMQP_URL: vhost.url,
+    JWT_SECRET,
+    CONSUMER_MAX_ATTEMPTS: '2',
+  });
+  const logger = createLogger('notification-service-test');
+  // Dead-letter tests log errors on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
+  logger.silent = !process.env.LOG_LEVEL;
+  const service = await start(config, { logger, brokerWaitMs: 15_000, retryBackoff: { initialMs: 10, maxMs: 50 } });
+  const pool = new Pool({ connectionString: database.url, max: 2 });
+  const broker = await connect(vhost.url);
+  const channel = await broker.createConfirmChannel();
+  const inspect = await broker.createChannel();
+  return {
+    service,
+    url: `http://127.0.0.1:${service.port}`,
+    database,
+    vhost,
+    pool,
+    broker,
+    publish: async (message) => {
+      const { exchange, routingKey, body, id } =
+        'specversion' in message
+          ? { ...ROUTES[message.type], body: JSON.stringify(message), id: message.id }
+          : { ...message, id: undefined };
+      channel.publish(exchange, routingKey, Buffer.from(body), {
+        persistent: true,
+        contentType: 'application/cloudevents+json',
+        messageId: id,
+      });
+      await channel.waitForConfirms();
+    },
+    drainDeadLetters: async () => {
+      const messages: GetMessage[] = [];
+      for (;;) {
+        const message = await inspect.get(deadLetterQueueOf(QUEUES.notificationEvents.name), { noAck: true });
+        if (!message) return messages;
+        messages.push(message);
+      }
+    },
+    notificationsOf: async (eventId) =>
+      (
+        await pool.query('SELECT event_type, order_id, user_id, message FROM notifications WHERE event_id = $1', [eventId])
+      ).rows,
+    close: async () => {
+      await broker.close().catch(() => undefined);
+      await service.close();
+      await pool.end();
+      await Promise.allSettled([database.drop(), vhost.drop()]);
+    },
+  };
+}
+
+export { EXCHANGES };
+
+/** Polls until the check passes (or fails the test after `timeoutMs`). */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export const tokenFor = (userId: number, roles: string[] = []) => signToken({ userId, roles }, JWT_SECRET);
