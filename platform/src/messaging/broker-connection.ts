@@ -95,6 +95,19 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
   };
 }
 
+/**
+ * Closes a channel without ever hanging shutdown: amqp-connection-manager can keep a reference
+ * to a channel opened just as the connection dropped, and closing that one never completes.
+ */
+export async function closeChannel(channel: ChannelWrapper, timeoutMs = 2_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    channel.close().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
+}
+
 function redact(url: string): string {
   try {
     const parsed = new URL(url);

@@ -2,7 +2,7 @@ import { deadLetterQueueOf, parseEvent, type EventType, type QueueSpec, type Typ
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
-import type { BrokerConnection } from './broker-connection';
+import { closeChannel, type BrokerConnection } from './broker-connection';
 import { declareTopology } from './topology';
 
 /** What a handler did, for the log line: `duplicate` when the inbox had already seen the event. */
@@ -159,7 +159,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       if (current) await current.channel.cancel(current.consumerTag).catch(() => undefined);
       retryPause.wake();
       await Promise.allSettled([...inFlight]);
-      await channel.close().catch(() => undefined);
+      await closeChannel(channel);
       logger.info('consumer stopped');
     },
   };

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import type { Logger } from '../logger';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
-import type { BrokerConnection } from './broker-connection';
+import { closeChannel, type BrokerConnection } from './broker-connection';
 import { createOutboxListener } from './outbox-listener';
 import { publishConfirmed, type OutboxRow } from './outbox-publisher';
 import { declareTopology } from './topology';
@@ -195,7 +195,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       loop = undefined;
       removeConnectListener();
       await listener?.stop();
-      await channel.close().catch(() => undefined);
+      await closeChannel(channel);
       pool.removeListener('error', onPoolError);
       if (ownsPool) await pool.end();
       logger.info('outbox relay stopped');

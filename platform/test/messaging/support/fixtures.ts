@@ -8,6 +8,8 @@ import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost 
 
 export const OUTBOX_INBOX_SQL = readFileSync(join(__dirname, '../../../sql/outbox-inbox.sql'), 'utf8');
 export const logger = createLogger('messaging-test');
+// Dead-letter tests log errors on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
+logger.silent = !process.env.LOG_LEVEL;
 
 /** One database and one vhost per test file; everything opened through it is closed by `teardown`. */
 export interface MessagingWorld {

@@ -1,0 +1,178 @@
+import type { QueueSpec } from '@shop/contracts';
+import {
+  createConsumer,
+  pgExecutor,
+  recordInboxOnce,
+  type Consumer,
+  type ConsumerOptions,
+  type EventHandler,
+} from '../../src/messaging';
+import { buildOrderCreated, createMessagingWorld, inTransaction, logger, waitFor, type MessagingWorld } from './support/fixtures';
+import { probeQueue, publishRaw } from './support/queue-probe';
+
+/** Each test gets its own queue, bound to its own routing keys, so tests never see each other's messages. */
+const queueFor = (name: string): QueueSpec => ({
+  name: `test.${name}`,
+  bindings: [{ exchange: 'orders', routingKey: `${name}.#` }],
+});
+
+describe('inbox consumer', () => {
+  let world: MessagingWorld;
+  const consumers: Consumer[] = [];
+
+  beforeAll(async () => {
+    world = await createMessagingWorld();
+    await world.pool.query('CREATE TABLE effects (event_id uuid NOT NULL, order_id int NOT NULL)');
+  });
+  afterEach(() => Promise.all(consumers.splice(0).map((consumer) => consumer.stop())));
+  afterAll(() => world.teardown());
+
+  const startConsumer = async (options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>) => {
+    const consumer = createConsumer({
+      connection: await world.connect(),
+      logger,
+      maxAttempts: 3,
+      backoff: { initialMs: 10, maxMs: 50 },
+      ...options,
+    });
+    consumers.push(consumer);
+    await consumer.start();
+    return consumer;
+  };
+
+  /** The effect a real service would apply: one row per order, recorded with the inbox row in one transaction. */
+  const applyOnce: EventHandler<'OrderCreated'> = (event, context) =>
+    inTransaction(world.pool, async (client) => {
+      if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id))) return 'duplicate';
+      await client.query('INSERT INTO effects (event_id, order_id) VALUES ($1, $2)', [event.id, event.data.order_id]);
+      return 'applied';
+    });
+  const effectsOf = async (eventId: string) =>
+    Number((await world.pool.query('SELECT count(*) FROM effects WHERE event_id = $1', [eventId])).rows[0].count);
+
+  test('a duplicated delivery has one effect, and both copies are acked', async () => {
+    // Arrange
+    const queue = queueFor('duplicate');
+    const outcomes: string[] = [];
+    await startConsumer({
+      queue,
+      handlers: {
+        OrderCreated: async (event, context) => {
+          const outcome = await applyOnce(event, context);
+          outcomes.push(outcome ?? 'applied');
+          return outcome;
+        },
+      },
+    });
+    const event = buildOrderCreated();
+
+    // Act
+    await publishRaw(world.vhost.url, 'orders', 'duplicate.order.created', JSON.stringify(event));
+    await publishRaw(world.vhost.url, 'orders', 'duplicate.order.created', JSON.stringify(event));
+
+    // Assert
+    await waitFor(() => outcomes.length === 2);
+    expect(outcomes).toEqual(['applied', 'duplicate']);
+    expect(await effectsOf(event.id)).toBe(1);
+    const dlq = await probeQueue(world.vhost.url, `${queue.name}.dlq`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(dlq.messages).toHaveLength(0);
+    await dlq.close();
+  });
+
+  test('poison messages (bad JSON, unknown type, schema violation) land in the DLQ and the next good message is still handled', async () => {
+    // Arrange
+    const queue = queueFor('poison');
+    const handled: string[] = [];
+    await startConsumer({ queue, handlers: { OrderCreated: async (event) => void handled.push(event.id) } });
+    const dlq = await probeQueue(world.vhost.url, `${queue.name}.dlq`);
+    const good = buildOrderCreated();
+    const unknownType = { ...buildOrderCreated(), type: 'OrderTeleported', dataschema: 'urn:shop:events:OrderTeleported:1' };
+    const schemaViolation = { ...buildOrderCreated(), data: { order_id: 'not-a-number' } };
+
+    // Act
+    await publishRaw(world.vhost.url, 'orders', 'poison.x', '{not json');
+    await publishRaw(world.vhost.url, 'orders', 'poison.x', JSON.stringify(unknownType));
+    await publishRaw(world.vhost.url, 'orders', 'poison.x', JSON.stringify(schemaViolation));
+    await publishRaw(world.vhost.url, 'orders', 'poison.x', JSON.stringify(good));
+
+    // Assert
+    await waitFor(() => dlq.messages.length === 3 && handled.length === 1);
+    expect(handled).toEqual([good.id]);
+    expect(dlq.messages.map((message) => message.content.toString())).toEqual([
+      '{not json',
+      JSON.stringify(unknownType),
+      JSON.stringify(schemaViolation),
+    ]);
+    await dlq.close();
+  });
+
+  test('a handler that keeps failing is retried maxAttempts times, then its message is dead-lettered', async () => {
+    // Arrange
+    const queue = queueFor('failing');
+    let attempts = 0;
+    await startConsumer({
+      queue,
+      maxAttempts: 3,
+      handlers: {
+        OrderCreated: async () => {
+          attempts++;
+          throw new Error('database unavailable');
+        },
+      },
+    });
+    const dlq = await probeQueue(world.vhost.url, `${queue.name}.dlq`);
+    const event = buildOrderCreated();
+
+    // Act
+    await publishRaw(world.vhost.url, 'orders', 'failing.order.created', JSON.stringify(event));
+
+    // Assert
+    await waitFor(() => dlq.messages.length === 1);
+    expect(attempts).toBe(3);
+    expect(JSON.parse(dlq.messages[0].content.toString()).id).toBe(event.id);
+    await dlq.close();
+  });
+
+  test('a handler that fails once succeeds on retry and the message is acked, not dead-lettered', async () => {
+    // Arrange
+    const queue = queueFor('flaky');
+    let attempts = 0;
+    await startConsumer({
+      queue,
+      handlers: {
+        OrderCreated: async (event, context) => {
+          if (++attempts === 1) throw new Error('deadlock detected');
+          return applyOnce(event, context);
+        },
+      },
+    });
+    const event = buildOrderCreated();
+
+    // Act
+    await publishRaw(world.vhost.url, 'orders', 'flaky.order.created', JSON.stringify(event));
+
+    // Assert
+    await waitFor(async () => (await effectsOf(event.id)) === 1);
+    expect(attempts).toBe(2);
+  });
+
+  test('after the broker closes its connection, the consumer resumes by itself', async () => {
+    // Arrange
+    const queue = queueFor('reconnect');
+    const handled: string[] = [];
+    await startConsumer({ queue, handlers: { OrderCreated: async (event) => void handled.push(event.id) } });
+    const before = buildOrderCreated();
+    await publishRaw(world.vhost.url, 'orders', 'reconnect.order.created', JSON.stringify(before));
+    await waitFor(() => handled.length === 1);
+
+    // Act
+    await world.vhost.closeConnections();
+    const after = buildOrderCreated();
+    await publishRaw(world.vhost.url, 'orders', 'reconnect.order.created', JSON.stringify(after));
+
+    // Assert
+    await waitFor(() => handled.includes(after.id));
+    expect(handled).toEqual([before.id, after.id]);
+  });
+});

@@ -1,0 +1,157 @@
+import { QUEUES } from '@shop/contracts';
+import { Pool, type PoolClient } from 'pg';
+import {
+  appendToOutbox,
+  createConsumer,
+  createOutboxRelay,
+  pgExecutor,
+  recordInboxOnce,
+  type Consumer,
+  type OutboxRelay,
+} from '../../src/messaging';
+import { buildOrderCreated, createMessagingWorld, inTransaction, logger, waitFor, type MessagingWorld } from './support/fixtures';
+import { probeQueue, type QueueProbe } from './support/queue-probe';
+import { createTcpProxy, type TcpProxy } from './support/tcp-proxy';
+
+/**
+ * A pool whose next "mark published" statement fails, as if the relay process died after the
+ * broker confirmed but before its transaction committed. The fault is injected at the database
+ * driver, below the relay; the relay itself runs unchanged.
+ */
+function poolThatDiesBeforeMarking(url: string): { pool: Pool; armed: { value: boolean } } {
+  const pool = new Pool({ connectionString: url, max: 3 });
+  const armed = { value: true };
+  const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
+  Object.assign(pool, {
+    connect: async () => {
+      const client = await connect();
+      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
+      Object.assign(client, {
+        query: (text: string, values?: unknown[]) => {
+          if (armed.value && typeof text === 'string' && text.includes('SET published_at')) {
+            armed.value = false;
+            return Promise.reject(new Error('relay killed before marking'));
+          }
+          return query(text, values);
+        },
+      });
+      return client;
+    },
+  });
+  return { pool, armed };
+}
+
+describe('outbox relay recovery', () => {
+  let world: MessagingWorld;
+  const relays: OutboxRelay[] = [];
+  const consumers: Consumer[] = [];
+  const probes: QueueProbe[] = [];
+
+  beforeAll(async () => {
+    world = await createMessagingWorld();
+    await world.pool.query('CREATE TABLE effects (event_id uuid NOT NULL)');
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+    await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+    await Promise.all(probes.splice(0).map((probe) => probe.close()));
+    await world.pool.query('DELETE FROM outbox_events');
+  });
+  afterAll(() => world.teardown());
+
+  const unpublishedCount = async () =>
+    Number((await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count);
+  const append = async (count: number) => {
+    const events = Array.from({ length: count }, () => buildOrderCreated());
+    await inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events));
+    return events;
+  };
+
+  test('a relay that dies between publishing and marking re-publishes, and an inbox consumer applies the effect once', async () => {
+    // Arrange
+    const deliveries: string[] = [];
+    const consumer = createConsumer({
+      connection: await world.connect(),
+      queue: QUEUES.productOrders,
+      logger,
+      handlers: {
+        OrderCreated: (event, context) =>
+          inTransaction(world.pool, async (client) => {
+            deliveries.push(event.id);
+            if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id))) return 'duplicate';
+            await client.query('INSERT INTO effects (event_id) VALUES ($1)', [event.id]);
+            return 'applied';
+          }),
+      },
+    });
+    consumers.push(consumer);
+    await consumer.start();
+    const [event] = await append(1);
+    const { pool, armed } = poolThatDiesBeforeMarking(world.db.url);
+    const connection = await world.connect();
+    const dying = createOutboxRelay({ pool, connection, logger, listen: false });
+
+    // Act
+    await expect(dying.drainOnce()).rejects.toThrow('relay killed before marking');
+    await dying.stop();
+    await pool.end();
+    const restarted = createOutboxRelay({ pool: world.pool, connection, logger, listen: false });
+    relays.push(restarted);
+    const republished = await restarted.drainOnce();
+
+    // Assert
+    expect(armed.value).toBe(false);
+    expect(republished).toBe(1);
+    await waitFor(() => deliveries.length === 2);
+    expect(deliveries).toEqual([event.id, event.id]);
+    const { rows } = await world.pool.query('SELECT count(*) FROM effects WHERE event_id = $1', [event.id]);
+    expect(Number(rows[0].count)).toBe(1);
+    expect(await unpublishedCount()).toBe(0);
+  });
+
+  describe('when the broker is unreachable', () => {
+    let proxy: TcpProxy;
+    beforeEach(async () => {
+      proxy = await createTcpProxy('127.0.0.1', 5672);
+    });
+    afterEach(async () => {
+      // Relays stop while the proxy still answers, as they would in a real shutdown.
+      await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+      await proxy.close();
+    });
+
+    test('rows committed meanwhile wait in the outbox and all arrive once it is back', async () => {
+      // Arrange
+      const probe = await probeQueue(world.vhost.url, { name: 'test.outage', bindings: [{ exchange: 'orders', routingKey: '#' }] });
+      probes.push(probe);
+      const relay = createOutboxRelay({
+        pool: world.pool,
+        connection: await world.connect(proxy.url(world.vhost.url)),
+        logger,
+        pollIntervalMs: 50,
+        publishTimeoutMs: 1_000,
+        backoff: { initialMs: 20, maxMs: 200 },
+      });
+      relays.push(relay);
+      await relay.start();
+      const before = await append(5);
+      await waitFor(() => probe.messages.length === 5);
+
+      // Act
+      await proxy.cut();
+      const during = await append(20);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const waitingWhileDown = await unpublishedCount();
+      const deliveredWhileDown = probe.messages.length;
+      await proxy.restore();
+
+      // Assert
+      expect(waitingWhileDown).toBe(20);
+      expect(deliveredWhileDown).toBe(5);
+      await waitFor(async () => (await unpublishedCount()) === 0);
+      await waitFor(() => probe.messages.length >= 25);
+      expect(new Set(probe.ids())).toEqual(new Set([...before, ...during].map((event) => event.id)));
+      expect(probe.ids().slice(5)).toEqual(during.map((event) => event.id));
+    });
+  });
+});
