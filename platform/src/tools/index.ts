@@ -1,0 +1,14 @@
+export { openBrokerSession, redactUrl, withBrokerSession, type BrokerSession } from './broker-session';
+export { buildDefinitions, DEFINITIONS_RABBIT_VERSION, renderDefinitions, type DefinitionsOptions, type RabbitDefinitions } from './definitions';
+export {
+  deadLetterQueueNames,
+  describeDeadLetter,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+  type DeadLetter,
+  type QueueNames,
+  type ReplayOutcome,
+} from './dlq';
+export { formatTailLine, tailExchange, type Tail, type TailedMessage, type TailOptions } from './tail';
+export { ToolError } from './tool-error';

@@ -1,0 +1,178 @@
+import { QUEUES } from '@shop/contracts';
+import { listDeadLetters, purgeDeadLetters, replayDeadLetters, ToolError } from '../../src/tools';
+import { buildInvalidOrderCreated, buildOrderCreated, createToolsWorld, UNREACHABLE_URL, type ToolsWorld } from './support';
+
+const queue = QUEUES.productOrders.name;
+const dlq = `${queue}.dlq`;
+
+describe('dlq tools', () => {
+  let world: ToolsWorld;
+
+  beforeAll(async () => {
+    world = await createToolsWorld();
+  });
+  afterEach(async () => {
+    await world.purgeAll();
+  });
+  afterAll(async () => {
+    await world.teardown();
+  });
+
+  /** Publishes to the orders exchange and lets product-service.orders' "consumer" give up on it. */
+  const deadLetter = async (body: unknown) => {
+    await world.publish(body);
+    await world.rejectNext(queue);
+  };
+
+  test('list shows a dead-lettered event with its type, id, reason, death count and origin, and leaves it in the DLQ', async () => {
+    // Arrange
+    const event = buildOrderCreated();
+    await deadLetter(event);
+
+    // Act
+    const letters = await listDeadLetters(world.vhost.url, queue);
+
+    // Assert
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      id: event.id,
+      type: 'OrderCreated',
+      reason: 'rejected',
+      deaths: 1,
+      exchange: 'orders',
+      routingKey: 'order.created',
+      contract: { ok: true },
+      deadLetteredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(await world.depth(dlq)).toBe(1);
+  });
+
+  test('list accepts the DLQ name as well as the queue name and reports an invalid payload', async () => {
+    // Arrange
+    const invalid = buildInvalidOrderCreated();
+    await deadLetter(invalid);
+
+    // Act
+    const letters = await listDeadLetters(world.vhost.url, dlq);
+
+    // Assert
+    expect(letters).toHaveLength(1);
+    expect(letters[0].id).toBe(invalid.id);
+    expect(letters[0].contract).toMatchObject({ ok: false, reason: 'invalid_data' });
+  });
+
+  test('replay republishes a valid event to its original exchange and routing key and removes it from the DLQ', async () => {
+    // Arrange
+    const event = buildOrderCreated();
+    await deadLetter(event);
+    await (await world.channel()).purgeQueue(queue);
+
+    // Act
+    const outcome = await replayDeadLetters(world.vhost.url, queue);
+
+    // Assert
+    expect(outcome.replayed).toEqual([{ id: event.id, type: 'OrderCreated', exchange: 'orders', routingKey: 'order.created' }]);
+    expect(outcome.kept).toEqual([]);
+    expect(await world.depth(dlq)).toBe(0);
+    const arrived = await (await world.channel()).get(queue, { noAck: true });
+    expect(arrived && arrived.properties.messageId).toBe(event.id);
+    expect(arrived && JSON.parse(arrived.content.toString())).toEqual(event);
+  });
+
+  test('an event replayed and dead-lettered again counts two deaths', async () => {
+    // Arrange
+    const event = buildOrderCreated();
+    await deadLetter(event);
+    await (await world.channel()).purgeQueue(queue);
+    await replayDeadLetters(world.vhost.url, queue);
+    await world.rejectNext(queue);
+
+    // Act
+    const letters = await listDeadLetters(world.vhost.url, queue);
+
+    // Assert
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ id: event.id, deaths: 2 });
+  });
+
+  test('replay keeps an event that no longer meets the contract in the DLQ and says why', async () => {
+    // Arrange
+    const invalid = buildInvalidOrderCreated();
+    await deadLetter(invalid);
+    await (await world.channel()).purgeQueue(queue);
+
+    // Act
+    const outcome = await replayDeadLetters(world.vhost.url, queue);
+
+    // Assert
+    expect(outcome.replayed).toEqual([]);
+    expect(outcome.kept).toHaveLength(1);
+    expect(outcome.kept[0].id).toBe(invalid.id);
+    expect(outcome.kept[0].why).toMatch(/invalid_data.*total_amount/);
+    expect(await world.depth(dlq)).toBe(1);
+    expect(await world.depth(queue)).toBe(0);
+  });
+
+  test('replay --id replays only that event and leaves the others in the DLQ', async () => {
+    // Arrange
+    const [first, second] = [buildOrderCreated(), buildOrderCreated()];
+    await deadLetter(first);
+    await deadLetter(second);
+    await (await world.channel()).purgeQueue(queue);
+
+    // Act
+    const outcome = await replayDeadLetters(world.vhost.url, queue, { id: second.id });
+
+    // Assert
+    expect(outcome.replayed.map((r) => r.id)).toEqual([second.id]);
+    expect(await world.depth(dlq)).toBe(1);
+    const [left] = await listDeadLetters(world.vhost.url, queue);
+    expect(left.id).toBe(first.id);
+  });
+
+  test('replay --id of an id that is not in the DLQ fails with a clear message', async () => {
+    // Arrange
+    await deadLetter(buildOrderCreated());
+
+    // Act
+    const replay = replayDeadLetters(world.vhost.url, queue, { id: 'no-such-id' });
+
+    // Assert
+    await expect(replay).rejects.toThrow(new ToolError(`no message with id no-such-id in ${dlq}`));
+  });
+
+  test('purge empties the DLQ and says how many messages it removed', async () => {
+    // Arrange
+    await deadLetter(buildOrderCreated());
+    await deadLetter(buildInvalidOrderCreated());
+
+    // Act
+    const result = await purgeDeadLetters(world.vhost.url, queue);
+
+    // Assert
+    expect(result).toEqual({ dlq, purged: 2 });
+    expect(await world.depth(dlq)).toBe(0);
+  });
+
+  test.each([
+    ['list', (url: string, q: string) => listDeadLetters(url, q)],
+    ['replay', (url: string, q: string) => replayDeadLetters(url, q)],
+    ['purge', (url: string, q: string) => purgeDeadLetters(url, q)],
+  ])('%s of a queue that does not exist fails with a clear message', async (_name, run) => {
+    // Act
+    const error = await run(world.vhost.url, 'no-such-service.orders').catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(ToolError);
+    expect((error as Error).message).toMatch(/^queue "no-such-service\.orders\.dlq" does not exist in vhost "shop_test_\w+"$/);
+  });
+
+  test('when RabbitMQ is unreachable, the tools fail with a clear message', async () => {
+    // Act
+    const error = await listDeadLetters(UNREACHABLE_URL, queue).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(ToolError);
+    expect((error as Error).message).toMatch(/^RabbitMQ is unreachable at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1.*ECONNREFUSED/);
+  });
+});
