@@ -1,0 +1,9 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../generated/prisma/client';
+
+export type Prisma = InstanceType<typeof PrismaClient>;
+
+/** The Prisma client over the pg driver adapter (no native engine needed, see notes/prisma-offline.md). */
+export function createPrisma(connectionString: string, max = 10): Prisma {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max }) });
+}

@@ -1,0 +1,27 @@
+import { ORDER_STATUSES, type OrderStatus } from '@shop/contracts';
+
+/**
+ * The order lifecycle (SPEC §4): pending → confirmed → shipped → delivered, and any of the first
+ * three → cancelled. Nothing leaves cancelled or delivered; a change to the same status is invalid.
+ */
+const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['confirmed', 'cancelled'],
+  confirmed: ['shipped', 'cancelled'],
+  shipped: ['delivered', 'cancelled'],
+  delivered: [],
+  cancelled: [],
+};
+
+export const ALL_STATUSES = ORDER_STATUSES;
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function isCancellable(status: OrderStatus): boolean {
+  return canTransition(status, 'cancelled');
+}
+
+export function allowedNextStatuses(from: OrderStatus): readonly OrderStatus[] {
+  return NEXT[from];
+}

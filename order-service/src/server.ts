@@ -1,0 +1,95 @@
+import type { Server } from 'node:http';
+import { QUEUES } from '@shop/contracts';
+import {
+  closeServer,
+  createBrokerConnection,
+  createLogger,
+  createOutboxRelay,
+  databaseCheck,
+  declareTopology,
+  listen,
+  portOf,
+  type HealthCheck,
+  type Logger,
+} from '@shop/platform';
+import { createApp } from './app';
+import type { Config } from './config';
+import { createIdempotencyRepository } from './db/idempotency-repository';
+import { createOrderReader } from './db/order-repository';
+import { createPrisma } from './db/prisma';
+import { createProductClient } from './http-clients/product-client';
+import { createInventoryConsumer } from './messaging/inventory.message-controller';
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+export interface Started {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the order service: Prisma, the product client, the broker connection (topology, the
+ * inventory consumer, the in-process outbox relay) and HTTP. The broker is never awaited: orders
+ * are accepted while RabbitMQ is away, their events wait in the outbox, and the connection,
+ * consumer and relay resume by themselves when it returns.
+ */
+export async function start(config: Config, options: StartOptions = {}): Promise<Started> {
+  const logger = options.logger ?? createLogger('order-service', config.LOG_LEVEL);
+  const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const catalogue = createProductClient({
+    baseUrl: config.PRODUCT_SERVICE_URL,
+    timeoutMs: config.PRODUCT_SERVICE_TIMEOUT_MS,
+    breaker: { errorThresholdPercentage: config.PRODUCT_BREAKER_ERROR_PERCENT, resetTimeoutMs: config.PRODUCT_BREAKER_RESET_MS },
+  });
+  const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'order-service' });
+  const topology = connection.createChannel({
+    name: 'topology',
+    confirm: false,
+    setup: (channel: Parameters<typeof declareTopology>[0]) => declareTopology(channel, [QUEUES.orderInventory]),
+  });
+  const consumer = config.CONSUMERS_ENABLED
+    ? createInventoryConsumer({ prisma, connection, logger: logger.child({ component: 'inventory-consumer' }) })
+    : undefined;
+  const relay = config.RELAY_ENABLED
+    ? createOutboxRelay({ pool: config.DATABASE_URL, connection, logger: logger.child({ component: 'outbox-relay' }) })
+    : undefined;
+
+  const brokerCheck: HealthCheck = async () =>
+    connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected; events wait in the outbox' };
+  const app = createApp({
+    prisma,
+    orders: createOrderReader(prisma),
+    catalogue,
+    idempotency: createIdempotencyRepository(prisma, config.IDEMPOTENCY_IN_FLIGHT_TTL_MS),
+    jwtSecret: config.JWT_SECRET,
+    logger,
+    checks: { database: databaseCheck(() => prisma.$queryRaw`SELECT 1`), broker: brokerCheck },
+  });
+
+  let server: Server | undefined;
+  try {
+    await relay?.start();
+    consumer?.start().catch((error: Error) => logger.error('inventory consumer failed to start', { err: error.message }));
+    server = await listen(app, config.PORT);
+  } catch (error) {
+    await shutdown();
+    throw error;
+  }
+  const port = portOf(server);
+  logger.info('order-service listening', { port });
+
+  async function shutdown(): Promise<void> {
+    if (server) await closeServer(server);
+    await consumer?.stop();
+    await relay?.stop();
+    await topology.close().catch(() => undefined);
+    await connection.close();
+    catalogue.close();
+    await prisma.$disconnect();
+  }
+
+  let closing: Promise<void> | undefined;
+  return { port, close: () => (closing ??= shutdown()) };
+}

@@ -1,0 +1,44 @@
+import type { Order, OrderStatus } from '@shop/contracts';
+import { AppError } from '@shop/platform';
+import { orderWrites, runInTransaction } from '../db/order-repository';
+import type { Prisma } from '../db/prisma';
+import { canSeeOrder, mayRequestStatus, type Actor } from '../domain/order-permissions';
+import { canTransition } from '../domain/order-status';
+import { orderEvents, type EventContext } from '../messaging/order-events';
+import { orderNotFound } from './get-order';
+
+export interface ChangeOrderStatusCommand {
+  actor: Actor;
+  orderId: number;
+  status: OrderStatus;
+  reason?: string;
+  context: EventContext;
+}
+
+/**
+ * Changes an order's status (SPEC §4): the row is locked first, so of two concurrent changes the
+ * second waits and is judged against the first one's result. Others' orders are 404, an owner
+ * asking for anything but `cancelled` is 403, an invalid transition is 400. The update and its
+ * OrderStatusUpdated outbox row commit together.
+ */
+export async function changeOrderStatus(deps: { prisma: Prisma }, command: ChangeOrderStatusCommand): Promise<Order> {
+  const { actor, orderId, status, reason } = command;
+  return runInTransaction(deps.prisma, async (tx) => {
+    const current = await orderWrites.lock(tx, orderId);
+    if (!current || !canSeeOrder(actor, current)) throw orderNotFound(orderId);
+    if (!mayRequestStatus(actor, current, status)) {
+      throw new AppError(403, 'forbidden', 'An order owner may only cancel the order.');
+    }
+    if (!canTransition(current.status, status)) {
+      throw new AppError(400, 'invalid_status_transition', `An order cannot go from ${current.status} to ${status}.`, {
+        extra: { from_status: current.status, to_status: status },
+      });
+    }
+    const cancelReason = status === 'cancelled' ? (reason ?? null) : null;
+    const updated = await orderWrites.updateStatus(tx, current, { status, cancelReason });
+    await orderEvents.append(tx, [
+      orderEvents.statusUpdated(updated, { from: current.status, reason: cancelReason ?? reason ?? null, sequence: current.version + 1 }, command.context),
+    ]);
+    return updated;
+  });
+}

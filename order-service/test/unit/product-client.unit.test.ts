@@ -1,0 +1,131 @@
+import { AppError } from '@shop/platform';
+import { createProductClient, type ProductClient, type ProductClientOptions } from '../../src/http-clients/product-client';
+import { startProductStub, unusedPort, type ProductStub } from '../support/product-stub';
+
+/** The product HTTP API is this client's edge, so it runs against a real throwaway HTTP server. */
+describe('the product client', () => {
+  let stub: ProductStub;
+  const clients: ProductClient[] = [];
+  const buildClient = (overrides: Partial<ProductClientOptions> = {}) => {
+    const client = createProductClient({ baseUrl: stub.url, timeoutMs: 500, ...overrides });
+    clients.push(client);
+    return client;
+  };
+  const failureOf = async (promise: Promise<unknown>): Promise<AppError> => {
+    const error = await promise.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  };
+
+  beforeEach(async () => {
+    stub = await startProductStub();
+  });
+  afterEach(async () => {
+    clients.splice(0).forEach((client) => client.close());
+    await stub.close();
+  });
+
+  test('when all products exist, it returns them in the order asked with one batch call', async () => {
+    const client = buildClient();
+
+    const products = await client.getProducts([2, 1]);
+
+    expect(products.map((product) => product.id)).toEqual([2, 1]);
+    expect(products[1]).toMatchObject({ name: 'Wireless Mouse', price: '25.99', stock: 100 });
+    expect(stub.requests).toHaveLength(1);
+    expect(stub.requests[0]).toBe('/api/v1/products?ids=2,1&limit=100');
+  });
+
+  test('when some ids are unknown, it answers 404 product_not_found naming them', async () => {
+    const client = buildClient();
+
+    const error = await failureOf(client.getProducts([1, 999, 998]));
+
+    expect(error.status).toBe(404);
+    expect(error.code).toBe('product_not_found');
+    expect(error.message).toContain('999, 998');
+    expect(error.options.extra).toEqual({ product_ids: [999, 998] });
+  });
+
+  test('when the product service refuses connections, it answers 503 product_service_unavailable', async () => {
+    const client = buildClient({ baseUrl: `http://127.0.0.1:${await unusedPort()}` });
+
+    const error = await failureOf(client.getProducts([1]));
+
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('product_service_unavailable');
+  });
+
+  test('when the product service answers 5xx, it answers 503 product_service_unavailable', async () => {
+    stub.behaviour = 'fail-500';
+    const client = buildClient();
+
+    const error = await failureOf(client.getProducts([1]));
+
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('product_service_unavailable');
+  });
+
+  test('when the product service answers a body off the contract, it answers 503', async () => {
+    stub.behaviour = 'garbage';
+    const client = buildClient();
+
+    const error = await failureOf(client.getProducts([1]));
+
+    expect(error.status).toBe(503);
+  });
+
+  test('when the product service does not answer in time, it answers 504 product_service_timeout', async () => {
+    stub.behaviour = 'stall';
+    const client = buildClient({ timeoutMs: 150 });
+
+    const started = Date.now();
+    const error = await failureOf(client.getProducts([1]));
+
+    expect(error.status).toBe(504);
+    expect(error.code).toBe('product_service_timeout');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test('when failures open the breaker, calls fail fast with 503 without reaching the product service', async () => {
+    // Arrange: three failures in a row open a breaker that needs three calls and 50 % failures.
+    stub.behaviour = 'fail-500';
+    const client = buildClient({ breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } });
+    for (let i = 0; i < 3; i++) await failureOf(client.getProducts([1]));
+    stub.behaviour = 'ok';
+    const requestsBefore = stub.requests.length;
+
+    // Act
+    const error = await failureOf(client.getProducts([1]));
+
+    // Assert
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('product_service_unavailable');
+    expect(error.message).toMatch(/paused/);
+    expect(stub.requests.length).toBe(requestsBefore);
+  });
+
+  test('after the reset timeout, a healthy product service closes the breaker again', async () => {
+    stub.behaviour = 'fail-500';
+    const client = buildClient({ breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 200 } });
+    for (let i = 0; i < 2; i++) await failureOf(client.getProducts([1]));
+    stub.behaviour = 'ok';
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const products = await client.getProducts([1]);
+
+    expect(products).toHaveLength(1);
+  });
+
+  test('404s for unknown products never open the breaker', async () => {
+    const client = buildClient({ breaker: { volumeThreshold: 2, errorThresholdPercentage: 50 } });
+    for (let i = 0; i < 4; i++) await failureOf(client.getProducts([999]));
+
+    const products = await client.getProducts([1]);
+
+    expect(products).toHaveLength(1);
+  });
+});
