@@ -1,8 +1,20 @@
-import { closeServer, createLogger, databaseCheck, listen, portOf, type Logger } from '@shop/platform';
+import { QUEUES } from '@shop/contracts';
+import {
+  closeServer,
+  createBrokerConnection,
+  createConsumer,
+  createLogger,
+  createOutboxRelay,
+  databaseCheck,
+  listen,
+  portOf,
+  type Logger,
+} from '@shop/platform';
 import { createApp } from './app';
 import type { Config } from './config';
 import { createPrismaClient } from './db/prisma';
 import { createProductRepository } from './db/product-repository';
+import { orderEventHandlers } from './messaging/order-events.handlers';
 
 export interface StartOptions {
   logger?: Logger;
@@ -13,19 +25,39 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** Connects the database and serves HTTP; used by main.ts and in-process by the e2e suite (PORT 0). */
+/**
+ * Wires the product service: database, broker connection (topology declared on every connect by
+ * the consumer and the relay), the order-events consumer, the in-process outbox relay, and HTTP.
+ * Used by main.ts and in-process by the e2e suite (PORT 0). RabbitMQ being away does not stop
+ * start-up: after BROKER_STARTUP_WAIT_MS it serves anyway, /health says degraded, and the
+ * consumer and relay attach when the broker arrives.
+ */
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('product-service', config.LOG_LEVEL);
   const db = createPrismaClient(config.DATABASE_URL);
+  const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'product-service' });
+  const consumer = createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(db), logger });
+  const relay = createOutboxRelay({ pool: config.DATABASE_URL, connection, logger: logger.child({ component: 'outbox-relay' }) });
+
   const app = createApp({
     products: createProductRepository(db),
     jwtSecret: config.JWT_SECRET,
     logger,
     health: {
       database: databaseCheck(() => db.$queryRaw`SELECT 1`),
-      broker: async () => ({ status: 'up' }),
+      broker: async () => (connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected to RabbitMQ' }),
     },
   });
+
+  await relay.start();
+  const consumerReady = consumer.start();
+  consumerReady.catch((error: Error) => logger.error('order-events consumer failed to start', { err: error.message }));
+  const waited = await Promise.race([
+    consumerReady.then(() => true, () => false),
+    new Promise<false>((resolve) => setTimeout(resolve, config.BROKER_STARTUP_WAIT_MS, false).unref()),
+  ]);
+  if (!waited) logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: config.BROKER_STARTUP_WAIT_MS });
+
   const server = await listen(app, config.PORT);
   const port = portOf(server);
   logger.info('product-service listening', { port });
@@ -33,6 +65,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     port,
     close: async () => {
       await closeServer(server);
+      await consumer.stop();
+      await relay.stop();
+      await connection.close();
       await db.$disconnect();
     },
   };

@@ -15,7 +15,7 @@ CREATE TABLE products (
 -- when it overtakes its create, so the late create reserves nothing.
 CREATE TABLE stock_reservations (
   order_id   integer        PRIMARY KEY,
-  status     varchar(20)    NOT NULL CONSTRAINT stock_reservations_status_known
+  status     varchar(32)    NOT NULL CONSTRAINT stock_reservations_status_known
                CHECK (status IN ('reserved', 'released', 'rejected', 'cancelled_before_create')),
   items      jsonb          NOT NULL DEFAULT '[]'::jsonb,
   created_at timestamptz(6) NOT NULL DEFAULT now(),

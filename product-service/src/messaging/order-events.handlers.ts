@@ -1,0 +1,26 @@
+import type { TypedEvent } from '@shop/contracts';
+import type { EventHandlers, HandlerContext } from '@shop/platform';
+import type { Db } from '../db/prisma';
+import { recordOrderStatus } from '../use-cases/record-order-status';
+import { releaseStock } from '../use-cases/release-stock';
+import { reserveStock } from '../use-cases/reserve-stock';
+import type { SagaCause } from '../use-cases/saga-cause';
+
+const causeOf = (event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>, context: HandlerContext): SagaCause => ({
+  consumer: context.consumer,
+  eventId: event.id,
+  correlationId: event.correlationid,
+  traceparent: event.traceparent,
+});
+
+/** product-service.orders: each order event dispatches to one use case; the consumer acks, retries or dead-letters. */
+export function orderEventHandlers(db: Db): EventHandlers {
+  return {
+    OrderCreated: (event, context) =>
+      reserveStock(db, { orderId: event.data.order_id, items: event.data.items }, causeOf(event, context)),
+    OrderStatusUpdated: (event, context) =>
+      event.data.to_status === 'cancelled'
+        ? releaseStock(db, event.data.order_id, causeOf(event, context))
+        : recordOrderStatus(db, causeOf(event, context)),
+  };
+}

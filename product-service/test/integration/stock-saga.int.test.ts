@@ -1,0 +1,199 @@
+import {
+  buildOrderCreated,
+  buildOrderStatusUpdated,
+  createProductWithStock,
+  createSagaWorld,
+  inventoryFor,
+  newOrderId,
+  settled,
+  settledCount,
+  stockOf,
+  waitFor,
+  type SagaWorld,
+} from '../support/saga-world';
+
+let world: SagaWorld;
+beforeAll(async () => {
+  world = await createSagaWorld();
+});
+afterAll(() => world?.teardown());
+
+const reservationOf = (orderId: number) => world.db.stockReservation.findUnique({ where: { orderId } });
+
+describe('reserving stock when an order is created', () => {
+  it('when an OrderCreated is delivered twice, stock is decremented once and StockReserved is published once', async () => {
+    const mouse = await createProductWithStock(world.db, 10);
+    const hub = await createProductWithStock(world.db, 4);
+    const orderId = newOrderId();
+    const created = buildOrderCreated(orderId, [
+      { product_id: hub, quantity: 1 },
+      { product_id: mouse, quantity: 3 },
+    ]);
+
+    await world.publish(created);
+    await world.publish(created);
+    await waitFor(() => settledCount(world, created.id) === 2, 'both deliveries settled');
+    await waitFor(() => inventoryFor(world, orderId).length > 0, 'StockReserved published');
+
+    expect(await stockOf(world.db, mouse)).toBe(7);
+    expect(await stockOf(world.db, hub)).toBe(3);
+    expect((await reservationOf(orderId))?.status).toBe('reserved');
+    const events = inventoryFor(world, orderId);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'StockReserved',
+      source: '/product-service',
+      subject: String(orderId),
+      causationid: created.id,
+      correlationid: created.correlationid,
+      data: { order_id: orderId, items: [{ product_id: Math.min(mouse, hub), quantity: mouse < hub ? 3 : 1 }, { product_id: Math.max(mouse, hub), quantity: mouse < hub ? 1 : 3 }] },
+    });
+  });
+
+  it('when two orders race for the last units, stock never goes negative: one is reserved and the other fails with its shortage', async () => {
+    const keyboard = await createProductWithStock(world.db, 2);
+    const [first, second] = [newOrderId(), newOrderId()];
+
+    await Promise.all([
+      world.publish(buildOrderCreated(first, [{ product_id: keyboard, quantity: 2 }])),
+      world.publish(buildOrderCreated(second, [{ product_id: keyboard, quantity: 2 }])),
+    ]);
+    await waitFor(() => inventoryFor(world, first).length + inventoryFor(world, second).length === 2, 'both outcomes published');
+
+    expect(await stockOf(world.db, keyboard)).toBe(0);
+    const outcomes = [...inventoryFor(world, first), ...inventoryFor(world, second)];
+    expect(outcomes.map((event) => event.type).sort()).toEqual(['StockReservationFailed', 'StockReserved']);
+    const failed = outcomes.find((event) => event.type === 'StockReservationFailed')!;
+    expect(failed.data).toEqual({
+      order_id: expect.any(Number),
+      reason: 'insufficient_stock',
+      shortages: [{ product_id: keyboard, requested: 2, available: 0 }],
+    });
+    expect((await reservationOf((failed.data as { order_id: number }).order_id))?.status).toBe('rejected');
+  });
+
+  it('when many orders race for a few units, exactly that many are reserved and the stock ends at zero', async () => {
+    const lamp = await createProductWithStock(world.db, 3);
+    const orders = Array.from({ length: 8 }, () => newOrderId());
+
+    await Promise.all(orders.map((orderId) => world.publish(buildOrderCreated(orderId, [{ product_id: lamp, quantity: 1 }]))));
+    await waitFor(() => orders.every((orderId) => inventoryFor(world, orderId).length === 1), 'every order answered');
+
+    const types = orders.map((orderId) => inventoryFor(world, orderId)[0].type);
+    expect(types.filter((type) => type === 'StockReserved')).toHaveLength(3);
+    expect(types.filter((type) => type === 'StockReservationFailed')).toHaveLength(5);
+    expect(await stockOf(world.db, lamp)).toBe(0);
+  });
+
+  it('when one line is short or unknown, nothing is reserved and the failure lists every shortage (unknown as 0 available)', async () => {
+    const plenty = await createProductWithStock(world.db, 100);
+    const scarce = await createProductWithStock(world.db, 1);
+    const orderId = newOrderId();
+
+    await world.publish(
+      buildOrderCreated(orderId, [
+        { product_id: plenty, quantity: 5 },
+        { product_id: scarce, quantity: 2 },
+        { product_id: 999_999, quantity: 1 },
+      ]),
+    );
+    await waitFor(() => inventoryFor(world, orderId).length === 1, 'failure published');
+
+    expect(inventoryFor(world, orderId)[0]).toMatchObject({
+      type: 'StockReservationFailed',
+      data: {
+        order_id: orderId,
+        reason: 'insufficient_stock',
+        shortages: [
+          { product_id: scarce, requested: 2, available: 1 },
+          { product_id: 999_999, requested: 1, available: 0 },
+        ],
+      },
+    });
+    expect(await stockOf(world.db, plenty)).toBe(100);
+    expect(await stockOf(world.db, scarce)).toBe(1);
+  });
+});
+
+describe('releasing stock when an order is cancelled', () => {
+  it('when a reserved order is cancelled, its stock comes back once, even if the cancel is duplicated or repeated', async () => {
+    const product = await createProductWithStock(world.db, 5);
+    const orderId = newOrderId();
+    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 4 }]));
+    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), 'reserved');
+    const cancel = buildOrderStatusUpdated(orderId, 'cancelled');
+    const secondCancel = buildOrderStatusUpdated(orderId, 'cancelled', 'confirmed');
+
+    await world.publish(cancel);
+    await world.publish(cancel);
+    await world.publish(secondCancel);
+    await waitFor(() => settledCount(world, cancel.id) === 2, 'both deliveries of the cancel settled');
+    await settled(world, secondCancel.id);
+    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReleased'), 'released');
+
+    expect(await stockOf(world.db, product)).toBe(5);
+    expect((await reservationOf(orderId))?.status).toBe('released');
+    const released = inventoryFor(world, orderId).filter((event) => event.type === 'StockReleased');
+    expect(released).toHaveLength(1);
+    expect(released[0]).toMatchObject({ causationid: cancel.id, data: { order_id: orderId, items: [{ product_id: product, quantity: 4 }] } });
+  });
+
+  it('when a cancel arrives before its create, a tombstone is left and the late create reserves nothing', async () => {
+    const product = await createProductWithStock(world.db, 5);
+    const orderId = newOrderId();
+    const cancel = buildOrderStatusUpdated(orderId, 'cancelled');
+    const created = buildOrderCreated(orderId, [{ product_id: product, quantity: 2 }]);
+
+    await world.publish(cancel);
+    await settled(world, cancel.id);
+    await world.publish(created);
+    await settled(world, created.id);
+
+    expect((await reservationOf(orderId))?.status).toBe('cancelled_before_create');
+    expect(await stockOf(world.db, product)).toBe(5);
+    expect(inventoryFor(world, orderId)).toEqual([]);
+  });
+
+  it('when a rejected order is cancelled, no stock is released', async () => {
+    const product = await createProductWithStock(world.db, 1);
+    const orderId = newOrderId();
+    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 3 }]));
+    await waitFor(() => inventoryFor(world, orderId).length === 1, 'failure published');
+    const cancel = buildOrderStatusUpdated(orderId, 'cancelled');
+
+    await world.publish(cancel);
+    await settled(world, cancel.id);
+
+    expect(await stockOf(world.db, product)).toBe(1);
+    expect((await reservationOf(orderId))?.status).toBe('rejected');
+    expect(inventoryFor(world, orderId).map((event) => event.type)).toEqual(['StockReservationFailed']);
+  });
+
+  it('when an order moves to another status, only the inbox records it', async () => {
+    const orderId = newOrderId();
+    const confirmed = buildOrderStatusUpdated(orderId, 'confirmed');
+
+    await world.publish(confirmed);
+    await settled(world, confirmed.id);
+
+    expect(await reservationOf(orderId)).toBeNull();
+    expect(await world.db.processedMessage.count({ where: { eventId: confirmed.id } })).toBe(1);
+  });
+});
+
+describe('poison messages', () => {
+  it('when a message is not a valid event, it goes to the dead-letter queue and the next good event is still processed', async () => {
+    const product = await createProductWithStock(world.db, 3);
+    const orderId = newOrderId();
+    const dlqBefore = world.deadLettered.length;
+
+    await world.publishRaw('order.created', '{ not json');
+    await world.publishRaw('order.created', JSON.stringify({ specversion: '1.0', type: 'OrderCreated', data: {} }));
+    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 1 }]));
+
+    await waitFor(() => world.deadLettered.length === dlqBefore + 2, 'both poison messages dead-lettered');
+    await waitFor(() => inventoryFor(world, orderId).length === 1, 'good event processed');
+    expect(world.deadLettered.slice(dlqBefore).map((m) => m.content.toString())).toContain('{ not json');
+    expect(await stockOf(world.db, product)).toBe(2);
+  });
+});
