@@ -16,23 +16,53 @@ export const DELIVERY_LIMIT = 20;
  * the same state whoever ran first. Each queue is a durable quorum queue whose rejected messages
  * go through the direct exchange `dlx`, keyed by the queue's own name, to `<queue>.dlq`.
  */
+const EXCHANGE_TYPES = [
+  { name: EXCHANGES.orders, type: 'topic' },
+  { name: EXCHANGES.inventory, type: 'topic' },
+  { name: EXCHANGES.deadLetter, type: 'direct' },
+] as const;
+
+const DLQ_ARGUMENTS = { 'x-queue-type': 'quorum' };
+
+const queueArguments = (queue: string) => ({
+  'x-queue-type': 'quorum',
+  'x-dead-letter-exchange': EXCHANGES.deadLetter,
+  'x-dead-letter-routing-key': queue,
+  'x-delivery-limit': DELIVERY_LIMIT,
+});
+
 export async function declareTopology(channel: TopologyChannel, queues: readonly QueueSpec[]): Promise<void> {
-  await channel.assertExchange(EXCHANGES.orders, 'topic', { durable: true });
-  await channel.assertExchange(EXCHANGES.inventory, 'topic', { durable: true });
-  await channel.assertExchange(EXCHANGES.deadLetter, 'direct', { durable: true });
+  for (const exchange of EXCHANGE_TYPES) await channel.assertExchange(exchange.name, exchange.type, { durable: true });
   for (const queue of queues) {
     const dlq = deadLetterQueueOf(queue.name);
-    await channel.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await channel.assertQueue(dlq, { durable: true, arguments: DLQ_ARGUMENTS });
     await channel.bindQueue(dlq, EXCHANGES.deadLetter, queue.name);
-    await channel.assertQueue(queue.name, {
-      durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        'x-dead-letter-exchange': EXCHANGES.deadLetter,
-        'x-dead-letter-routing-key': queue.name,
-        'x-delivery-limit': DELIVERY_LIMIT,
-      },
-    });
+    await channel.assertQueue(queue.name, { durable: true, arguments: queueArguments(queue.name) });
     for (const binding of queue.bindings) await channel.bindQueue(queue.name, binding.exchange, binding.routingKey);
   }
+}
+
+/**
+ * The same topology as a RabbitMQ definitions document (importable in the management UI or via
+ * `rabbitmqctl import_definitions`), generated from the arguments `declareTopology` uses so the
+ * two can never disagree.
+ */
+export function topologyDefinitions(queues: readonly QueueSpec[], vhost = '/') {
+  const queue = (name: string, args: Record<string, unknown>) => ({ name, vhost, durable: true, auto_delete: false, arguments: args });
+  const binding = (source: string, destination: string, routing_key: string) => ({
+    source,
+    vhost,
+    destination,
+    destination_type: 'queue',
+    routing_key,
+    arguments: {},
+  });
+  return {
+    exchanges: EXCHANGE_TYPES.map(({ name, type }) => ({ name, vhost, type, durable: true, auto_delete: false, internal: false, arguments: {} })),
+    queues: queues.flatMap((q) => [queue(q.name, queueArguments(q.name)), queue(deadLetterQueueOf(q.name), DLQ_ARGUMENTS)]),
+    bindings: queues.flatMap((q) => [
+      binding(EXCHANGES.deadLetter, deadLetterQueueOf(q.name), q.name),
+      ...q.bindings.map((b) => binding(b.exchange, q.name, b.routingKey)),
+    ]),
+  };
 }

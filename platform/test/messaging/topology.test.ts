@@ -1,0 +1,76 @@
+import { QUEUES } from '@shop/contracts';
+import { connect, type ChannelModel } from 'amqplib';
+import { declareTopology, topologyDefinitions } from '../../src/messaging';
+import { createTestVhost, type TestVhost } from '../../src/testing';
+
+describe('declareTopology', () => {
+  let vhost: TestVhost;
+  let model: ChannelModel;
+  beforeAll(async () => {
+    vhost = await createTestVhost();
+    model = await connect(vhost.url);
+  });
+  afterAll(async () => {
+    await model.close();
+    await vhost.drop();
+  });
+
+  test('declaring every queue twice succeeds, and an event reaches every queue bound to its routing key', async () => {
+    // Arrange
+    const channel = await model.createConfirmChannel();
+    const queues = Object.values(QUEUES);
+
+    // Act
+    await declareTopology(channel, queues);
+    await declareTopology(channel, queues);
+    channel.publish('orders', 'order.created', Buffer.from('{}'));
+    await channel.waitForConfirms();
+
+    // Assert
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await channel.checkQueue('product-service.orders')).messageCount).toBe(1);
+    expect((await channel.checkQueue('notification-service.events')).messageCount).toBe(1);
+    expect((await channel.checkQueue('order-service.inventory')).messageCount).toBe(0);
+    expect((await channel.checkQueue('product-service.orders.dlq')).messageCount).toBe(0);
+    await channel.close();
+  });
+
+  test('a message rejected without requeue is dead-lettered to <queue>.dlq', async () => {
+    // Arrange
+    const channel = await model.createConfirmChannel();
+    await declareTopology(channel, [QUEUES.orderInventory]);
+    channel.publish('inventory', 'stock.reserved', Buffer.from('{"poison":true}'));
+    await channel.waitForConfirms();
+    const message = await waitForMessage(() => channel.get('order-service.inventory'));
+
+    // Act
+    channel.nack(message, false, false);
+
+    // Assert
+    const dead = await waitForMessage(() => channel.get('order-service.inventory.dlq', { noAck: true }));
+    expect(dead.content.toString()).toBe('{"poison":true}');
+    await channel.close();
+  });
+
+  test('the definitions document lists both exchanges, dlx, every queue with its DLQ, and their bindings', () => {
+    const definitions = topologyDefinitions(Object.values(QUEUES));
+
+    expect(definitions.exchanges.map((exchange) => `${exchange.name}:${exchange.type}`)).toEqual([
+      'orders:topic',
+      'inventory:topic',
+      'dlx:direct',
+    ]);
+    expect(definitions.queues).toHaveLength(6);
+    expect(definitions.queues[0].arguments).toMatchObject({ 'x-queue-type': 'quorum', 'x-dead-letter-exchange': 'dlx' });
+    expect(definitions.bindings).toContainEqual(expect.objectContaining({ source: 'dlx', destination: 'product-service.orders.dlq', routing_key: 'product-service.orders' }));
+  });
+});
+
+async function waitForMessage<T>(get: () => Promise<T | false>): Promise<T> {
+  for (let tries = 0; tries < 100; tries++) {
+    const message = await get();
+    if (message) return message;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('no message arrived');
+}
