@@ -17,4 +17,4 @@ export { BrokerUnavailableError, createOutboxRelay, type OutboxRelay, type Outbo
 export { appendToOutbox } from './outbox-writer';
 export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
 export { pgExecutor, type SqlExecutor } from './sql-executor';
-export { declareTopology, DELIVERY_LIMIT, topologyDefinitions } from './topology';
+export { declareTopology, DELIVERY_LIMIT } from './topology';

@@ -42,27 +42,3 @@ export async function declareTopology(channel: TopologyChannel, queues: readonly
   }
 }
 
-/**
- * The same topology as a RabbitMQ definitions document (importable in the management UI or via
- * `rabbitmqctl import_definitions`), generated from the arguments `declareTopology` uses so the
- * two can never disagree.
- */
-export function topologyDefinitions(queues: readonly QueueSpec[], vhost = '/') {
-  const queue = (name: string, args: Record<string, unknown>) => ({ name, vhost, durable: true, auto_delete: false, arguments: args });
-  const binding = (source: string, destination: string, routing_key: string) => ({
-    source,
-    vhost,
-    destination,
-    destination_type: 'queue',
-    routing_key,
-    arguments: {},
-  });
-  return {
-    exchanges: EXCHANGE_TYPES.map(({ name, type }) => ({ name, vhost, type, durable: true, auto_delete: false, internal: false, arguments: {} })),
-    queues: queues.flatMap((q) => [queue(q.name, queueArguments(q.name)), queue(deadLetterQueueOf(q.name), DLQ_ARGUMENTS)]),
-    bindings: queues.flatMap((q) => [
-      binding(EXCHANGES.deadLetter, deadLetterQueueOf(q.name), q.name),
-      ...q.bindings.map((b) => binding(b.exchange, q.name, b.routingKey)),
-    ]),
-  };
-}

@@ -1,6 +1,6 @@
 import { QUEUES } from '@shop/contracts';
 import { connect, type ChannelModel } from 'amqplib';
-import { declareTopology, topologyDefinitions } from '../../src/messaging';
+import { declareTopology } from '../../src/messaging';
 import { createTestVhost, type TestVhost } from '../../src/testing';
 
 describe('declareTopology', () => {
@@ -50,19 +50,6 @@ describe('declareTopology', () => {
     const dead = await waitForMessage(() => channel.get('order-service.inventory.dlq', { noAck: true }));
     expect(dead.content.toString()).toBe('{"poison":true}');
     await channel.close();
-  });
-
-  test('the definitions document lists both exchanges, dlx, every queue with its DLQ, and their bindings', () => {
-    const definitions = topologyDefinitions(Object.values(QUEUES));
-
-    expect(definitions.exchanges.map((exchange) => `${exchange.name}:${exchange.type}`)).toEqual([
-      'orders:topic',
-      'inventory:topic',
-      'dlx:direct',
-    ]);
-    expect(definitions.queues).toHaveLength(6);
-    expect(definitions.queues[0].arguments).toMatchObject({ 'x-queue-type': 'quorum', 'x-dead-letter-exchange': 'dlx' });
-    expect(definitions.bindings).toContainEqual(expect.objectContaining({ source: 'dlx', destination: 'product-service.orders.dlq', routing_key: 'product-service.orders' }));
   });
 });
 
