@@ -5,3 +5,4 @@ export * from './notifications';
 export * from './events';
 export * from './topology';
 export * from './health';
+export * from './docs';
