@@ -75,5 +75,6 @@ export const ErrorCode = z.enum([
   'unsupported_media_type',
   'internal_error',
   'service_unavailable',
+  'service_timeout',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -13,7 +13,7 @@ export interface ServiceProxy {
  * original one, the body is never parsed here (services enforce their own limits), and the
  * headers — Authorization and the X-Request-Id set by requestContext — travel as they are.
  * A service that refuses the connection or resets it becomes 503 service_unavailable; one that
- * does not answer within `timeoutMs` becomes 504; either way as problem+json, never a hang.
+ * does not answer within `timeoutMs` becomes 504 service_timeout; either way as problem+json, never a hang.
  */
 export function serviceProxy(options: { service: string; target: string; timeoutMs: number; logger: Logger }): ServiceProxy {
   const { service, target, timeoutMs, logger } = options;
@@ -49,7 +49,7 @@ export function serviceProxy(options: { service: string; target: string; timeout
         sendProblem(
           response as Response,
           timeout
-            ? new AppError(504, 'service_unavailable', `The ${service} did not answer within ${timeoutMs} ms.`)
+            ? new AppError(504, 'service_timeout', `The ${service} did not answer within ${timeoutMs} ms.`)
             : new AppError(503, 'service_unavailable', `The ${service} is not reachable right now; try again shortly.`, {
                 headers: { 'Retry-After': '1' },
               }),

@@ -27,7 +27,7 @@ describe('gateway: when a service is down or slow', () => {
       const response = await fetch(`${t.url}/api/v1/products/1`);
 
       expect(response.status).toBe(504);
-      expect(await response.json()).toMatchObject({ status: 504, code: 'service_unavailable' });
+      expect(await response.json()).toMatchObject({ status: 504, code: 'service_timeout' });
       expect(Date.now() - started).toBeLessThan(3_000);
     } finally {
       t.products.hang = false;
