@@ -1,4 +1,8 @@
-import amqp, { type AmqpConnectionManager, type ChannelWrapper, type CreateChannelOpts } from 'amqp-connection-manager';
+import amqp, {
+  type AmqpConnectionManager,
+  type ChannelWrapper,
+  type CreateChannelOpts,
+} from 'amqp-connection-manager';
 import type { Logger } from '../logger';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 
@@ -73,7 +77,11 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     createChannel: (channelOptions) => {
       const channel = manager.createChannel(channelOptions);
       channel.on('error', (err: Error, info?: { name?: string }) =>
-        logger.error('broker channel error', { broker, channel: info?.name ?? channelOptions.name, err: err.message }),
+        logger.error('broker channel error', {
+          broker,
+          channel: info?.name ?? channelOptions.name,
+          err: err.message,
+        }),
       );
       return channel;
     },

@@ -1,8 +1,9 @@
-import { deadLetterQueueOf, parseEvent, type EventType, type QueueSpec, type TypedEvent } from '@shop/contracts';
+import { deadLetterQueueOf, type EventType, type QueueSpec, type TypedEvent } from '@shop/contracts';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import { closeChannel, type BrokerConnection } from './broker-connection';
+import { decodeMessage } from './decode-message';
 import { declareTopology } from './topology';
 
 /** What a handler did, for the log line: `duplicate` when the inbox had already seen the event. */
@@ -83,13 +84,22 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const setup = async (ch: Channel) => {
     await declareTopology(ch, [queue]);
     await ch.prefetch(prefetch);
-    const { consumerTag } = await ch.consume(queue.name, (message) => onMessage(ch, message), { noAck: false });
+    const { consumerTag } = await ch.consume(queue.name, (message) => onMessage(ch, message), {
+      noAck: false,
+    });
     current = { channel: ch, consumerTag };
     logger.info('consumer started', { prefetch });
   };
   const channel = connection.createChannel({ name: `consumer:${queue.name}`, confirm: false, setup });
 
-  function deadLetter(ch: Channel, message: ConsumeMessage, log: Logger, level: 'warn' | 'error', text: string, fields: Record<string, unknown>): void {
+  function deadLetter(
+    ch: Channel,
+    message: ConsumeMessage,
+    log: Logger,
+    level: 'warn' | 'error',
+    text: string,
+    fields: Record<string, unknown>,
+  ): void {
     log.log(level, text, { ...fields, dead_letter_queue: dlq });
     settle(ch, message, 'reject', log);
   }
@@ -105,24 +115,16 @@ export function createConsumer(options: ConsumerOptions): Consumer {
 
   async function handle(ch: Channel, message: ConsumeMessage): Promise<void> {
     const base = { message_id: message.properties.messageId, redelivered: message.fields.redelivered };
-    let raw: unknown;
-    try {
-      raw = JSON.parse(message.content.toString('utf8'));
-    } catch (error) {
-      return deadLetter(ch, message, logger, 'warn', 'message dead-lettered: body is not JSON', { ...base, reason: 'invalid_json', detail: (error as Error).message });
-    }
-    const parsed = parseEvent(raw);
-    if (!parsed.ok) {
-      const known = raw as { id?: unknown; type?: unknown; correlationid?: unknown };
+    const decoded = decodeMessage(message.content);
+    if (!decoded.ok) {
       return deadLetter(ch, message, logger, 'warn', 'message dead-lettered: it does not meet the contract', {
         ...base,
-        reason: parsed.reason,
-        detail: parsed.detail,
-        event_id: typeof known?.id === 'string' ? known.id : undefined,
-        event_type: typeof known?.type === 'string' ? known.type : undefined,
+        ...decoded.ids,
+        reason: decoded.reason,
+        detail: decoded.detail,
       });
     }
-    const event = parsed.event;
+    const event = decoded.event;
     const eventLogger = logger.child(logFieldsOf(event));
     const handler = handlers[event.type] as EventHandler<EventType> | undefined;
     if (!handler) {
@@ -131,13 +133,28 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = (await handler(event, { consumer: consumerName, logger: eventLogger, attempt, redelivered: message.fields.redelivered })) ?? 'applied';
-        eventLogger.info(outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled', { ...base, outcome, attempt });
+        const outcome =
+          (await handler(event, {
+            consumer: consumerName,
+            logger: eventLogger,
+            attempt,
+            redelivered: message.fields.redelivered,
+          })) ?? 'applied';
+        eventLogger.info(outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled', {
+          ...base,
+          outcome,
+          attempt,
+        });
         return settle(ch, message, 'ack', eventLogger);
       } catch (error) {
         const err = error as Error & { retryable?: boolean };
         if (err.retryable === false || attempt >= maxAttempts) {
-          return deadLetter(ch, message, eventLogger, 'error', 'event dead-lettered: handler failed', { ...base, attempt, err: err.message, stack: err.stack });
+          return deadLetter(ch, message, eventLogger, 'error', 'event dead-lettered: handler failed', {
+            ...base,
+            attempt,
+            err: err.message,
+            stack: err.stack,
+          });
         }
         const waitMs = backoffDelay(attempt, backoff);
         eventLogger.warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
@@ -176,7 +193,15 @@ function settle(ch: Channel, message: ConsumeMessage, how: 'ack' | 'reject', log
 }
 
 /** The ids every consumer log line carries. */
-export function logFieldsOf(event: { id: string; correlationid: string; data: unknown }): Record<string, unknown> {
+export function logFieldsOf(event: {
+  id: string;
+  correlationid: string;
+  data: unknown;
+}): Record<string, unknown> {
   const orderId = (event.data as { order_id?: unknown } | null)?.order_id;
-  return { event_id: event.id, correlation_id: event.correlationid, ...(orderId !== undefined && { order_id: orderId }) };
+  return {
+    event_id: event.id,
+    correlation_id: event.correlationid,
+    ...(orderId !== undefined && { order_id: orderId }),
+  };
 }

@@ -1,6 +1,10 @@
 export type { BackoffOptions } from './backoff';
 export { buildEvent, type BuildEventInput } from './build-event';
-export { createBrokerConnection, type BrokerConnection, type BrokerConnectionOptions } from './broker-connection';
+export {
+  createBrokerConnection,
+  type BrokerConnection,
+  type BrokerConnectionOptions,
+} from './broker-connection';
 export {
   createConsumer,
   logFieldsOf,
@@ -12,8 +16,14 @@ export {
   type HandlerContext,
   type HandlerOutcome,
 } from './consumer';
+export { decodeMessage, type DecodedMessage } from './decode-message';
 export { recordInboxOnce } from './inbox';
-export { BrokerUnavailableError, createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export {
+  BrokerUnavailableError,
+  createOutboxRelay,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+} from './outbox-relay';
 export { appendToOutbox } from './outbox-writer';
 export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
 export { pgExecutor, type SqlExecutor } from './sql-executor';

@@ -21,7 +21,9 @@ export function createOutboxListener(options: {
   let stopped = false;
 
   const drop = (error: Error) => {
-    logger.warn('outbox listener lost its connection, relying on polling until it is back', { err: error.message });
+    logger.warn('outbox listener lost its connection, relying on polling until it is back', {
+      err: error.message,
+    });
     client?.release(error);
     client = undefined;
     if (!stopped) retryTimer = setTimeout(() => void connect(), retryMs);

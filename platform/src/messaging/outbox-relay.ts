@@ -86,8 +86,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const retention = options.retention ?? { keepMs: 7 * 24 * 3600_000, everyMs: 3600_000 };
   const ownsPool = typeof options.pool === 'string';
-  const pool = typeof options.pool === 'string' ? new Pool({ connectionString: options.pool, max: 3 }) : options.pool;
-  const onPoolError = (error: Error) => logger.warn('outbox relay database connection error', { err: error.message });
+  const pool =
+    typeof options.pool === 'string' ? new Pool({ connectionString: options.pool, max: 3 }) : options.pool;
+  const onPoolError = (error: Error) =>
+    logger.warn('outbox relay database connection error', { err: error.message });
   pool.on('error', onPoolError);
 
   const channel = connection.createChannel({
@@ -103,7 +105,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     wakePending = true;
     idle.wake();
   };
-  const listener = options.listen === false ? undefined : createOutboxListener({ pool, logger, onNotify: wake });
+  const listener =
+    options.listen === false ? undefined : createOutboxListener({ pool, logger, onNotify: wake });
   const removeConnectListener = connection.onConnect(() => pause.wake());
   let loop: Promise<void> | undefined;
   let stopping = false;
@@ -133,7 +136,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (rows.length > 0) logger.debug('outbox batch published', { count: rows.length });
       return rows.length;
     } catch (error) {
-      if (inTransaction) await client.query('ROLLBACK').catch((rollbackError: Error) => (brokenClient = rollbackError));
+      if (inTransaction)
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (brokenClient = rollbackError));
       throw error;
     } finally {
       client.release(brokenClient);
@@ -163,13 +167,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         failures++;
         const waitMs = backoffDelay(failures, backoff);
         const level = error instanceof BrokerUnavailableError ? 'info' : 'warn';
-        logger.log(level, 'outbox relay cannot publish, backing off', { err: (error as Error).message, attempt: failures, waitMs });
+        logger.log(level, 'outbox relay cannot publish, backing off', {
+          err: (error as Error).message,
+          attempt: failures,
+          waitMs,
+        });
         if (!stopping) await pause.sleep(waitMs);
         continue;
       }
       if (Date.now() - lastPrune >= retention.everyMs) {
         lastPrune = Date.now();
-        await pruneOnce().catch((error: Error) => logger.warn('outbox retention failed', { err: error.message }));
+        await pruneOnce().catch((error: Error) =>
+          logger.warn('outbox retention failed', { err: error.message }),
+        );
       }
       if (published === batchSize || stopping) continue;
       if (!wakePending && !stopping) await idle.sleep(pollIntervalMs);

@@ -32,13 +32,14 @@ const queueArguments = (queue: string) => ({
 });
 
 export async function declareTopology(channel: TopologyChannel, queues: readonly QueueSpec[]): Promise<void> {
-  for (const exchange of EXCHANGE_TYPES) await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+  for (const exchange of EXCHANGE_TYPES)
+    await channel.assertExchange(exchange.name, exchange.type, { durable: true });
   for (const queue of queues) {
     const dlq = deadLetterQueueOf(queue.name);
     await channel.assertQueue(dlq, { durable: true, arguments: DLQ_ARGUMENTS });
     await channel.bindQueue(dlq, EXCHANGES.deadLetter, queue.name);
     await channel.assertQueue(queue.name, { durable: true, arguments: queueArguments(queue.name) });
-    for (const binding of queue.bindings) await channel.bindQueue(queue.name, binding.exchange, binding.routingKey);
+    for (const binding of queue.bindings)
+      await channel.bindQueue(queue.name, binding.exchange, binding.routingKey);
   }
 }
-

@@ -7,7 +7,14 @@ import {
   type ConsumerOptions,
   type EventHandler,
 } from '../../src/messaging';
-import { buildOrderCreated, createMessagingWorld, inTransaction, logger, waitFor, type MessagingWorld } from './support/fixtures';
+import {
+  buildOrderCreated,
+  createMessagingWorld,
+  inTransaction,
+  logger,
+  waitFor,
+  type MessagingWorld,
+} from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
 
 /** Each test gets its own queue, bound to its own routing keys, so tests never see each other's messages. */
@@ -27,7 +34,9 @@ describe('inbox consumer', () => {
   afterEach(() => Promise.all(consumers.splice(0).map((consumer) => consumer.stop())));
   afterAll(() => world.teardown());
 
-  const startConsumer = async (options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>) => {
+  const startConsumer = async (
+    options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>,
+  ) => {
     const consumer = createConsumer({
       connection: await world.connect(),
       logger,
@@ -44,11 +53,16 @@ describe('inbox consumer', () => {
   const applyOnce: EventHandler<'OrderCreated'> = (event, context) =>
     inTransaction(world.pool, async (client) => {
       if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id))) return 'duplicate';
-      await client.query('INSERT INTO effects (event_id, order_id) VALUES ($1, $2)', [event.id, event.data.order_id]);
+      await client.query('INSERT INTO effects (event_id, order_id) VALUES ($1, $2)', [
+        event.id,
+        event.data.order_id,
+      ]);
       return 'applied';
     });
   const effectsOf = async (eventId: string) =>
-    Number((await world.pool.query('SELECT count(*) FROM effects WHERE event_id = $1', [eventId])).rows[0].count);
+    Number(
+      (await world.pool.query('SELECT count(*) FROM effects WHERE event_id = $1', [eventId])).rows[0].count,
+    );
 
   test('a duplicated delivery has one effect, and both copies are acked', async () => {
     // Arrange
@@ -87,7 +101,11 @@ describe('inbox consumer', () => {
     await startConsumer({ queue, handlers: { OrderCreated: async (event) => void handled.push(event.id) } });
     const dlq = await probeQueue(world.vhost.url, `${queue.name}.dlq`);
     const good = buildOrderCreated();
-    const unknownType = { ...buildOrderCreated(), type: 'OrderTeleported', dataschema: 'urn:shop:events:OrderTeleported:1' };
+    const unknownType = {
+      ...buildOrderCreated(),
+      type: 'OrderTeleported',
+      dataschema: 'urn:shop:events:OrderTeleported:1',
+    };
     const schemaViolation = { ...buildOrderCreated(), data: { order_id: 'not-a-number' } };
 
     // Act

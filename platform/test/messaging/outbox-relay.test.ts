@@ -1,6 +1,13 @@
 import { QUEUES } from '@shop/contracts';
 import { appendToOutbox, createOutboxRelay, pgExecutor, type OutboxRelay } from '../../src/messaging';
-import { buildOrderCreated, createMessagingWorld, inTransaction, logger, waitFor, type MessagingWorld } from './support/fixtures';
+import {
+  buildOrderCreated,
+  createMessagingWorld,
+  inTransaction,
+  logger,
+  waitFor,
+  type MessagingWorld,
+} from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
 
 const queue = QUEUES.productOrders;
@@ -38,10 +45,14 @@ describe('outbox relay', () => {
   };
   const append = (count: number) => {
     const events = Array.from({ length: count }, () => buildOrderCreated());
-    return inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events)).then(() => events);
+    return inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events)).then(
+      () => events,
+    );
   };
   const unpublishedCount = async () =>
-    Number((await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count);
+    Number(
+      (await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count,
+    );
 
   test('publishes committed rows in outbox order with CloudEvents properties, then marks them published', async () => {
     // Arrange
@@ -49,7 +60,12 @@ describe('outbox relay', () => {
     const relay = await newRelay({ batchSize: 10, listen: false });
 
     // Act
-    const published = [await relay.drainOnce(), await relay.drainOnce(), await relay.drainOnce(), await relay.drainOnce()];
+    const published = [
+      await relay.drainOnce(),
+      await relay.drainOnce(),
+      await relay.drainOnce(),
+      await relay.drainOnce(),
+    ];
 
     // Assert
     expect(published).toEqual([10, 10, 10, 0]);
@@ -106,8 +122,12 @@ describe('outbox relay', () => {
       `UPDATE outbox_events SET published_at = now() - interval '2 hours' WHERE id = $1;`,
       [oldPublished.id],
     );
-    await world.pool.query(`UPDATE outbox_events SET published_at = now() WHERE id = $1`, [recentPublished.id]);
-    await world.pool.query(`UPDATE outbox_events SET created_at = now() - interval '2 hours' WHERE id = $1`, [oldUnpublished.id]);
+    await world.pool.query(`UPDATE outbox_events SET published_at = now() WHERE id = $1`, [
+      recentPublished.id,
+    ]);
+    await world.pool.query(`UPDATE outbox_events SET created_at = now() - interval '2 hours' WHERE id = $1`, [
+      oldUnpublished.id,
+    ]);
     const relay = await newRelay({ retention: { keepMs: 3600_000, everyMs: 3600_000 } });
 
     // Act

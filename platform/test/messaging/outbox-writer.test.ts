@@ -1,5 +1,10 @@
 import { appendToOutbox, pgExecutor } from '../../src/messaging';
-import { buildOrderCreated, createMessagingWorld, inTransaction, type MessagingWorld } from './support/fixtures';
+import {
+  buildOrderCreated,
+  createMessagingWorld,
+  inTransaction,
+  type MessagingWorld,
+} from './support/fixtures';
 
 describe('appendToOutbox', () => {
   let world: MessagingWorld;

@@ -9,7 +9,14 @@ import {
   type Consumer,
   type OutboxRelay,
 } from '../../src/messaging';
-import { buildOrderCreated, createMessagingWorld, inTransaction, logger, waitFor, type MessagingWorld } from './support/fixtures';
+import {
+  buildOrderCreated,
+  createMessagingWorld,
+  inTransaction,
+  logger,
+  waitFor,
+  type MessagingWorld,
+} from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
 import { createTcpProxy, type TcpProxy } from './support/tcp-proxy';
 
@@ -60,7 +67,9 @@ describe('outbox relay recovery', () => {
   afterAll(() => world.teardown());
 
   const unpublishedCount = async () =>
-    Number((await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count);
+    Number(
+      (await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count,
+    );
   const append = async (count: number) => {
     const events = Array.from({ length: count }, () => buildOrderCreated());
     await inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events));
@@ -122,7 +131,10 @@ describe('outbox relay recovery', () => {
 
     test('rows committed meanwhile wait in the outbox and all arrive once it is back', async () => {
       // Arrange
-      const probe = await probeQueue(world.vhost.url, { name: 'test.outage', bindings: [{ exchange: 'orders', routingKey: '#' }] });
+      const probe = await probeQueue(world.vhost.url, {
+        name: 'test.outage',
+        bindings: [{ exchange: 'orders', routingKey: '#' }],
+      });
       probes.push(probe);
       const relay = createOutboxRelay({
         pool: world.pool,

@@ -27,10 +27,17 @@ export async function probeQueue(url: string, queue: QueueSpec | string): Promis
 }
 
 /** Publishes raw bytes the way a misbehaving producer would. */
-export async function publishRaw(url: string, exchange: string, routingKey: string, body: string | Buffer): Promise<void> {
+export async function publishRaw(
+  url: string,
+  exchange: string,
+  routingKey: string,
+  body: string | Buffer,
+): Promise<void> {
   const model = await connect(url);
   const channel = await model.createConfirmChannel();
-  channel.publish(exchange, routingKey, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true });
+  channel.publish(exchange, routingKey, Buffer.isBuffer(body) ? body : Buffer.from(body), {
+    persistent: true,
+  });
   await channel.waitForConfirms();
   await model.close();
 }
