@@ -96,6 +96,6 @@ export function formatTailLine(message: TailedMessage): string {
   ];
   if (envelope.subject !== undefined) parts.push(`subject=${String(envelope.subject)}`);
   if (envelope.correlationid !== undefined) parts.push(`correlation=${String(envelope.correlationid)}`);
-  if (message.invalid) parts.push(`INVALID ${message.invalid}`);
+  if (message.invalid) parts.push(`INVALID ${message.invalid.length > 160 ? `${message.invalid.slice(0, 157)}...` : message.invalid}`);
   return parts.join('  ');
 }
