@@ -246,7 +246,7 @@ export const PROBLEM_EXAMPLES = {
   service_timeout: example(
     'The service did not answer the gateway in time',
     504,
-    'service_unavailable',
+    'service_timeout',
     'The order service did not answer within 10000 ms.',
   ),
 } satisfies Record<string, ProblemExample>;
