@@ -108,12 +108,24 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
  * to a channel opened just as the connection dropped, and closing that one never completes.
  */
 export async function closeChannel(channel: ChannelWrapper, timeoutMs = 2_000): Promise<void> {
+  await withTimeout(channel.close(), timeoutMs).catch(() => undefined);
+}
+
+/** Rejects if `promise` has not settled within `timeoutMs`, so a dead broker cannot hang a caller. */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  message = 'timed out',
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    channel.close().catch(() => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-  ]);
-  clearTimeout(timer);
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), timeoutMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function redact(url: string): string {

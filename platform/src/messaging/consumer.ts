@@ -2,7 +2,8 @@ import { deadLetterQueueOf, type EventType, type QueueSpec, type TypedEvent } fr
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
-import { closeChannel, type BrokerConnection } from './broker-connection';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import { closeChannel, withTimeout, type BrokerConnection } from './broker-connection';
 import { decodeMessage } from './decode-message';
 import { declareTopology } from './topology';
 
@@ -48,8 +49,13 @@ export interface ConsumerOptions {
 }
 
 export interface Consumer {
-  /** Starts consuming once the broker is reachable (and again after every reconnect). */
-  start(): Promise<void>;
+  /**
+   * Starts consuming as soon as the broker is reachable, and again after every reconnect. Never
+   * waits for the broker, so a service starts (and serves HTTP) while RabbitMQ is down.
+   */
+  start(): void;
+  /** Resolves once the consumer is consuming; rejects after `timeoutMs`. For tests and readiness. */
+  waitUntilConsuming(timeoutMs?: number): Promise<void>;
   /** Stops taking messages, lets in-flight handlers finish and settles them, then closes its channel. */
   stop(): Promise<void>;
 }
@@ -90,7 +96,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     current = { channel: ch, consumerTag };
     logger.info('consumer started', { prefetch });
   };
-  const channel = connection.createChannel({ name: `consumer:${queue.name}`, confirm: false, setup });
+  let channel: ChannelWrapper | undefined;
 
   function deadLetter(
     ch: Channel,
@@ -167,13 +173,19 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   }
 
   return {
-    start: async () => {
-      await channel.waitForConnect();
+    start: () => {
+      channel ??= connection.createChannel({ name: `consumer:${queue.name}`, confirm: false, setup });
+    },
+    waitUntilConsuming: async (timeoutMs = 30_000) => {
+      if (!channel) throw new Error('consumer not started');
+      await withTimeout(channel.waitForConnect(), timeoutMs, `consumer ${queue.name} not consuming`);
     },
     stop: async () => {
       stopping = true;
-      await channel.removeSetup(setup).catch(() => undefined);
-      if (current) await current.channel.cancel(current.consumerTag).catch(() => undefined);
+      if (!channel) return;
+      await withTimeout(channel.removeSetup(setup), 2_000).catch(() => undefined);
+      if (current)
+        await withTimeout(current.channel.cancel(current.consumerTag), 2_000).catch(() => undefined);
       retryPause.wake();
       await Promise.allSettled([...inFlight]);
       await closeChannel(channel);

@@ -17,7 +17,7 @@ export interface OutboxRelayOptions {
   window?: number;
   /** Polling fallback when no NOTIFY arrives. Default 1000 ms. */
   pollIntervalMs?: number;
-  /** A publish not confirmed within this fails the batch. Default 10 s. */
+  /** A publish not confirmed within this fails the batch (keep it under the shutdown grace period). Default 5 s. */
   publishTimeoutMs?: number;
   /** Waits between failed attempts (broker down, publish failed, database down). Default 200 ms … 10 s. */
   backoff?: BackoffOptions;
@@ -82,7 +82,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 500;
   const window = options.window ?? 200;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-  const publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const retention = options.retention ?? { keepMs: 7 * 24 * 3600_000, everyMs: 3600_000 };
   const ownsPool = typeof options.pool === 'string';

@@ -1,5 +1,6 @@
 import type { QueueSpec } from '@shop/contracts';
 import {
+  createBrokerConnection,
   createConsumer,
   pgExecutor,
   recordInboxOnce,
@@ -16,6 +17,7 @@ import {
   type MessagingWorld,
 } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
+import { createTcpProxy } from './support/tcp-proxy';
 
 /** Each test gets its own queue, bound to its own routing keys, so tests never see each other's messages. */
 const queueFor = (name: string): QueueSpec => ({
@@ -45,7 +47,8 @@ describe('inbox consumer', () => {
       ...options,
     });
     consumers.push(consumer);
-    await consumer.start();
+    consumer.start();
+    await consumer.waitUntilConsuming(10_000);
     return consumer;
   };
 
@@ -192,5 +195,41 @@ describe('inbox consumer', () => {
     // Assert
     await waitFor(() => handled.includes(after.id));
     expect(handled).toEqual([before.id, after.id]);
+  });
+
+  test('a consumer started while the broker is unreachable starts consuming once it is reachable', async () => {
+    // Arrange
+    const proxy = await createTcpProxy('127.0.0.1', 5672);
+    await proxy.cut();
+    const connection = createBrokerConnection({
+      url: proxy.url(world.vhost.url),
+      logger,
+      reconnect: { initialMs: 20, maxMs: 100 },
+    });
+    const queue = queueFor('late-broker');
+    const handled: string[] = [];
+    const consumer = createConsumer({
+      connection,
+      queue,
+      logger,
+      handlers: { OrderCreated: async (event) => void handled.push(event.id) },
+    });
+
+    // Act
+    consumer.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const connectedWhileDown = connection.isConnected();
+    await proxy.restore();
+    await consumer.waitUntilConsuming(10_000);
+    const event = buildOrderCreated();
+    await publishRaw(world.vhost.url, 'orders', 'late-broker.order.created', JSON.stringify(event));
+
+    // Assert
+    expect(connectedWhileDown).toBe(false);
+    await waitFor(() => handled.length === 1);
+    expect(handled).toEqual([event.id]);
+    await consumer.stop();
+    await connection.close();
+    await proxy.close();
   });
 });

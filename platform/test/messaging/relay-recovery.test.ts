@@ -94,7 +94,8 @@ describe('outbox relay recovery', () => {
       },
     });
     consumers.push(consumer);
-    await consumer.start();
+    consumer.start();
+    await consumer.waitUntilConsuming(10_000);
     const [event] = await append(1);
     const { pool, armed } = poolThatDiesBeforeMarking(world.db.url);
     const connection = await world.connect();
