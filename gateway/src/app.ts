@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { notFoundHandler, problemHandler, requestContext, type Logger } from '@shop/platform';
 import { upstreamsOf, type Config } from './config';
+import { apiDocs } from './http/api-docs';
 import { aggregateHealth } from './http/health';
 import { identify, requireIdentity, requireIdentityForWrites } from './http/identify';
 import { rateLimiter } from './http/rate-limit';
@@ -20,6 +21,7 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   app.use(helmet());
   app.use(requestContext(logger));
 
+  app.use(apiDocs());
   app.get('/health', aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS));
 
   const proxy = (service: string, target: string) =>
