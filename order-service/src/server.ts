@@ -26,6 +26,8 @@ export interface StartOptions {
 
 export interface Started {
   port: number;
+  /** Resolves once the inventory consumer is consuming (tests, readiness); never needed to serve HTTP. */
+  consuming(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,7 +73,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   let server: Server | undefined;
   try {
     await relay?.start();
-    consumer?.start().catch((error: Error) => logger.error('inventory consumer failed to start', { err: error.message }));
+    consumer?.start(); // never waits for the broker
     server = await listen(app, config.PORT);
   } catch (error) {
     await shutdown();
@@ -91,5 +93,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   }
 
   let closing: Promise<void> | undefined;
-  return { port, close: () => (closing ??= shutdown()) };
+  return {
+    port,
+    consuming: async (timeoutMs) => consumer?.waitUntilConsuming(timeoutMs),
+    close: () => (closing ??= shutdown()),
+  };
 }

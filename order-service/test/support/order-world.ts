@@ -12,6 +12,9 @@ import { startProductStub, type ProductStub } from './product-stub';
 
 export const MIGRATIONS_DIR = path.join(__dirname, '../../prisma/migrations');
 export const JWT_SECRET = parseConfig(baseConfigShape, {}).JWT_SECRET;
+const logger = createLogger('order-service-test');
+// Some tests provoke 500s on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
+logger.silent = !process.env.LOG_LEVEL;
 
 export interface OrderWorld {
   app: Express;
@@ -40,7 +43,7 @@ export async function createOrderWorld(): Promise<OrderWorld> {
     catalogue,
     idempotency: createIdempotencyRepository(prisma, 60_000),
     jwtSecret: JWT_SECRET,
-    logger: createLogger('order-service-test'),
+    logger,
     checks: { database: databaseCheck(() => prisma.$queryRaw`SELECT 1`) },
   });
   return {

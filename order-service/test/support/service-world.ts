@@ -1,0 +1,105 @@
+import { Pool } from 'pg';
+import { connect, type ConsumeMessage } from 'amqplib';
+import { buildEvent, createLogger, declareTopology, parseConfig, type BuildEventInput } from '@shop/platform';
+import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
+import type { EventType, QueueSpec } from '@shop/contracts';
+import { configShape, type Config } from '../../src/config';
+import { start, type Started } from '../../src/server';
+import { MIGRATIONS_DIR } from './order-world';
+import { startProductStub, type ProductStub } from './product-stub';
+
+export const testLogger = createLogger('order-service-test');
+// Broker outages are provoked on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
+testLogger.silent = !process.env.LOG_LEVEL;
+
+/**
+ * The whole order service as main.ts runs it (start() on port 0), against its own database, its
+ * own RabbitMQ vhost and a stub product service over real HTTP.
+ */
+export interface ServiceWorld {
+  service: Started;
+  baseUrl: string;
+  database: TestDatabase;
+  vhost: TestVhost;
+  stub: ProductStub;
+  pool: Pool;
+  config: Config;
+  teardown(): Promise<void>;
+}
+
+export async function createServiceWorld(env: Record<string, string> = {}): Promise<ServiceWorld> {
+  const [database, vhost, stub] = await Promise.all([
+    createTestDatabase({ migrationsDir: MIGRATIONS_DIR }),
+    createTestVhost(),
+    startProductStub(),
+  ]);
+  const config = parseConfig(configShape, {
+    PORT: '0',
+    DATABASE_URL: database.url,
+    AMQP_URL: vhost.url,
+    PRODUCT_SERVICE_URL: stub.url,
+    ...env,
+  });
+  const service = await start(config, { logger: testLogger });
+  const pool = new Pool({ connectionString: database.url, max: 3 });
+  return {
+    service,
+    baseUrl: `http://127.0.0.1:${service.port}`,
+    database,
+    vhost,
+    stub,
+    pool,
+    config,
+    teardown: async () => {
+      await service.close();
+      await pool.end();
+      await stub.close();
+      await Promise.allSettled([database.drop(), vhost.drop()]);
+    },
+  };
+}
+
+/** A durable queue read from the outside with plain amqplib: the broker-side witness. */
+export async function probeQueue(url: string, queue: QueueSpec | string) {
+  const model = await connect(url);
+  const channel = await model.createChannel();
+  // A spec is declared (idempotently, as the services do); a bare name must already exist, e.g. a DLQ.
+  if (typeof queue !== 'string') await declareTopology(channel, [queue]);
+  const name = typeof queue === 'string' ? queue : queue.name;
+  const messages: ConsumeMessage[] = [];
+  await channel.consume(name, (message) => message && messages.push(message), { noAck: true });
+  return {
+    messages,
+    bodies: () => messages.map((message) => JSON.parse(message.content.toString('utf8')) as { type: string; data: Record<string, unknown>; id: string }),
+    close: () => model.close().catch(() => undefined),
+  };
+}
+
+export async function publishEvent<T extends EventType>(url: string, exchange: string, routingKey: string, input: Omit<BuildEventInput<T>, 'source'> & { source?: string }) {
+  const event = buildEvent({ source: '/product-service', ...input } as BuildEventInput<T>);
+  await publishRaw(url, exchange, routingKey, JSON.stringify(event), event.id, event.type);
+  return event;
+}
+
+export async function publishRaw(url: string, exchange: string, routingKey: string, body: string, messageId?: string, type?: string) {
+  const model = await connect(url);
+  const channel = await model.createConfirmChannel();
+  channel.publish(exchange, routingKey, Buffer.from(body), {
+    persistent: true,
+    messageId,
+    type,
+    contentType: 'application/cloudevents+json',
+  });
+  await channel.waitForConfirms();
+  await model.close();
+}
+
+export async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
