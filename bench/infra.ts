@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ensureDatabase, migrate } from '@shop/platform';
+import { Client, Pool } from 'pg';
+
+const run = promisify(execFile);
+
+export const ROOT = path.resolve(__dirname, '..');
+const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const AMQP_BASE = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const VHOST = 'shop_bench';
+
+/** The bench's own databases: the three services', and scratch copies of two schemas for the raw baselines. */
+export const DATABASES = {
+  products: { name: 'shop_bench_products', migrations: 'product-service' },
+  orders: { name: 'shop_bench_orders', migrations: 'order-service' },
+  notifications: { name: 'shop_bench_notifications', migrations: 'notification-service' },
+  baselineOrders: { name: 'shop_bench_baseline_orders', migrations: 'order-service' },
+  baselineProducts: { name: 'shop_bench_baseline_products', migrations: 'product-service' },
+} as const;
+export type DatabaseKey = keyof typeof DATABASES;
+
+export function databaseUrl(key: DatabaseKey): string {
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${DATABASES[key].name}`;
+  return url.toString();
+}
+
+export const amqpUrl = (): string => `${AMQP_BASE.replace(/\/$/, '')}/${VHOST}`;
+
+async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops whatever a crashed earlier run left, then creates and migrates every bench database. */
+export async function createDatabases(): Promise<void> {
+  await dropDatabases();
+  for (const key of Object.keys(DATABASES) as DatabaseKey[]) {
+    const url = databaseUrl(key);
+    await ensureDatabase(url);
+    await migrate({ connectionString: url, migrationsDir: path.join(ROOT, DATABASES[key].migrations, 'prisma', 'migrations') });
+  }
+}
+
+export async function dropDatabases(): Promise<void> {
+  await admin(async (client) => {
+    for (const { name } of Object.values(DATABASES)) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+}
+
+const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['-q', ...args]);
+
+/** A fresh vhost of the bench's own, so its exchanges and queues never meet a developer's. */
+export async function createVhost(): Promise<void> {
+  await dropVhost();
+  await rabbitmqctl('add_vhost', VHOST);
+  await rabbitmqctl('set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*');
+}
+
+export async function dropVhost(): Promise<void> {
+  await rabbitmqctl('delete_vhost', VHOST).catch(() => undefined);
+}
+
+/** One small pool per database, for setup, polling and checks (never on a measured path of Shop). */
+export function pools(): Record<DatabaseKey, Pool> & { end(): Promise<void> } {
+  const made = Object.fromEntries(
+    (Object.keys(DATABASES) as DatabaseKey[]).map((key) => {
+      const pool = new Pool({ connectionString: databaseUrl(key), max: 4 });
+      pool.on('error', () => undefined); // idle clients die when teardown drops the database
+      return [key, pool];
+    }),
+  ) as Record<DatabaseKey, Pool>;
+  return { ...made, end: async () => void (await Promise.all(Object.values(made).map((pool) => pool.end()))) };
+}

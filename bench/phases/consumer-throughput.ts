@@ -1,0 +1,128 @@
+import { QUEUES } from '@shop/contracts';
+import { buildEvent, declareTopology } from '@shop/platform';
+import { runReserveStockBaseline } from '../baselines/reserve-stock';
+import { connectBroker } from '../broker';
+import { databaseUrl } from '../infra';
+import { randomOrder, randomUser } from '../order-mix';
+import { bar, step } from '../progress';
+import type { BenchSettings } from '../settings';
+import { ratio } from '../stats';
+import type { BenchSystem } from '../system';
+import { waitUntil } from '../wait';
+
+/** Phase-4 orders exist only as events: their ids start here, far above any real order's. */
+export const SYNTHETIC_ORDER_BASE = 1_000_000_000;
+/** The product service's consumer prefetch, which bounds its transactions in flight. */
+export const CONSUMER_PREFETCH = 10;
+
+export interface ConsumerThroughput {
+  events: number;
+  /** From the first reservation's commit to the last (the service's start-up excluded). */
+  eventsPerSecond: number;
+  /** From starting the product service to the last reservation (includes start-up). */
+  wallSeconds: number;
+  baseline: { eventsPerSecond: number; concurrency: number };
+  ratio: number;
+}
+
+/**
+ * Phase 4: with the product service stopped, N OrderCreated envelopes (built with the platform's
+ * builder) go straight into `product-service.orders`; then the service starts and the clock runs
+ * until every one has its reservation row. Baseline: the same transactions with raw `pg`.
+ */
+export async function consumerThroughput(system: BenchSystem, settings: BenchSettings): Promise<ConsumerThroughput> {
+  const count = settings.consumerEvents;
+  const bodies = Array.from({ length: count }, (_, index) => JSON.stringify(orderCreated(system, SYNTHETIC_ORDER_BASE + index)));
+
+  step('stopping the product service to pre-load its queue');
+  await system.stop('product-service');
+  await preload(bodies);
+
+  step(`consumer throughput: product service drains ${count} OrderCreated`);
+  const startedAt = Date.now();
+  await system.start('product-service');
+  const progress = bar('reservations', count);
+  const done = await waitUntil(
+    'every synthetic order reserved',
+    async () => {
+      const { rows } = await system.db.products.query<{ n: string; now_ms: string }>(
+        `SELECT count(*) AS n, extract(epoch FROM clock_timestamp()) * 1000 AS now_ms FROM stock_reservations WHERE order_id >= $1`,
+        [SYNTHETIC_ORDER_BASE],
+      );
+      progress.update(Number(rows[0].n));
+      return { n: Number(rows[0].n), nowMs: Number(rows[0].now_ms) };
+    },
+    (state) => state.n >= count,
+    settings.settleTimeoutMs,
+  ).finally(() => progress.stop());
+  const { rows } = await system.db.products.query<{ first_ms: string }>(
+    'SELECT extract(epoch FROM min(created_at)) * 1000 AS first_ms FROM stock_reservations WHERE order_id >= $1',
+    [SYNTHETIC_ORDER_BASE],
+  );
+  const eventsPerSecond = count / ((done.nowMs - Number(rows[0].first_ms)) / 1000);
+  step(`  product service: ${eventsPerSecond.toFixed(0)} events/s`);
+
+  step(`baseline: the same reservations as raw pg transactions, ${CONSUMER_PREFETCH} in flight`);
+  const baseline = await runReserveStockBaseline(databaseUrl('baselineProducts'), bodies, CONSUMER_PREFETCH);
+  step(`  raw: ${baseline.eventsPerSecond.toFixed(0)} events/s`);
+  return {
+    events: count,
+    eventsPerSecond,
+    wallSeconds: (done.nowMs - startedAt) / 1000,
+    baseline: { eventsPerSecond: baseline.eventsPerSecond, concurrency: CONSUMER_PREFETCH },
+    ratio: ratio(eventsPerSecond, baseline.eventsPerSecond),
+  };
+}
+
+function orderCreated(system: BenchSystem, orderId: number) {
+  const prices = new Map(system.products.map((product) => [product.id, product]));
+  const items = randomOrder(system.products).map((line) => {
+    const product = prices.get(line.product_id)!;
+    const subtotal = ((Math.round(Number(product.price) * 100) * line.quantity) / 100).toFixed(2);
+    return { product_id: product.id, product_name: product.name, product_price: product.price, quantity: line.quantity, subtotal };
+  });
+  const total = items.reduce((sum, item) => sum + Math.round(Number(item.subtotal) * 100), 0);
+  return buildEvent({
+    type: 'OrderCreated',
+    source: '/order-service',
+    subject: orderId,
+    sequence: 0,
+    correlationId: crypto.randomUUID(),
+    data: {
+      order_id: orderId,
+      user_id: randomUser(),
+      status: 'pending',
+      total_amount: (total / 100).toFixed(2),
+      items,
+      created_at: new Date().toISOString(),
+    },
+  });
+}
+
+/** Publishes straight to the queue (default exchange), so only the product service receives them. */
+async function preload(bodies: readonly string[]): Promise<void> {
+  const connection = await connectBroker();
+  try {
+    const channel = await connection.createConfirmChannel();
+    await declareTopology(channel, [QUEUES.productOrders]);
+    const progress = bar('pre-loading the queue', bodies.length);
+    for (let index = 0; index < bodies.length; index++) {
+      const event = JSON.parse(bodies[index]) as { id: string };
+      channel.sendToQueue(QUEUES.productOrders.name, Buffer.from(bodies[index]), {
+        messageId: event.id,
+        type: 'OrderCreated',
+        persistent: true,
+        contentType: 'application/cloudevents+json',
+      });
+      if (index % 500 === 499) {
+        await channel.waitForConfirms();
+        progress.update(index + 1);
+      }
+    }
+    await channel.waitForConfirms();
+    progress.stop();
+    await channel.close();
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}

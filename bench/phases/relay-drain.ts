@@ -1,0 +1,161 @@
+import { buildEvent } from '@shop/platform';
+import { connectBroker } from '../broker';
+import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
+import { bar, step } from '../progress';
+import type { BenchSettings } from '../settings';
+import { ratio } from '../stats';
+import type { BenchSystem } from '../system';
+import { waitUntil } from '../wait';
+
+/** The relay's defaults (platform/src/messaging/outbox-relay.ts); relay.js passes no tuning. */
+export const RELAY_WINDOW = 200;
+const EXCHANGE = 'bench.drain';
+const QUEUE = 'bench.drain';
+const ROUTING_KEY = 'order.created';
+
+export interface DrainRun {
+  relays: number;
+  events: number;
+  /** From the first claim to the last row marked published. */
+  messagesPerSecond: number;
+  /** From spawning the relay process(es) to the last row marked published (includes start-up). */
+  wallSeconds: number;
+}
+
+export interface RelayDrain {
+  window: number;
+  runs: DrainRun[];
+  baseline: { messagesPerSecond: number; seconds: number };
+  ratio: number;
+}
+
+/**
+ * Phase 3: the order service is stopped (its in-process relay with it); N OrderCreated-shaped
+ * rows go into its outbox, addressed to a scratch exchange bound to a scratch quorum queue so the
+ * services' consumers never see them. Then one stand-alone relay process drains them, then two
+ * relays drain a fresh N. Baseline: raw confirm-channel publishing of N such messages with the
+ * relay's window. Each run must deliver every message to the queue.
+ */
+export async function relayDrain(system: BenchSystem, settings: BenchSettings): Promise<RelayDrain> {
+  const connection = await connectBroker();
+  const channel = await connection.createChannel();
+  try {
+    await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
+    await channel.assertQueue(QUEUE, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await channel.bindQueue(QUEUE, EXCHANGE, '#');
+    if (system.isRunning('order-service')) {
+      step('stopping the order service (and its in-process relay) for the drain');
+      await system.stop('order-service');
+    }
+    const template = envelopeTemplate();
+    const runs: DrainRun[] = [];
+    for (const relays of [1, 2]) {
+      await prefill(system, template, settings.drainEvents);
+      step(`relay drain: ${settings.drainEvents} outbox rows, ${relays} relay process(es)`);
+      const run = await drain(system, relays, settings);
+      await expectQueueDepth(channel, settings.drainEvents, `relay drain with ${relays} relay(s)`);
+      runs.push(run);
+      step(`  ${relays} relay(s): ${run.messagesPerSecond.toFixed(0)} msgs/s (wall ${run.wallSeconds.toFixed(1)} s incl. start-up)`);
+    }
+
+    step(`baseline: raw amqplib confirm-channel publish of ${settings.drainEvents} messages, window ${RELAY_WINDOW}`);
+    const baseline = await runConfirmPublishBaseline(connection, {
+      exchange: EXCHANGE,
+      routingKey: ROUTING_KEY,
+      body: (id) => JSON.stringify({ ...template, id }),
+      count: settings.drainEvents,
+      window: RELAY_WINDOW,
+    });
+    await expectQueueDepth(channel, settings.drainEvents, 'raw publish baseline');
+    step(`  raw: ${baseline.messagesPerSecond.toFixed(0)} msgs/s`);
+    return { window: RELAY_WINDOW, runs, baseline, ratio: ratio(runs[0].messagesPerSecond, baseline.messagesPerSecond) };
+  } finally {
+    await channel.deleteQueue(QUEUE).catch(() => undefined);
+    await channel.deleteExchange(EXCHANGE).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** A real OrderCreated envelope (built with the platform's builder), used as every row's payload. */
+function envelopeTemplate(): Record<string, unknown> {
+  return buildEvent({
+    type: 'OrderCreated',
+    source: '/order-service',
+    subject: 1,
+    sequence: 0,
+    correlationId: '00000000-0000-4000-8000-000000000000',
+    data: {
+      order_id: 1,
+      user_id: 7,
+      status: 'pending',
+      total_amount: '205.48',
+      items: [
+        { product_id: 1, product_name: 'Wireless Mouse', product_price: '25.99', quantity: 2, subtotal: '51.98' },
+        { product_id: 2, product_name: 'Mechanical Keyboard', product_price: '153.50', quantity: 1, subtotal: '153.50' },
+      ],
+      created_at: new Date().toISOString(),
+    },
+  }) as unknown as Record<string, unknown>;
+}
+
+async function prefill(system: BenchSystem, template: Record<string, unknown>, count: number): Promise<void> {
+  const orders = system.db.orders;
+  await orders.query('DELETE FROM outbox_events WHERE exchange = $1', [EXCHANGE]);
+  await orders.query('VACUUM ANALYZE outbox_events');
+  await orders.query(
+    `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload)
+     SELECT u, 'order', g::text, 0, 'OrderCreated', $2, $3, jsonb_set($1::jsonb, '{id}', to_jsonb(u::text))
+       FROM (SELECT gen_random_uuid() AS u, g FROM generate_series(1, $4::int) AS g) AS s`,
+    [JSON.stringify(template), EXCHANGE, ROUTING_KEY, count],
+  );
+  await orders.query('ANALYZE outbox_events');
+}
+
+async function drain(system: BenchSystem, relays: number, settings: BenchSettings): Promise<DrainRun> {
+  const orders = system.db.orders;
+  const spawnedAt = Date.now();
+  const processes = Array.from({ length: relays }, () => system.spawnOrderRelay());
+  const progress = bar(`${relays} relay(s)`, settings.drainEvents);
+  try {
+    const done = await waitUntil(
+      'outbox drained',
+      async () => {
+        const { rows } = await orders.query<{ left: string; now_ms: string }>(
+          `SELECT count(*) AS left, extract(epoch FROM clock_timestamp()) * 1000 AS now_ms
+             FROM outbox_events WHERE published_at IS NULL AND exchange = $1`,
+          [EXCHANGE],
+        );
+        const dead = processes.find((process) => process.exited);
+        if (dead) throw new Error(`a relay exited during the drain; see ${dead.logFile}`);
+        progress.update(settings.drainEvents - Number(rows[0].left));
+        return { left: Number(rows[0].left), nowMs: Number(rows[0].now_ms) };
+      },
+      (state) => state.left === 0,
+      settings.settleTimeoutMs,
+      20,
+    );
+    const { rows } = await orders.query<{ first_ms: string }>(
+      `SELECT extract(epoch FROM min(published_at)) * 1000 AS first_ms FROM outbox_events WHERE exchange = $1`,
+      [EXCHANGE],
+    );
+    const seconds = (done.nowMs - Number(rows[0].first_ms)) / 1000;
+    return {
+      relays,
+      events: settings.drainEvents,
+      messagesPerSecond: settings.drainEvents / seconds,
+      wallSeconds: (done.nowMs - spawnedAt) / 1000,
+    };
+  } finally {
+    progress.stop();
+    await Promise.all(processes.map((process) => process.stop()));
+  }
+}
+
+async function expectQueueDepth(channel: import('amqplib').Channel, expected: number, what: string): Promise<void> {
+  const depth = await waitUntil('scratch queue filled', async () => (await channel.checkQueue(QUEUE)).messageCount, (n) => n >= expected, 10_000).catch(
+    async () => (await channel.checkQueue(QUEUE)).messageCount,
+  );
+  if (depth < expected) throw new Error(`${what}: the broker holds ${depth} of ${expected} messages — events were lost`);
+  if (depth > expected) console.log(`  note: ${what} delivered ${depth - expected} duplicate(s) (at-least-once)`);
+  await channel.purgeQueue(QUEUE);
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { ROOT } from './infra';
+import type { ResourceSampler } from './resources';
+import { sleep } from './stats';
+
+export interface ServiceProcess {
+  role: string;
+  pid: number;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  exited: boolean;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Spawns `node <entry>` with `env`, logging to `<logDir>/<role>.log`, tracked by the sampler. */
+export function spawnNode(options: {
+  role: string;
+  entry: string;
+  env: Record<string, string>;
+  logDir: string;
+  sampler: ResourceSampler;
+  nodeArgs?: string[];
+}): ServiceProcess {
+  const logFile = path.join(options.logDir, `${options.role}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, options.entry)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error(`could not start ${options.entry}`);
+  running.add(child);
+  const pid = child.pid;
+  options.sampler.track(pid, options.role);
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const handle: ServiceProcess = {
+    role: options.role,
+    pid,
+    logFile,
+    exited: false,
+    stop: async (graceMs = 10_000) => {
+      if (handle.exited) return;
+      options.sampler.untrack(pid);
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exit;
+      clearTimeout(killer);
+    },
+  };
+  void exit.then(() => {
+    handle.exited = true;
+    running.delete(child);
+  });
+  return handle;
+}
+
+/** Last resort on an abnormal exit of the bench itself: nothing it started may outlive it. */
+export function killAllSpawned(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until GET <baseUrl>/health answers 200 with status "ok" (database and broker up). */
+export async function waitHealthy(service: ServiceProcess, baseUrl: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (service.exited) throw new Error(`${service.role} exited during start-up:\n${tail(service.logFile)}`);
+    try {
+      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+      const body = (await response.json()) as { status?: string };
+      if (response.status === 200 && body.status === 'ok') return;
+      last = `${response.status} ${JSON.stringify(body)}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${service.role} not healthy within ${timeoutMs} ms (last: ${last}):\n${tail(service.logFile)}`);
+}
+
+export function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

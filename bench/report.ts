@@ -1,0 +1,137 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ConsumerThroughput } from './phases/consumer-throughput';
+import type { EventLatency } from './phases/event-latency';
+import type { PlacementLevel } from './phases/order-placement';
+import type { RelayDrain } from './phases/relay-drain';
+import type { ResourceUse } from './resources';
+import type { BenchSettings } from './settings';
+import type { Percentiles } from './stats';
+
+export interface Results {
+  startedAt: string;
+  finishedAt?: string;
+  settings: BenchSettings;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; postgres?: string; rabbitmq?: string };
+  placement?: PlacementLevel[];
+  eventLatency?: EventLatency;
+  relayDrain?: RelayDrain;
+  consumer?: ConsumerThroughput;
+  resources?: Record<string, ResourceUse>;
+  checks: string[];
+  targets?: Target[];
+  error?: string;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  value: string;
+  met: boolean;
+}
+
+export function machine(): Results['machine'] {
+  const cpus = os.cpus();
+  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+}
+
+/** The issue-5 targets, judged on this run's ratios and latencies. */
+export function judge(results: Results): Target[] {
+  const targets: Target[] = [];
+  const c32 = results.placement?.find((level) => level.concurrency === 32);
+  if (c32) {
+    targets.push({ name: 'order placement @32 vs raw SQL', goal: '≥ 0.25×', value: `${c32.ratio.toFixed(2)}×`, met: c32.ratio >= 0.25 });
+    targets.push({ name: 'order placement @32 p99', goal: '≤ 30 ms', value: `${c32.shop.latency.p99.toFixed(1)} ms`, met: c32.shop.latency.p99 <= 30 });
+  }
+  const latency = results.eventLatency?.commitToReserved;
+  if (latency) {
+    targets.push({ name: 'commit → stock decremented p50', goal: '≤ 10 ms', value: `${latency.p50.toFixed(1)} ms`, met: latency.p50 <= 10 });
+    targets.push({ name: 'commit → stock decremented p99', goal: '≤ 50 ms', value: `${latency.p99.toFixed(1)} ms`, met: latency.p99 <= 50 });
+  }
+  if (results.relayDrain) {
+    const r = results.relayDrain.ratio;
+    targets.push({ name: 'relay drain (1 relay) vs raw confirm publish', goal: '≥ 0.8×', value: `${r.toFixed(2)}×`, met: r >= 0.8 });
+  }
+  if (results.consumer) {
+    const r = results.consumer.ratio;
+    targets.push({ name: 'consumer throughput vs raw SQL', goal: '≥ 0.5×', value: `${r.toFixed(2)}×`, met: r >= 0.5 });
+  }
+  for (const [role, use] of Object.entries(results.resources ?? {})) {
+    targets.push({ name: `${role} peak RSS`, goal: '≤ 200 MB', value: `${use.peakRssMb.toFixed(0)} MB`, met: use.peakRssMb <= 200 });
+  }
+  return targets;
+}
+
+const n0 = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '—');
+const x2 = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '—');
+const ms = (p: Percentiles) => `${p.p50.toFixed(1)} / ${p.p95.toFixed(1)} / ${p.p99.toFixed(1)}`;
+
+export function markdown(results: Results): string {
+  const rows: string[][] = [];
+  for (const level of results.placement ?? []) {
+    const shed = level.shop.shed + level.shop.errors;
+    rows.push([`1 · POST /orders, ${level.concurrency} conn`, `orders/s${shed ? ` (${shed} shed/failed)` : ''}`, n0(level.shop.ordersPerSecond), n0(level.baseline.ordersPerSecond), x2(level.ratio)]);
+    rows.push(['', 'p50 / p95 / p99 ms', ms(level.shop.latency), ms(level.baseline.latency), '']);
+  }
+  if (results.eventLatency) {
+    const e = results.eventLatency;
+    rows.push([`2 · event latency @ ${e.rate}/s (${e.orders} orders${e.shed ? `, ${e.shed} shed` : ''})`, 'commit → stock decremented, p50 / p95 / p99 ms', ms(e.commitToReserved), '', '']);
+    rows.push(['', '201 → StockReserved at a subscriber, p50 / p95 / p99 ms', ms(e.responseToStockReservedEvent), '', '']);
+  }
+  if (results.relayDrain) {
+    const d = results.relayDrain;
+    for (const run of d.runs) {
+      rows.push([
+        `3 · relay drain, ${run.events} events, ${run.relays} relay${run.relays > 1 ? 's' : ''}`,
+        `msgs/s (window ${d.window}; wall incl. start-up ${run.wallSeconds.toFixed(1)} s)`,
+        n0(run.messagesPerSecond),
+        n0(d.baseline.messagesPerSecond),
+        x2(run.messagesPerSecond / d.baseline.messagesPerSecond),
+      ]);
+    }
+  }
+  if (results.consumer) {
+    const c = results.consumer;
+    rows.push([
+      `4 · consumer, ${c.events} OrderCreated`,
+      `events/s (raw: ${c.baseline.concurrency} in flight; wall incl. start-up ${c.wallSeconds.toFixed(1)} s)`,
+      n0(c.eventsPerSecond),
+      n0(c.baseline.eventsPerSecond),
+      x2(c.ratio),
+    ]);
+  }
+  for (const [role, use] of Object.entries(results.resources ?? {})) {
+    rows.push([`5 · ${role}`, `peak RSS MB / CPU s (${use.processes} process${use.processes > 1 ? 'es' : ''})`, `${use.peakRssMb.toFixed(0)} / ${use.cpuSeconds.toFixed(1)}`, '', '']);
+  }
+  const table = [
+    '| Phase | Measure | Shop | Raw baseline | Ratio |',
+    '|---|---|---:|---:|---:|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ];
+  const targets = (results.targets ?? []).map((t) => `| ${t.name} | ${t.goal} | ${t.value} | ${t.met ? 'met' : '**missed**'} |`);
+  const m = results.machine;
+  return [
+    `## Shop benchmark — ${results.settings.mode} run, ${results.startedAt}`,
+    '',
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}${m.rabbitmq ? `, RabbitMQ ${m.rabbitmq}` : ''}; everything on one box.`,
+    '',
+    ...table,
+    '',
+    ...(targets.length ? ['| Target (issue 5) | Goal | This run | |', '|---|---|---:|---|', ...targets, ''] : []),
+    `Correctness: ${results.error ? `**FAILED** — ${results.error}` : `all checks passed (${results.checks.join('; ')})`}.`,
+    ...(results.settings.mode === 'quick' ? ['', '_Quick run: small N, a smoke test of correctness; its figures are not comparable to a full run._'] : []),
+    '',
+  ].join('\n');
+}
+
+export function writeResults(results: Results): { json: string; md: string } {
+  const dir = path.join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const json = path.join(dir, `${stamp}${results.settings.mode === 'quick' ? '-quick' : ''}.json`);
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  const md = path.join(dir, 'latest.md');
+  writeFileSync(md, markdown(results));
+  return { json, md };
+}
