@@ -3,6 +3,7 @@
  * A thin CLI over platform/src/tools/dlq.ts. <queue> is the main queue (product-service.orders)
  * or its DLQ (product-service.orders.dlq). The broker is AMQP_URL (default: local guest).
  */
+import '../platform/src/tools/workspace-sources';
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters, redactUrl, ToolError, type DeadLetter } from '../platform/src/tools';
 
 const USAGE = `Usage: npm run dlq -- <command> <queue> [options]
@@ -16,6 +17,7 @@ Commands:
 
 Options:
   --id ID         replay only the message with this id
+  --limit N       list at most N messages (default 1000)
   --json          print JSON instead of text
   --url URL       broker URL (default: $AMQP_URL or amqp://guest:guest@127.0.0.1:5672)`;
 
@@ -23,6 +25,7 @@ interface Args {
   command?: string;
   queue?: string;
   id?: string;
+  limit?: number;
   json: boolean;
   url: string;
 }
@@ -43,6 +46,10 @@ function parseArgs(argv: string[]): Args {
     } else if (flag === '--json') args.json = true;
     else if (flag === '--id') args.id = value();
     else if (flag === '--url') args.url = value();
+    else if (flag === '--limit') {
+      args.limit = Number(value());
+      if (!Number.isInteger(args.limit) || args.limit < 1) throw new ToolError('--limit must be a positive integer', 2);
+    }
     else if (flag.startsWith('--')) throw new ToolError(`unknown option ${flag}`, 2);
     else positional.push(argv[i]);
   }
@@ -65,10 +72,11 @@ async function main(): Promise<void> {
   if (!args.command || !args.queue) throw new ToolError(`a command and a queue are required\n\n${USAGE}`, 2);
   switch (args.command) {
     case 'list': {
-      const letters = await listDeadLetters(args.url, args.queue);
-      if (args.json) return console.log(JSON.stringify(letters, null, 2));
-      console.log(`${letters.length} dead message(s) for ${args.queue} on ${redactUrl(args.url)}`);
-      letters.forEach(printLetter);
+      const list = await listDeadLetters(args.url, args.queue, { limit: args.limit });
+      if (args.json) return console.log(JSON.stringify(list, null, 2));
+      const shown = list.letters.length < list.total ? ` (showing ${list.letters.length})` : '';
+      console.log(`${list.total} dead message(s) in ${list.dlq}${shown} on ${redactUrl(args.url)}`);
+      list.letters.forEach(printLetter);
       return;
     }
     case 'replay': {

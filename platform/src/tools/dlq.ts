@@ -51,13 +51,23 @@ export function deadLetterQueueNames(name: string): QueueNames {
   return { queue, dlq: deadLetterQueueOf(queue) };
 }
 
+export interface DeadLetterList {
+  dlq: string;
+  /** Messages in the DLQ when listing began (more than `letters` when over the limit). */
+  total: number;
+  letters: DeadLetter[];
+}
+
 /** Lists the dead messages without removing any (each is returned to the DLQ). */
-export async function listDeadLetters(url: string, queueName: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+export async function listDeadLetters(url: string, queueName: string, options: { limit?: number } = {}): Promise<DeadLetterList> {
   const names = deadLetterQueueNames(queueName);
   return withBrokerSession(url, async (session) => {
     const { messageCount } = await session.checkQueue(names.dlq);
     const limit = Math.min(messageCount, options.limit ?? 1_000);
-    return withHeldMessages(session, names.dlq, limit, async (messages) => messages.map((m) => describeDeadLetter(m, names.queue)));
+    const letters = await withHeldMessages(session, names.dlq, limit, async (messages) =>
+      messages.map((m) => describeDeadLetter(m, names.queue)),
+    );
+    return { dlq: names.dlq, total: messageCount, letters };
   });
 }
 

@@ -7,6 +7,7 @@ export {
   purgeDeadLetters,
   replayDeadLetters,
   type DeadLetter,
+  type DeadLetterList,
   type QueueNames,
   type ReplayOutcome,
 } from './dlq';

@@ -30,9 +30,10 @@ describe('dlq tools', () => {
     await deadLetter(event);
 
     // Act
-    const letters = await listDeadLetters(world.vhost.url, queue);
+    const { letters, total } = await listDeadLetters(world.vhost.url, queue);
 
     // Assert
+    expect(total).toBe(1);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({
       id: event.id,
@@ -53,12 +54,25 @@ describe('dlq tools', () => {
     await deadLetter(invalid);
 
     // Act
-    const letters = await listDeadLetters(world.vhost.url, dlq);
+    const { letters } = await listDeadLetters(world.vhost.url, dlq);
 
     // Assert
     expect(letters).toHaveLength(1);
     expect(letters[0].id).toBe(invalid.id);
     expect(letters[0].contract).toMatchObject({ ok: false, reason: 'invalid_data' });
+  });
+
+  test('list with a limit shows that many and the DLQ\'s total, and keeps them all', async () => {
+    // Arrange
+    await deadLetter(buildOrderCreated());
+    await deadLetter(buildOrderCreated());
+
+    // Act
+    const list = await listDeadLetters(world.vhost.url, queue, { limit: 1 });
+
+    // Assert
+    expect({ total: list.total, shown: list.letters.length }).toEqual({ total: 2, shown: 1 });
+    expect(await world.depth(dlq)).toBe(2);
   });
 
   test('replay republishes a valid event to its original exchange and routing key and removes it from the DLQ', async () => {
@@ -88,7 +102,7 @@ describe('dlq tools', () => {
     await world.rejectNext(queue);
 
     // Act
-    const letters = await listDeadLetters(world.vhost.url, queue);
+    const { letters } = await listDeadLetters(world.vhost.url, queue);
 
     // Assert
     expect(letters).toHaveLength(1);
@@ -126,7 +140,9 @@ describe('dlq tools', () => {
     // Assert
     expect(outcome.replayed.map((r) => r.id)).toEqual([second.id]);
     expect(await world.depth(dlq)).toBe(1);
-    const [left] = await listDeadLetters(world.vhost.url, queue);
+    const {
+      letters: [left],
+    } = await listDeadLetters(world.vhost.url, queue);
     expect(left.id).toBe(first.id);
   });
 
