@@ -50,13 +50,12 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   });
 
   await relay.start();
-  const consumerReady = consumer.start();
-  consumerReady.catch((error: Error) => logger.error('order-events consumer failed to start', { err: error.message }));
-  const waited = await Promise.race([
-    consumerReady.then(() => true, () => false),
-    new Promise<false>((resolve) => setTimeout(resolve, config.BROKER_STARTUP_WAIT_MS, false).unref()),
-  ]);
-  if (!waited) logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: config.BROKER_STARTUP_WAIT_MS });
+  consumer.start();
+  try {
+    await consumer.waitUntilConsuming(config.BROKER_STARTUP_WAIT_MS);
+  } catch {
+    logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: config.BROKER_STARTUP_WAIT_MS });
+  }
 
   const server = await listen(app, config.PORT);
   const port = portOf(server);
