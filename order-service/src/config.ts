@@ -47,6 +47,12 @@ export const configShape = {
     .positive()
     .default(60_000)
     .describe('An Idempotency-Key still in flight after this long (crashed request) may be taken over'),
+  BROKER_STARTUP_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5_000)
+    .describe('At start, wait this long for the inventory consumer to attach (queue declared) before serving anyway'),
   RELAY_ENABLED: bool(true).describe('Run the outbox relay inside the HTTP process (false: run `npm run relay`)'),
   CONSUMERS_ENABLED: bool(true).describe('Consume order-service.inventory inside the HTTP process'),
 };

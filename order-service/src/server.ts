@@ -73,7 +73,12 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   let server: Server | undefined;
   try {
     await relay?.start();
-    consumer?.start(); // never waits for the broker
+    consumer?.start();
+    // A short grace period so our queue exists before the first order (and its saga) starts;
+    // after it, HTTP serves anyway and the consumer attaches whenever the broker arrives.
+    await consumer?.waitUntilConsuming(config.BROKER_STARTUP_WAIT_MS).catch(() =>
+      logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: config.BROKER_STARTUP_WAIT_MS }),
+    );
     server = await listen(app, config.PORT);
   } catch (error) {
     await shutdown();

@@ -7,7 +7,7 @@ import { createServiceWorld, eventually, probeQueue } from '../support/service-w
 describe('when the broker is away', () => {
   test('with no broker reachable at all, orders are still accepted, health is degraded, and events wait in the outbox', async () => {
     // Arrange
-    const world = await createServiceWorld({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${await unusedPort()}` });
+    const world = await createServiceWorld({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${await unusedPort()}`, BROKER_STARTUP_WAIT_MS: '200' });
     try {
       // Act
       const placed = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', await bearer(newUserId())).send(buildOrderBody());
