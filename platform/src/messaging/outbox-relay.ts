@@ -1,3 +1,4 @@
+import { QUEUES } from '@shop/contracts';
 import { Pool } from 'pg';
 import type { Logger } from '../logger';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
@@ -95,8 +96,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const channel = connection.createChannel({
     name: 'outbox-relay',
     confirm: true,
-    // Exchanges exist before the first publish, so a fresh broker cannot close the channel with a 404.
-    setup: (ch: Parameters<typeof declareTopology>[0]) => declareTopology(ch, []),
+    // The whole topology exists before the first publish: exchanges, so a fresh broker cannot close
+    // the channel with a 404, and every subscriber's queue, so an event published before its
+    // consumer's first start is queued for it instead of being dropped as unroutable.
+    setup: (ch: Parameters<typeof declareTopology>[0]) => declareTopology(ch, Object.values(QUEUES)),
   });
   const idle = createSleeper();
   const pause = createSleeper();
