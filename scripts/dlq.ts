@@ -4,7 +4,14 @@
  * or its DLQ (product-service.orders.dlq). The broker is AMQP_URL (default: local guest).
  */
 import '../platform/src/tools/workspace-sources';
-import { listDeadLetters, purgeDeadLetters, replayDeadLetters, redactUrl, ToolError, type DeadLetter } from '../platform/src/tools';
+import {
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+  redactUrl,
+  ToolError,
+  type DeadLetter,
+} from '../platform/src/tools';
 
 const USAGE = `Usage: npm run dlq -- <command> <queue> [options]
 
@@ -48,9 +55,9 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--url') args.url = value();
     else if (flag === '--limit') {
       args.limit = Number(value());
-      if (!Number.isInteger(args.limit) || args.limit < 1) throw new ToolError('--limit must be a positive integer', 2);
-    }
-    else if (flag.startsWith('--')) throw new ToolError(`unknown option ${flag}`, 2);
+      if (!Number.isInteger(args.limit) || args.limit < 1)
+        throw new ToolError('--limit must be a positive integer', 2);
+    } else if (flag.startsWith('--')) throw new ToolError(`unknown option ${flag}`, 2);
     else positional.push(argv[i]);
   }
   [args.command, args.queue] = positional;
@@ -61,7 +68,9 @@ function parseArgs(argv: string[]): Args {
 function printLetter(letter: DeadLetter): void {
   const where = letter.exchange ? `${letter.exchange}/${letter.routingKey ?? ''}` : '(unknown origin)';
   console.log(`- ${letter.type ?? '(no type)'}  id=${letter.id ?? '-'}`);
-  console.log(`    reason: ${letter.reason}   deaths: ${letter.deaths}   from: ${where}   at: ${letter.deadLetteredAt ?? '-'}`);
+  console.log(
+    `    reason: ${letter.reason}   deaths: ${letter.deaths}   replays: ${letter.replays}   from: ${where}   at: ${letter.deadLetteredAt ?? '-'}`,
+  );
   console.log(
     `    contract: ${letter.contract.ok ? 'valid (replayable)' : `INVALID ${letter.contract.reason}: ${letter.contract.detail}`}`,
   );
@@ -83,7 +92,8 @@ async function main(): Promise<void> {
       const outcome = await replayDeadLetters(args.url, args.queue, { id: args.id });
       if (args.json) console.log(JSON.stringify(outcome, null, 2));
       else {
-        for (const r of outcome.replayed) console.log(`replayed ${r.type ?? '-'} id=${r.id ?? '-'} → ${r.exchange}/${r.routingKey}`);
+        for (const r of outcome.replayed)
+          console.log(`replayed ${r.type ?? '-'} id=${r.id ?? '-'} → ${r.exchange}/${r.routingKey}`);
         for (const k of outcome.kept) console.log(`kept in DLQ ${k.type ?? '-'} id=${k.id ?? '-'}: ${k.why}`);
         console.log(`${outcome.replayed.length} replayed, ${outcome.kept.length} kept in the DLQ`);
       }

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     else positional.push(argv[i]);
   }
   const [exchange, routingKey = '#'] = positional;
-  if (!exchange || positional.length > 2) throw new ToolError(`expected <exchange> [routing-key]\n\n${USAGE}`, 2);
+  if (!exchange || positional.length > 2)
+    throw new ToolError(`expected <exchange> [routing-key]\n\n${USAGE}`, 2);
 
   const tail = await tailExchange(url, exchange, {
     routingKey,

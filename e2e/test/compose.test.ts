@@ -38,11 +38,20 @@ const APP_SERVICES = Object.keys(APP_CONFIGS);
 /** Compose's `${NAME:-default}` interpolation, with an empty shell environment. */
 const interpolate = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
 const envOf = (name: string) =>
-  Object.fromEntries(Object.entries(services[name].environment ?? {}).map(([key, value]) => [key, interpolate(String(value))]));
+  Object.fromEntries(
+    Object.entries(services[name].environment ?? {}).map(([key, value]) => [key, interpolate(String(value))]),
+  );
 
 describe('docker-compose.yml', () => {
   test('runs postgres 16, rabbitmq 3.13 with the management UI and the four services', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'notification-service', 'order-service', 'postgres', 'product-service', 'rabbitmq']);
+    expect(Object.keys(services).sort()).toEqual([
+      'gateway',
+      'notification-service',
+      'order-service',
+      'postgres',
+      'product-service',
+      'rabbitmq',
+    ]);
     expect(services.postgres.image).toBe('postgres:16');
     expect(services.rabbitmq.image).toBe('rabbitmq:3.13-management');
   });
@@ -64,17 +73,24 @@ describe('docker-compose.yml', () => {
     expect(Array.isArray(test) ? test.length : (test ?? '').length).toBeGreaterThan(0);
   });
 
-  test.each(APP_SERVICES)('%s checks its own /health on its own PORT with node (the image has no curl)', (name) => {
-    const test = services[name].healthcheck?.test as string[];
-    const port = envOf(name).PORT;
-    expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
-    expect(test[3]).toContain(`fetch('http://127.0.0.1:${port}/health')`);
-    expect(test[3]).toMatch(/process\.exit\(r\.ok \? 0 : 1\)/);
-  });
+  test.each(APP_SERVICES)(
+    '%s checks its own /health on its own PORT with node (the image has no curl)',
+    (name) => {
+      const test = services[name].healthcheck?.test as string[];
+      const port = envOf(name).PORT;
+      expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+      expect(test[3]).toContain(`fetch('http://127.0.0.1:${port}/health')`);
+      expect(test[3]).toMatch(/process\.exit\(r\.ok \? 0 : 1\)/);
+    },
+  );
 
   test('every dependency waits for service_healthy, on a service that has a healthcheck', () => {
     const edges = Object.entries(services).flatMap(([name, service]) =>
-      Object.entries(service.depends_on ?? {}).map(([dependency, { condition }]) => ({ name, dependency, condition })),
+      Object.entries(service.depends_on ?? {}).map(([dependency, { condition }]) => ({
+        name,
+        dependency,
+        condition,
+      })),
     );
     expect(edges.length).toBeGreaterThan(0);
     for (const { dependency, condition } of edges) {
@@ -83,19 +99,24 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test.each(APP_SERVICES)('%s starts after the database, broker and services it is configured to use', (name) => {
-    const env = envOf(name);
-    const needs = new Set<string>();
-    if (env.DATABASE_URL) needs.add('postgres');
-    if (env.AMQP_URL) needs.add('rabbitmq');
-    for (const key of ['PRODUCT_SERVICE_URL', 'ORDER_SERVICE_URL', 'NOTIFICATION_SERVICE_URL']) {
-      if (env[key]) needs.add(new URL(env[key]).hostname);
-    }
-    expect(needs.size).toBeGreaterThan(0);
-    expect(Object.keys(services[name].depends_on ?? {}).sort()).toEqual(expect.arrayContaining([...needs].sort()));
-  });
+  test.each(APP_SERVICES)(
+    '%s starts after the database, broker and services it is configured to use',
+    (name) => {
+      const env = envOf(name);
+      const needs = new Set<string>();
+      if (env.DATABASE_URL) needs.add('postgres');
+      if (env.AMQP_URL) needs.add('rabbitmq');
+      for (const key of ['PRODUCT_SERVICE_URL', 'ORDER_SERVICE_URL', 'NOTIFICATION_SERVICE_URL']) {
+        if (env[key]) needs.add(new URL(env[key]).hostname);
+      }
+      expect(needs.size).toBeGreaterThan(0);
+      expect(Object.keys(services[name].depends_on ?? {}).sort()).toEqual(
+        expect.arrayContaining([...needs].sort()),
+      );
+    },
+  );
 
-  test.each(APP_SERVICES)("%s gets only variables its config schema knows, and values it accepts", (name) => {
+  test.each(APP_SERVICES)('%s gets only variables its config schema knows, and values it accepts', (name) => {
     const env = envOf(name);
     const known = Object.keys(APP_CONFIGS[name]);
     expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([]);
@@ -103,18 +124,27 @@ describe('docker-compose.yml', () => {
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
 
-  test.each(APP_SERVICES)('%s reaches its peers by compose service name on the port they listen on', (name) => {
-    const env = envOf(name);
-    for (const [key, value] of Object.entries(env).filter(([key]) => key.endsWith('_SERVICE_URL'))) {
-      const url = new URL(value);
-      expect({ key, host: url.hostname, port: url.port }).toEqual({ key, host: url.hostname, port: envOf(url.hostname).PORT });
-    }
-    if (env.AMQP_URL) expect(new URL(env.AMQP_URL).host).toBe('rabbitmq:5672');
-    if (env.DATABASE_URL) expect(new URL(env.DATABASE_URL).host).toBe('postgres:5432');
-  });
+  test.each(APP_SERVICES)(
+    '%s reaches its peers by compose service name on the port they listen on',
+    (name) => {
+      const env = envOf(name);
+      for (const [key, value] of Object.entries(env).filter(([key]) => key.endsWith('_SERVICE_URL'))) {
+        const url = new URL(value);
+        expect({ key, host: url.hostname, port: url.port }).toEqual({
+          key,
+          host: url.hostname,
+          port: envOf(url.hostname).PORT,
+        });
+      }
+      if (env.AMQP_URL) expect(new URL(env.AMQP_URL).host).toBe('rabbitmq:5672');
+      if (env.DATABASE_URL) expect(new URL(env.DATABASE_URL).host).toBe('postgres:5432');
+    },
+  );
 
   test('the postgres init script creates every database the services are given', () => {
-    const initScript = services.postgres.volumes?.find((volume) => volume.includes('/docker-entrypoint-initdb.d/'));
+    const initScript = services.postgres.volumes?.find((volume) =>
+      volume.includes('/docker-entrypoint-initdb.d/'),
+    );
     expect(initScript).toBeDefined();
     const sql = read(initScript!.split(':')[0]);
     for (const name of APP_SERVICES) {
@@ -124,9 +154,13 @@ describe('docker-compose.yml', () => {
   });
 
   test('rabbitmq preloads the exported definitions through its config file', () => {
-    const mounts = Object.fromEntries((services.rabbitmq.volumes ?? []).map((volume) => volume.split(':').slice(0, 2)));
+    const mounts = Object.fromEntries(
+      (services.rabbitmq.volumes ?? []).map((volume) => volume.split(':').slice(0, 2)),
+    );
     expect(mounts['./rabbitmq/definitions.json']).toBe('/etc/rabbitmq/definitions.json');
-    expect(mounts['./rabbitmq/rabbitmq.conf']).toMatch(/^\/etc\/rabbitmq\/(rabbitmq\.conf|conf\.d\/[\w-]+\.conf)$/);
+    expect(mounts['./rabbitmq/rabbitmq.conf']).toMatch(
+      /^\/etc\/rabbitmq\/(rabbitmq\.conf|conf\.d\/[\w-]+\.conf)$/,
+    );
     const conf = read('rabbitmq/rabbitmq.conf');
     expect(conf).toMatch(/^load_definitions = \/etc\/rabbitmq\/definitions\.json$/m);
     expect(conf).toMatch(/^loopback_users\.guest = false$/m);
@@ -141,7 +175,11 @@ describe('Dockerfile', () => {
   const runtime = stages[stages.length - 1];
 
   test('never runs `prisma migrate dev` (nor `migrate reset`)', () => {
-    const commands = (text: string) => text.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+    const commands = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => !/^\s*#/.test(line))
+        .join('\n');
     for (const text of [dockerfile, entrypoint]) {
       expect(commands(text)).not.toMatch(/migrate\s+(dev|reset)/);
     }

@@ -51,7 +51,10 @@ export async function openBrokerSession(url: string, connectionName = 'shop-tool
         ({ messageCount, consumerCount }) => ({ messageCount, consumerCount }),
       ),
     checkExchange: async (exchange) => {
-      await passive((ch) => ch.checkExchange(exchange), `exchange "${exchange}" does not exist in vhost "${vhost}"`);
+      await passive(
+        (ch) => ch.checkExchange(exchange),
+        `exchange "${exchange}" does not exist in vhost "${vhost}"`,
+      );
     },
     close: async () => {
       await model.close().catch(() => undefined);
@@ -60,7 +63,10 @@ export async function openBrokerSession(url: string, connectionName = 'shop-tool
 }
 
 /** Runs `work` in a session that is always closed afterwards. */
-export async function withBrokerSession<T>(url: string, work: (session: BrokerSession) => Promise<T>): Promise<T> {
+export async function withBrokerSession<T>(
+  url: string,
+  work: (session: BrokerSession) => Promise<T>,
+): Promise<T> {
   const session = await openBrokerSession(url);
   try {
     return await work(session);

@@ -28,7 +28,13 @@ export interface RabbitDefinitions {
     internal: boolean;
     arguments: Record<string, unknown>;
   }[];
-  queues: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }[];
+  queues: {
+    name: string;
+    vhost: string;
+    durable: boolean;
+    auto_delete: boolean;
+    arguments: Record<string, unknown>;
+  }[];
   bindings: {
     source: string;
     vhost: string;
@@ -80,7 +86,10 @@ export async function buildDefinitions(options: DefinitionsOptions = {}): Promis
       durable: o.durable ?? true,
       auto_delete: o.autoDelete ?? false,
       internal: o.internal ?? false,
-      arguments: { ...(o.alternateExchange && { 'alternate-exchange': o.alternateExchange }), ...(o.arguments ?? {}) },
+      arguments: {
+        ...(o.alternateExchange && { 'alternate-exchange': o.alternateExchange }),
+        ...(o.arguments ?? {}),
+      },
     })),
     queues: recorded.queues.map(({ name, options: o }) => ({
       name,
@@ -124,7 +133,8 @@ async function recordTopology(queues: readonly QueueSpec[]): Promise<Recorded> {
       return { queue: name, messageCount: 0, consumerCount: 0 };
     },
     bindQueue: async (queue: string, source: string, pattern: string, args?: Record<string, unknown>) => {
-      const same = (b: Recorded['bindings'][number]) => b.queue === queue && b.source === source && b.pattern === pattern;
+      const same = (b: Recorded['bindings'][number]) =>
+        b.queue === queue && b.source === source && b.pattern === pattern;
       if (!recorded.bindings.some(same)) recorded.bindings.push({ queue, source, pattern, args });
       return {};
     },
@@ -139,7 +149,8 @@ function queueArguments(options: Options.AssertQueue): Record<string, unknown> {
   if (options.messageTtl !== undefined) args['x-message-ttl'] = options.messageTtl;
   if (options.expires !== undefined) args['x-expires'] = options.expires;
   if (options.deadLetterExchange !== undefined) args['x-dead-letter-exchange'] = options.deadLetterExchange;
-  if (options.deadLetterRoutingKey !== undefined) args['x-dead-letter-routing-key'] = options.deadLetterRoutingKey;
+  if (options.deadLetterRoutingKey !== undefined)
+    args['x-dead-letter-routing-key'] = options.deadLetterRoutingKey;
   if (options.maxLength !== undefined) args['x-max-length'] = options.maxLength;
   if (options.maxPriority !== undefined) args['x-max-priority'] = options.maxPriority;
   return Object.fromEntries(Object.entries(args).sort(([a], [b]) => a.localeCompare(b)));
@@ -151,6 +162,8 @@ function queueArguments(options: Options.AssertQueue): Record<string, unknown> {
  */
 function hashPassword(password: string): string {
   const salt = Buffer.from('73686f70', 'hex'); // "shop"
-  const digest = createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest();
+  const digest = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
   return Buffer.concat([salt, digest]).toString('base64');
 }

@@ -21,8 +21,10 @@ export interface DeadLetter {
   type: string | null;
   /** Why the broker dead-lettered it: `rejected` (our consumer gave up), `delivery_limit`, `expired`, … */
   reason: string;
-  /** How many times it died in the original queue (x-death count). */
+  /** How many times it died in the original queue, over all its replays. */
   deaths: number;
+  /** How many times it was replayed from the DLQ before. */
+  replays: number;
   /** Where it was published originally: where a replay sends it. */
   exchange: string | null;
   routingKey: string | null;
@@ -59,7 +61,11 @@ export interface DeadLetterList {
 }
 
 /** Lists the dead messages without removing any (each is returned to the DLQ). */
-export async function listDeadLetters(url: string, queueName: string, options: { limit?: number } = {}): Promise<DeadLetterList> {
+export async function listDeadLetters(
+  url: string,
+  queueName: string,
+  options: { limit?: number } = {},
+): Promise<DeadLetterList> {
   const names = deadLetterQueueNames(queueName);
   return withBrokerSession(url, async (session) => {
     const { messageCount } = await session.checkQueue(names.dlq);
@@ -76,7 +82,11 @@ export async function listDeadLetters(url: string, queueName: string, options: {
  * contract (`parseEvent`), republished to its original exchange and routing key, and acked off
  * the DLQ only once the broker confirmed the copy. Invalid or unroutable messages stay.
  */
-export async function replayDeadLetters(url: string, queueName: string, options: { id?: string } = {}): Promise<ReplayOutcome> {
+export async function replayDeadLetters(
+  url: string,
+  queueName: string,
+  options: { id?: string } = {},
+): Promise<ReplayOutcome> {
   const names = deadLetterQueueNames(queueName);
   return withBrokerSession(url, async (session) => {
     const { messageCount } = await session.checkQueue(names.dlq);
@@ -87,7 +97,8 @@ export async function replayDeadLetters(url: string, queueName: string, options:
       await withHeldMessages(session, names.dlq, messageCount, async (messages, channel) => {
         for (const message of messages) {
           const letter = describeDeadLetter(message, names.queue);
-          if (options.id !== undefined && letter.id !== options.id && bodyId(letter.body) !== options.id) continue;
+          if (options.id !== undefined && letter.id !== options.id && bodyId(letter.body) !== options.id)
+            continue;
           found = true;
           const keep = (why: string) => outcome.kept.push({ id: letter.id, type: letter.type, why });
           if (!letter.contract.ok) {
@@ -99,7 +110,7 @@ export async function replayDeadLetters(url: string, queueName: string, options:
             keep('its original exchange and routing key are unknown (no x-death header, unknown type)');
             continue;
           }
-          const failure = await publisher.publish(target.exchange, target.routingKey, message);
+          const failure = await publisher.publish(target.exchange, target.routingKey, message, letter);
           if (failure) {
             keep(failure);
             continue;
@@ -111,13 +122,17 @@ export async function replayDeadLetters(url: string, queueName: string, options:
     } finally {
       await publisher.close();
     }
-    if (options.id !== undefined && !found) throw new ToolError(`no message with id ${options.id} in ${names.dlq}`);
+    if (options.id !== undefined && !found)
+      throw new ToolError(`no message with id ${options.id} in ${names.dlq}`);
     return outcome;
   });
 }
 
 /** Deletes every message in the DLQ; returns how many there were. */
-export async function purgeDeadLetters(url: string, queueName: string): Promise<{ dlq: string; purged: number }> {
+export async function purgeDeadLetters(
+  url: string,
+  queueName: string,
+): Promise<{ dlq: string; purged: number }> {
   const names = deadLetterQueueNames(queueName);
   return withBrokerSession(url, async (session) => {
     await session.checkQueue(names.dlq);
@@ -158,7 +173,12 @@ async function withHeldMessages<T>(
 
 interface Publisher {
   /** Resolves to undefined once confirmed, or to why the copy was not accepted. */
-  publish(exchange: string, routingKey: string, original: GetMessage): Promise<string | undefined>;
+  publish(
+    exchange: string,
+    routingKey: string,
+    original: GetMessage,
+    letter: DeadLetter,
+  ): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -175,9 +195,15 @@ async function openPublisher(session: BrokerSession): Promise<Publisher> {
     return ch;
   };
   return {
-    publish: async (exchange, routingKey, original) => {
+    publish: async (exchange, routingKey, original, letter) => {
       if (!checkedExchanges.has(exchange)) {
-        checkedExchanges.set(exchange, await session.checkExchange(exchange).then(() => true, () => false));
+        checkedExchanges.set(
+          exchange,
+          await session.checkExchange(exchange).then(
+            () => true,
+            () => false,
+          ),
+        );
       }
       if (!checkedExchanges.get(exchange)) return `exchange "${exchange}" does not exist`;
       channel ??= await open();
@@ -185,8 +211,12 @@ async function openPublisher(session: BrokerSession): Promise<Publisher> {
       returned = false;
       try {
         await new Promise<void>((resolve, reject) => {
-          ch.publish(exchange, routingKey, original.content, { ...republishOptions(original.properties), mandatory: true }, (err) =>
-            err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+          ch.publish(
+            exchange,
+            routingKey,
+            original.content,
+            { ...republishOptions(original.properties, letter), mandatory: true },
+            (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
           );
         });
       } catch (error) {
@@ -203,10 +233,23 @@ async function openPublisher(session: BrokerSession): Promise<Publisher> {
   };
 }
 
-/** The original properties, minus what the broker added on the way into the DLQ. */
-function republishOptions(properties: MessageProperties) {
-  const headers = { ...(properties.headers ?? {}) };
-  delete headers['x-delivery-count'];
+/**
+ * Our own bookkeeping headers. Broker `x-` headers (x-death & co.) are the broker's: RabbitMQ 4
+ * ignores them when a client publishes them, so a replayed copy goes without them and carries
+ * its history in these instead.
+ */
+export const REPLAYS_HEADER = 'shop-dlq-replays';
+export const PRIOR_DEATHS_HEADER = 'shop-dlq-prior-deaths';
+
+/** The original properties, without the broker's x- headers, plus the replay history. */
+function republishOptions(properties: MessageProperties, letter: DeadLetter) {
+  const headers = Object.fromEntries(
+    Object.entries(properties.headers ?? {}).filter(
+      ([key]) => !/^x-(death|first-death-|last-death-|delivery-count)/.test(key),
+    ),
+  );
+  headers[REPLAYS_HEADER] = letter.replays + 1;
+  headers[PRIOR_DEATHS_HEADER] = letter.deaths;
   return {
     messageId: properties.messageId,
     type: properties.type,
@@ -253,8 +296,14 @@ export function describeDeadLetter(
   return {
     id: stringOrNull(message.properties.messageId) ?? fromBody('id'),
     type: stringOrNull(message.properties.type) ?? fromBody('type'),
-    reason: stringOrNull(headers['x-first-death-reason']) ?? stringOrNull(death?.reason) ?? 'unknown (no x-death header)',
-    deaths: death?.count !== undefined ? Number(death.count) : deaths.length,
+    reason:
+      stringOrNull(headers['x-first-death-reason']) ??
+      stringOrNull(death?.reason) ??
+      'unknown (no x-death header)',
+    deaths:
+      (death?.count !== undefined ? Number(death.count) : deaths.length) +
+      countHeader(headers[PRIOR_DEATHS_HEADER]),
+    replays: countHeader(headers[REPLAYS_HEADER]),
     exchange: stringOrNull(death?.exchange) ?? stringOrNull(headers['x-first-death-exchange']),
     routingKey: death?.['routing-keys']?.[0] ?? null,
     deadLetteredAt: timeOf(death?.time),
@@ -265,9 +314,16 @@ export function describeDeadLetter(
 
 /** The original exchange and key from x-death; for an event that lacks them, its contract route. */
 function targetOf(letter: DeadLetter): { exchange: string; routingKey: string } | undefined {
-  if (letter.exchange && letter.routingKey !== null) return { exchange: letter.exchange, routingKey: letter.routingKey };
-  const route = letter.type && Object.hasOwn(ROUTES, letter.type) ? ROUTES[letter.type as EventType] : undefined;
+  if (letter.exchange && letter.routingKey !== null)
+    return { exchange: letter.exchange, routingKey: letter.routingKey };
+  const route =
+    letter.type && Object.hasOwn(ROUTES, letter.type) ? ROUTES[letter.type as EventType] : undefined;
   return route ? { exchange: route.exchange, routingKey: route.routingKey } : undefined;
+}
+
+function countHeader(value: unknown): number {
+  const count = Number(value ?? 0);
+  return Number.isInteger(count) && count > 0 ? count : 0;
 }
 
 function bodyId(body: unknown): string | undefined {

@@ -1,11 +1,19 @@
 export { openBrokerSession, redactUrl, withBrokerSession, type BrokerSession } from './broker-session';
-export { buildDefinitions, DEFINITIONS_RABBIT_VERSION, renderDefinitions, type DefinitionsOptions, type RabbitDefinitions } from './definitions';
+export {
+  buildDefinitions,
+  DEFINITIONS_RABBIT_VERSION,
+  renderDefinitions,
+  type DefinitionsOptions,
+  type RabbitDefinitions,
+} from './definitions';
 export {
   deadLetterQueueNames,
   describeDeadLetter,
   listDeadLetters,
+  PRIOR_DEATHS_HEADER,
   purgeDeadLetters,
   replayDeadLetters,
+  REPLAYS_HEADER,
   type DeadLetter,
   type DeadLetterList,
   type QueueNames,

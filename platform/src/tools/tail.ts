@@ -41,7 +41,9 @@ export async function tailExchange(url: string, exchange: string, options: TailO
     const channel = await session.channel();
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
     await channel.bindQueue(queue, exchange, options.routingKey ?? '#');
-    await channel.consume(queue, (message) => message && options.onMessage(toTailed(message)), { noAck: true });
+    await channel.consume(queue, (message) => message && options.onMessage(toTailed(message)), {
+      noAck: true,
+    });
     const ended = new Promise<Error | undefined>((resolve) => {
       session.model.once('close', (err?: Error) =>
         resolve(stopping ? undefined : (err ?? new Error('the broker closed the connection'))),
@@ -87,7 +89,10 @@ function toTailed(message: ConsumeMessage): TailedMessage {
 
 /** One line per message: when, where, what, and the ids to grep the services' logs for. */
 export function formatTailLine(message: TailedMessage): string {
-  const envelope = (typeof message.body === 'object' && message.body !== null ? message.body : {}) as Record<string, unknown>;
+  const envelope = (typeof message.body === 'object' && message.body !== null ? message.body : {}) as Record<
+    string,
+    unknown
+  >;
   const parts = [
     message.receivedAt,
     `${message.exchange}/${message.routingKey}`,
@@ -96,6 +101,9 @@ export function formatTailLine(message: TailedMessage): string {
   ];
   if (envelope.subject !== undefined) parts.push(`subject=${String(envelope.subject)}`);
   if (envelope.correlationid !== undefined) parts.push(`correlation=${String(envelope.correlationid)}`);
-  if (message.invalid) parts.push(`INVALID ${message.invalid.length > 160 ? `${message.invalid.slice(0, 157)}...` : message.invalid}`);
+  if (message.invalid)
+    parts.push(
+      `INVALID ${message.invalid.length > 160 ? `${message.invalid.slice(0, 157)}...` : message.invalid}`,
+    );
   return parts.join('  ');
 }

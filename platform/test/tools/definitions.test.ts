@@ -38,7 +38,9 @@ describe('RabbitMQ definitions export', () => {
 
     // Assert
     if (checkedIn !== expected) {
-      throw new Error('rabbitmq/definitions.json is stale: regenerate it with `npm run topology:export` and commit it');
+      throw new Error(
+        'rabbitmq/definitions.json is stale: regenerate it with `npm run topology:export` and commit it',
+      );
     }
   });
 
@@ -67,7 +69,9 @@ describe('RabbitMQ definitions export', () => {
       });
       expect(dlq).toMatchObject({ durable: true, arguments: { 'x-queue-type': 'quorum' } });
       const bindingsTo = (name: string) =>
-        definitions.bindings.filter((b) => b.destination === name).map((b) => ({ exchange: b.source, routingKey: b.routing_key }));
+        definitions.bindings
+          .filter((b) => b.destination === name)
+          .map((b) => ({ exchange: b.source, routingKey: b.routing_key }));
       expect(bindingsTo(queue.name)).toEqual(queue.bindings);
       expect(bindingsTo(`${queue.name}.dlq`)).toEqual([{ exchange: 'dlx', routingKey: queue.name }]);
     }
@@ -76,33 +80,41 @@ describe('RabbitMQ definitions export', () => {
   // Importing needs rabbitmqctl on this machine's broker (the testcontainers path has no handle on it).
   const onLocalBroker = useContainers() ? test.skip : test;
 
-  onLocalBroker('a broker that imported the file accepts every service declaration unchanged and routes events', async () => {
-    // Arrange
-    const vhost = await createTestVhost();
-    const user = { name: `shop_defs_${randomBytes(4).toString('hex')}`, password: randomBytes(8).toString('hex') };
-    const definitions = await renderDefinitions({ vhost: vhost.vhost, user });
-    const url = new URL(vhost.url);
-    url.username = user.name;
-    url.password = user.password;
-    try {
-      // Act
-      await importDefinitions(definitions);
+  onLocalBroker(
+    'a broker that imported the file accepts every service declaration unchanged and routes events',
+    async () => {
+      // Arrange
+      const vhost = await createTestVhost();
+      const user = {
+        name: `shop_defs_${randomBytes(4).toString('hex')}`,
+        password: randomBytes(8).toString('hex'),
+      };
+      const definitions = await renderDefinitions({ vhost: vhost.vhost, user });
+      const url = new URL(vhost.url);
+      url.username = user.name;
+      url.password = user.password;
+      try {
+        // Act
+        await importDefinitions(definitions);
 
-      // Assert: the account's hash works, and asserting with different arguments would throw PRECONDITION_FAILED.
-      const model = await connect(url.toString());
-      const channel = await model.createConfirmChannel();
-      await declareTopology(channel, Object.values(QUEUES));
-      const event = buildOrderCreated();
-      channel.publish('orders', 'order.created', Buffer.from(JSON.stringify(event)), { messageId: event.id });
-      await channel.waitForConfirms();
-      const depth = async (queue: string) => (await channel.checkQueue(queue)).messageCount;
-      expect(await depth(QUEUES.productOrders.name)).toBe(1);
-      expect(await depth(QUEUES.notificationEvents.name)).toBe(1);
-      expect(await depth(QUEUES.orderInventory.name)).toBe(0);
-      await model.close();
-    } finally {
-      await run('rabbitmqctl', ['-q', 'delete_user', user.name]).catch(() => undefined);
-      await vhost.drop();
-    }
-  });
+        // Assert: the account's hash works, and asserting with different arguments would throw PRECONDITION_FAILED.
+        const model = await connect(url.toString());
+        const channel = await model.createConfirmChannel();
+        await declareTopology(channel, Object.values(QUEUES));
+        const event = buildOrderCreated();
+        channel.publish('orders', 'order.created', Buffer.from(JSON.stringify(event)), {
+          messageId: event.id,
+        });
+        await channel.waitForConfirms();
+        const depth = async (queue: string) => (await channel.checkQueue(queue)).messageCount;
+        expect(await depth(QUEUES.productOrders.name)).toBe(1);
+        expect(await depth(QUEUES.notificationEvents.name)).toBe(1);
+        expect(await depth(QUEUES.orderInventory.name)).toBe(0);
+        await model.close();
+      } finally {
+        await run('rabbitmqctl', ['-q', 'delete_user', user.name]).catch(() => undefined);
+        await vhost.drop();
+      }
+    },
+  );
 });

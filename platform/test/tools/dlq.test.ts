@@ -1,6 +1,12 @@
 import { QUEUES } from '@shop/contracts';
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters, ToolError } from '../../src/tools';
-import { buildInvalidOrderCreated, buildOrderCreated, createToolsWorld, UNREACHABLE_URL, type ToolsWorld } from './support';
+import {
+  buildInvalidOrderCreated,
+  buildOrderCreated,
+  createToolsWorld,
+  UNREACHABLE_URL,
+  type ToolsWorld,
+} from './support';
 
 const queue = QUEUES.productOrders.name;
 const dlq = `${queue}.dlq`;
@@ -40,6 +46,7 @@ describe('dlq tools', () => {
       type: 'OrderCreated',
       reason: 'rejected',
       deaths: 1,
+      replays: 0,
       exchange: 'orders',
       routingKey: 'order.created',
       contract: { ok: true },
@@ -62,7 +69,7 @@ describe('dlq tools', () => {
     expect(letters[0].contract).toMatchObject({ ok: false, reason: 'invalid_data' });
   });
 
-  test('list with a limit shows that many and the DLQ\'s total, and keeps them all', async () => {
+  test("list with a limit shows that many and the DLQ's total, and keeps them all", async () => {
     // Arrange
     await deadLetter(buildOrderCreated());
     await deadLetter(buildOrderCreated());
@@ -85,15 +92,56 @@ describe('dlq tools', () => {
     const outcome = await replayDeadLetters(world.vhost.url, queue);
 
     // Assert
-    expect(outcome.replayed).toEqual([{ id: event.id, type: 'OrderCreated', exchange: 'orders', routingKey: 'order.created' }]);
+    expect(outcome.replayed).toEqual([
+      { id: event.id, type: 'OrderCreated', exchange: 'orders', routingKey: 'order.created' },
+    ]);
     expect(outcome.kept).toEqual([]);
     expect(await world.depth(dlq)).toBe(0);
     const arrived = await (await world.channel()).get(queue, { noAck: true });
     expect(arrived && arrived.properties.messageId).toBe(event.id);
     expect(arrived && JSON.parse(arrived.content.toString())).toEqual(event);
+    expect(arrived && arrived.properties.headers).toMatchObject({
+      'shop-dlq-replays': 1,
+      'shop-dlq-prior-deaths': 1,
+    });
+    expect(
+      Object.keys((arrived && arrived.properties.headers) ?? {}).filter(
+        (key) => key.startsWith('x-') && key.includes('death'),
+      ),
+    ).toEqual([]);
   });
 
-  test('an event replayed and dead-lettered again counts two deaths', async () => {
+  test('replay keeps an event no queue would receive in the DLQ and says why', async () => {
+    // Arrange: a dead letter whose original routing key nothing is bound to (any more).
+    const event = buildOrderCreated();
+    const channel = await world.channel();
+    channel.sendToQueue(dlq, Buffer.from(JSON.stringify(event)), {
+      messageId: event.id,
+      type: event.type,
+      headers: {
+        'x-death': [
+          { queue, reason: 'rejected', count: 1, exchange: 'orders', 'routing-keys': ['nobody.listens'] },
+        ],
+      },
+    });
+    await channel.waitForConfirms();
+
+    // Act
+    const outcome = await replayDeadLetters(world.vhost.url, queue);
+
+    // Assert
+    expect(outcome.replayed).toEqual([]);
+    expect(outcome.kept).toEqual([
+      {
+        id: event.id,
+        type: 'OrderCreated',
+        why: 'no queue is bound to exchange "orders" with routing key "nobody.listens"',
+      },
+    ]);
+    expect(await world.depth(dlq)).toBe(1);
+  });
+
+  test('an event replayed and dead-lettered again counts two deaths and one replay', async () => {
     // Arrange
     const event = buildOrderCreated();
     await deadLetter(event);
@@ -106,7 +154,13 @@ describe('dlq tools', () => {
 
     // Assert
     expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ id: event.id, deaths: 2 });
+    expect(letters[0]).toMatchObject({
+      id: event.id,
+      deaths: 2,
+      replays: 1,
+      exchange: 'orders',
+      routingKey: 'order.created',
+    });
   });
 
   test('replay keeps an event that no longer meets the contract in the DLQ and says why', async () => {
@@ -180,7 +234,9 @@ describe('dlq tools', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ToolError);
-    expect((error as Error).message).toMatch(/^queue "no-such-service\.orders\.dlq" does not exist in vhost "shop_test_\w+"$/);
+    expect((error as Error).message).toMatch(
+      /^queue "no-such-service\.orders\.dlq" does not exist in vhost "shop_test_\w+"$/,
+    );
   });
 
   test('when RabbitMQ is unreachable, the tools fail with a clear message', async () => {
@@ -189,6 +245,8 @@ describe('dlq tools', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ToolError);
-    expect((error as Error).message).toMatch(/^RabbitMQ is unreachable at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1.*ECONNREFUSED/);
+    expect((error as Error).message).toMatch(
+      /^RabbitMQ is unreachable at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1.*ECONNREFUSED/,
+    );
   });
 });

@@ -9,7 +9,11 @@ export interface ToolsWorld {
   /** A confirm channel on the test's own connection, re-opened if a test closed the connections. */
   channel(): Promise<ConfirmChannel>;
   /** Publishes an event (or any body) the way the relay does, confirmed. */
-  publish(body: unknown, route?: { exchange: string; routingKey: string }, properties?: { messageId?: string; type?: string }): Promise<void>;
+  publish(
+    body: unknown,
+    route?: { exchange: string; routingKey: string },
+    properties?: { messageId?: string; type?: string },
+  ): Promise<void>;
   /** Takes the next message off `queue` and rejects it without requeue, as a consumer that gives up does. */
   rejectNext(queue: string): Promise<void>;
   depth(queue: string): Promise<number>;
@@ -41,7 +45,11 @@ export async function createToolsWorld(): Promise<ToolsWorld> {
   return {
     vhost,
     channel: channelOf,
-    publish: async (body, route = { exchange: EXCHANGES.orders, routingKey: 'order.created' }, properties = {}) => {
+    publish: async (
+      body,
+      route = { exchange: EXCHANGES.orders, routingKey: 'order.created' },
+      properties = {},
+    ) => {
       const envelope = body as { id?: string; type?: string };
       const channel = await channelOf();
       channel.publish(route.exchange, route.routingKey, Buffer.from(JSON.stringify(body)), {

@@ -1,7 +1,14 @@
 import { EXCHANGES } from '@shop/contracts';
 import { connect } from 'amqplib';
 import { formatTailLine, tailExchange, ToolError, type Tail, type TailedMessage } from '../../src/tools';
-import { buildInvalidOrderCreated, buildOrderCreated, createToolsWorld, UNREACHABLE_URL, waitFor, type ToolsWorld } from './support';
+import {
+  buildInvalidOrderCreated,
+  buildOrderCreated,
+  createToolsWorld,
+  UNREACHABLE_URL,
+  waitFor,
+  type ToolsWorld,
+} from './support';
 
 describe('tail tool', () => {
   let world: ToolsWorld;
@@ -20,7 +27,10 @@ describe('tail tool', () => {
 
   const startTail = async (exchange: string, routingKey?: string) => {
     const received: TailedMessage[] = [];
-    const tail = await tailExchange(world.vhost.url, exchange, { routingKey, onMessage: (m) => received.push(m) });
+    const tail = await tailExchange(world.vhost.url, exchange, {
+      routingKey,
+      onMessage: (m) => received.push(m),
+    });
     tails.push(tail);
     return { tail, received };
   };
@@ -35,10 +45,18 @@ describe('tail tool', () => {
 
     // Assert
     await waitFor(() => received.length === 1);
-    expect(received[0]).toMatchObject({ exchange: 'orders', routingKey: 'order.created', messageId: event.id, type: 'OrderCreated', invalid: null });
+    expect(received[0]).toMatchObject({
+      exchange: 'orders',
+      routingKey: 'order.created',
+      messageId: event.id,
+      type: 'OrderCreated',
+      invalid: null,
+    });
     expect(received[0].body).toEqual(event);
     const line = formatTailLine(received[0]);
-    expect(line).toContain(`orders/order.created  OrderCreated  id=${event.id}  subject=${event.subject}  correlation=${event.correlationid}`);
+    expect(line).toContain(
+      `orders/order.created  OrderCreated  id=${event.id}  subject=${event.subject}  correlation=${event.correlationid}`,
+    );
   });
 
   test('only receives what its routing key matches, and flags a message that breaks the contract', async () => {
@@ -87,16 +105,22 @@ describe('tail tool', () => {
 
   test('an unknown exchange fails with a clear message', async () => {
     // Act
-    const error = await tailExchange(world.vhost.url, 'no-such-exchange', { onMessage: () => undefined }).catch((e: unknown) => e);
+    const error = await tailExchange(world.vhost.url, 'no-such-exchange', {
+      onMessage: () => undefined,
+    }).catch((e: unknown) => e);
 
     // Assert
     expect(error).toBeInstanceOf(ToolError);
-    expect((error as Error).message).toMatch(/^exchange "no-such-exchange" does not exist in vhost "shop_test_\w+"$/);
+    expect((error as Error).message).toMatch(
+      /^exchange "no-such-exchange" does not exist in vhost "shop_test_\w+"$/,
+    );
   });
 
   test('when RabbitMQ is unreachable, it fails with a clear message', async () => {
     // Act
-    const error = await tailExchange(UNREACHABLE_URL, EXCHANGES.orders, { onMessage: () => undefined }).catch((e: unknown) => e);
+    const error = await tailExchange(UNREACHABLE_URL, EXCHANGES.orders, { onMessage: () => undefined }).catch(
+      (e: unknown) => e,
+    );
 
     // Assert
     expect(error).toBeInstanceOf(ToolError);
