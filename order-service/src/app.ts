@@ -1,5 +1,12 @@
 import express, { type Express } from 'express';
-import { healthHandler, notFoundHandler, problemHandler, requestContext, type HealthCheck, type Logger } from '@shop/platform';
+import {
+  healthHandler,
+  notFoundHandler,
+  problemHandler,
+  requestContext,
+  type HealthCheck,
+  type Logger,
+} from '@shop/platform';
 import { orderRoutes, type OrderRoutesDeps } from './http/orders.routes';
 
 export interface AppDeps extends OrderRoutesDeps {

@@ -15,7 +15,12 @@ export const configShape = {
     .url()
     .default('postgres://postgres@127.0.0.1:5432/shop_orders')
     .describe('Postgres database of the order service'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10).describe('Connections in the Prisma pool'),
+  DATABASE_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10)
+    .describe('Connections in the Prisma pool'),
   AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672').describe('RabbitMQ connection URL'),
   PRODUCT_SERVICE_URL: z
     .string()
@@ -52,8 +57,12 @@ export const configShape = {
     .int()
     .min(0)
     .default(5_000)
-    .describe('At start, wait this long for the inventory consumer to attach (queue declared) before serving anyway'),
-  RELAY_ENABLED: bool(true).describe('Run the outbox relay inside the HTTP process (false: run `npm run relay`)'),
+    .describe(
+      'At start, wait this long for the inventory consumer to attach (queue declared) before serving anyway',
+    ),
+  RELAY_ENABLED: bool(true).describe(
+    'Run the outbox relay inside the HTTP process (false: run `npm run relay`)',
+  ),
   CONSUMERS_ENABLED: bool(true).describe('Consume order-service.inventory inside the HTTP process'),
 };
 

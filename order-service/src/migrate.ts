@@ -16,7 +16,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('order-service', configShape);
   const logger = createLogger('order-service-migrate', config.LOG_LEVEL);
   await ensureDatabase(config.DATABASE_URL);
-  const { applied } = await migrate({ connectionString: config.DATABASE_URL, migrationsDir: migrationsDir(), logger });
+  const { applied } = await migrate({
+    connectionString: config.DATABASE_URL,
+    migrationsDir: migrationsDir(),
+    logger,
+  });
   logger.info('migrations up to date', { applied });
 }
 

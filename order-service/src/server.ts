@@ -43,23 +43,37 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const catalogue = createProductClient({
     baseUrl: config.PRODUCT_SERVICE_URL,
     timeoutMs: config.PRODUCT_SERVICE_TIMEOUT_MS,
-    breaker: { errorThresholdPercentage: config.PRODUCT_BREAKER_ERROR_PERCENT, resetTimeoutMs: config.PRODUCT_BREAKER_RESET_MS },
+    breaker: {
+      errorThresholdPercentage: config.PRODUCT_BREAKER_ERROR_PERCENT,
+      resetTimeoutMs: config.PRODUCT_BREAKER_RESET_MS,
+    },
   });
   const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'order-service' });
   const topology = connection.createChannel({
     name: 'topology',
     confirm: false,
-    setup: (channel: Parameters<typeof declareTopology>[0]) => declareTopology(channel, [QUEUES.orderInventory]),
+    setup: (channel: Parameters<typeof declareTopology>[0]) =>
+      declareTopology(channel, [QUEUES.orderInventory]),
   });
   const consumer = config.CONSUMERS_ENABLED
-    ? createInventoryConsumer({ prisma, connection, logger: logger.child({ component: 'inventory-consumer' }) })
+    ? createInventoryConsumer({
+        prisma,
+        connection,
+        logger: logger.child({ component: 'inventory-consumer' }),
+      })
     : undefined;
   const relay = config.RELAY_ENABLED
-    ? createOutboxRelay({ pool: config.DATABASE_URL, connection, logger: logger.child({ component: 'outbox-relay' }) })
+    ? createOutboxRelay({
+        pool: config.DATABASE_URL,
+        connection,
+        logger: logger.child({ component: 'outbox-relay' }),
+      })
     : undefined;
 
   const brokerCheck: HealthCheck = async () =>
-    connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected; events wait in the outbox' };
+    connection.isConnected()
+      ? { status: 'up' }
+      : { status: 'down', detail: 'not connected; events wait in the outbox' };
   const app = createApp({
     prisma,
     orders: createOrderReader(prisma),
@@ -77,7 +91,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     // A short grace period so our queue exists before the first order (and its saga) starts;
     // after it, HTTP serves anyway and the consumer attaches whenever the broker arrives.
     await consumer?.waitUntilConsuming(config.BROKER_STARTUP_WAIT_MS).catch(() =>
-      logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: config.BROKER_STARTUP_WAIT_MS }),
+      logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', {
+        wait_ms: config.BROKER_STARTUP_WAIT_MS,
+      }),
     );
     server = await listen(app, config.PORT);
   } catch (error) {

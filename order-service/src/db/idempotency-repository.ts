@@ -19,7 +19,8 @@ export function createIdempotencyRepository(prisma: Prisma, ttlMs: number) {
     const row = await prisma.idempotencyKey.findUnique({ where: { userId_key: { userId, key } } });
     if (!row) return undefined;
     if (row.requestHash !== requestHash) return { kind: 'reused' };
-    if (row.status === 'done') return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody };
+    if (row.status === 'done')
+      return { kind: 'replay', status: row.responseStatus ?? 200, body: row.responseBody };
     const taken = await prisma.$executeRaw`
       UPDATE idempotency_keys SET created_at = now()
        WHERE user_id = ${userId} AND key = ${key} AND status = 'in_flight'

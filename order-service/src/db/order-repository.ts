@@ -77,7 +77,9 @@ export const orderWrites = {
     const rows = await tx.$queryRaw<{ id: number; user_id: number; status: string; version: number }[]>`
       SELECT id, user_id, status, version FROM orders WHERE id = ${id} FOR UPDATE`;
     const row = rows[0];
-    return row ? { id: row.id, userId: row.user_id, status: row.status as OrderStatus, version: row.version } : undefined;
+    return row
+      ? { id: row.id, userId: row.user_id, status: row.status as OrderStatus, version: row.version }
+      : undefined;
   },
 
   /**

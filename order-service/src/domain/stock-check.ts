@@ -14,7 +14,11 @@ export function findShortages(
 ): Shortage[] {
   return lines
     .filter((line) => line.quantity > (stockOf.get(line.productId) ?? 0))
-    .map((line) => ({ product_id: line.productId, requested: line.quantity, available: stockOf.get(line.productId) ?? 0 }));
+    .map((line) => ({
+      product_id: line.productId,
+      requested: line.quantity,
+      available: stockOf.get(line.productId) ?? 0,
+    }));
 }
 
 /** The ids asked for that the catalogue did not return, in the order they were asked for. */

@@ -68,7 +68,8 @@ export function createProductClient(options: ProductClientOptions): ProductClien
     async getProducts(ids) {
       const unique = [...new Set(ids)];
       if (unique.length === 0) return [];
-      if (unique.length > MAX_IDS_PER_LOOKUP) throw new Error(`at most ${MAX_IDS_PER_LOOKUP} products per lookup`);
+      if (unique.length > MAX_IDS_PER_LOOKUP)
+        throw new Error(`at most ${MAX_IDS_PER_LOOKUP} products per lookup`);
       let answer: { status: number; body: unknown };
       try {
         answer = await breaker.fire(unique);

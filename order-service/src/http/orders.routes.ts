@@ -1,5 +1,11 @@
 import { Router, type Request } from 'express';
-import { ChangeOrderStatusBody, CreateOrderBody, IdParam, ListOrdersQuery, RouteHealth } from '@shop/contracts';
+import {
+  ChangeOrderStatusBody,
+  CreateOrderBody,
+  IdParam,
+  ListOrdersQuery,
+  RouteHealth,
+} from '@shop/contracts';
 import { AppError, authenticate, identityOf, jsonBody, parseIdOr404, parseWith } from '@shop/platform';
 import type { IdempotencyRepository } from '../db/idempotency-repository';
 import type { OrderReader } from '../db/order-repository';

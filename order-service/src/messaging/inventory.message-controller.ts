@@ -1,5 +1,11 @@
 import { QUEUES } from '@shop/contracts';
-import { createConsumer, type BrokerConnection, type Consumer, type EventHandlers, type Logger } from '@shop/platform';
+import {
+  createConsumer,
+  type BrokerConnection,
+  type Consumer,
+  type EventHandlers,
+  type Logger,
+} from '@shop/platform';
 import type { Prisma } from '../db/prisma';
 import { cancelOrderForInsufficientStock } from '../use-cases/cancel-order-for-insufficient-stock';
 import { recordInventoryEvent } from '../use-cases/record-inventory-event';
@@ -13,7 +19,11 @@ export function inventoryHandlers(deps: { prisma: Prisma }): EventHandlers {
   };
 }
 
-export function createInventoryConsumer(deps: { prisma: Prisma; connection: BrokerConnection; logger: Logger }): Consumer {
+export function createInventoryConsumer(deps: {
+  prisma: Prisma;
+  connection: BrokerConnection;
+  logger: Logger;
+}): Consumer {
   return createConsumer({
     connection: deps.connection,
     queue: QUEUES.orderInventory,

@@ -22,7 +22,10 @@ export async function cancelOrderForInsufficientStock(
     if (!(await recordInboxOnce(tx, consumer, event.id))) return 'duplicate';
     const current = await orderWrites.lock(tx, event.data.order_id);
     if (!current || !isCancellable(current.status)) return 'ignored';
-    const updated = await orderWrites.updateStatus(tx, current, { status: 'cancelled', cancelReason: INSUFFICIENT_STOCK });
+    const updated = await orderWrites.updateStatus(tx, current, {
+      status: 'cancelled',
+      cancelReason: INSUFFICIENT_STOCK,
+    });
     await orderEvents.append(tx, [
       orderEvents.statusUpdated(
         updated,

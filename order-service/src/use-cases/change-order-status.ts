@@ -21,7 +21,10 @@ export interface ChangeOrderStatusCommand {
  * asking for anything but `cancelled` is 403, an invalid transition is 400. The update and its
  * OrderStatusUpdated outbox row commit together.
  */
-export async function changeOrderStatus(deps: { prisma: Prisma }, command: ChangeOrderStatusCommand): Promise<Order> {
+export async function changeOrderStatus(
+  deps: { prisma: Prisma },
+  command: ChangeOrderStatusCommand,
+): Promise<Order> {
   const { actor, orderId, status, reason } = command;
   return runInTransaction(deps.prisma, async (tx) => {
     const current = await orderWrites.lock(tx, orderId);
@@ -30,14 +33,23 @@ export async function changeOrderStatus(deps: { prisma: Prisma }, command: Chang
       throw new AppError(403, 'forbidden', 'An order owner may only cancel the order.');
     }
     if (!canTransition(current.status, status)) {
-      throw new AppError(400, 'invalid_status_transition', `An order cannot go from ${current.status} to ${status}.`, {
-        extra: { from_status: current.status, to_status: status },
-      });
+      throw new AppError(
+        400,
+        'invalid_status_transition',
+        `An order cannot go from ${current.status} to ${status}.`,
+        {
+          extra: { from_status: current.status, to_status: status },
+        },
+      );
     }
     const cancelReason = status === 'cancelled' ? (reason ?? null) : null;
     const updated = await orderWrites.updateStatus(tx, current, { status, cancelReason });
     await orderEvents.append(tx, [
-      orderEvents.statusUpdated(updated, { from: current.status, reason: cancelReason ?? reason ?? null, sequence: current.version + 1 }, command.context),
+      orderEvents.statusUpdated(
+        updated,
+        { from: current.status, reason: cancelReason ?? reason ?? null, sequence: current.version + 1 },
+        command.context,
+      ),
     ]);
     return updated;
   });

@@ -24,26 +24,37 @@ export interface PlaceOrderCommand {
 }
 
 export type PlaceOrderResult =
-  | { replayed: false; status: 201; order: Order }
-  | { replayed: true; status: number; body: unknown };
+  { replayed: false; status: 201; order: Order } | { replayed: true; status: number; body: unknown };
 
 /**
  * Places an order (SPEC §4): claim the Idempotency-Key, fetch the products in one batch call,
  * reject unknown products and quantities above stock, snapshot name and price, price it exactly,
  * then write order + items + OrderCreated outbox row + the idempotent response in ONE transaction.
  */
-export async function placeOrder(deps: PlaceOrderDeps, command: PlaceOrderCommand): Promise<PlaceOrderResult> {
+export async function placeOrder(
+  deps: PlaceOrderDeps,
+  command: PlaceOrderCommand,
+): Promise<PlaceOrderResult> {
   const { actor, items, idempotencyKey } = command;
   const claim = idempotencyKey ? { userId: actor.userId, key: idempotencyKey } : undefined;
   if (claim) {
     const claimed = await deps.idempotency.claim(claim.userId, claim.key, requestHash(items));
     if (claimed.kind === 'reused') {
-      throw new AppError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body.');
+      throw new AppError(
+        422,
+        'idempotency_key_reused',
+        'This Idempotency-Key was already used with a different request body.',
+      );
     }
     if (claimed.kind === 'in_flight') {
-      throw new AppError(409, 'idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed.', {
-        headers: { 'Retry-After': '1' },
-      });
+      throw new AppError(
+        409,
+        'idempotency_request_in_flight',
+        'A request with this Idempotency-Key is still being processed.',
+        {
+          headers: { 'Retry-After': '1' },
+        },
+      );
     }
     if (claimed.kind === 'replay') return { replayed: true, status: claimed.status, body: claimed.body };
   }
@@ -56,32 +67,46 @@ export async function placeOrder(deps: PlaceOrderDeps, command: PlaceOrderComman
       new Map(products.map((product) => [product.id, product.stock])),
     );
     if (shortages.length > 0) {
-      throw new AppError(400, 'insufficient_stock', `Not enough stock for product ${shortages.map((s) => s.product_id).join(', ')}.`, {
-        extra: { shortages },
-      });
+      throw new AppError(
+        400,
+        'insufficient_stock',
+        `Not enough stock for product ${shortages.map((s) => s.product_id).join(', ')}.`,
+        {
+          extra: { shortages },
+        },
+      );
     }
     const priced = priceOrder(
       items.map((line) => {
         const product = byId.get(line.product_id)!;
-        return { productId: product.id, productName: product.name, unitPrice: product.price, quantity: line.quantity };
+        return {
+          productId: product.id,
+          productName: product.name,
+          unitPrice: product.price,
+          quantity: line.quantity,
+        };
       }),
     );
     if (exceedsMaxAmount(priced)) {
       throw new AppError(422, 'validation_error', 'The order total is larger than an order may be.', {
-        errors: [{ path: 'items', message: `the total ${priced.totalAmount} exceeds the maximum order amount` }],
+        errors: [
+          { path: 'items', message: `the total ${priced.totalAmount} exceeds the maximum order amount` },
+        ],
       });
     }
 
     const order = await runInTransaction(deps.prisma, async (tx) => {
       const created = await orderWrites.insert(tx, actor.userId, priced);
       await orderEvents.append(tx, [orderEvents.created(created, command.context)]);
-      if (claim) await deps.idempotency.complete(tx, claim, { status: 201, body: created, orderId: created.id });
+      if (claim)
+        await deps.idempotency.complete(tx, claim, { status: 201, body: created, orderId: created.id });
       return created;
     });
     return { replayed: false, status: 201, order };
   } catch (error) {
     // Nothing was written: give the key back so the client can retry the same request.
-    if (claim) await deps.idempotency.release(claim.userId, claim.key);
+    // (A failing release must not hide the error that matters.)
+    if (claim) await deps.idempotency.release(claim.userId, claim.key).catch(() => undefined);
     throw error;
   }
 }

@@ -7,17 +7,29 @@ import { createServiceWorld, eventually, probeQueue } from '../support/service-w
 describe('when the broker is away', () => {
   test('with no broker reachable at all, orders are still accepted, health is degraded, and events wait in the outbox', async () => {
     // Arrange
-    const world = await createServiceWorld({ AMQP_URL: `amqp://guest:guest@127.0.0.1:${await unusedPort()}`, BROKER_STARTUP_WAIT_MS: '200' });
+    const world = await createServiceWorld({
+      AMQP_URL: `amqp://guest:guest@127.0.0.1:${await unusedPort()}`,
+      BROKER_STARTUP_WAIT_MS: '200',
+    });
     try {
       // Act
-      const placed = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', await bearer(newUserId())).send(buildOrderBody());
+      const placed = await request(world.baseUrl)
+        .post('/api/v1/orders')
+        .set('Authorization', await bearer(newUserId()))
+        .send(buildOrderBody());
       const health = await request(world.baseUrl).get('/health');
 
       // Assert
       expect(placed.status).toBe(201);
       expect(health.status).toBe(200);
-      expect(health.body).toMatchObject({ status: 'degraded', checks: { database: { status: 'up' }, broker: { status: 'down' } } });
-      const { rows } = await world.pool.query('SELECT type, published_at FROM outbox_events WHERE aggregate_id = $1', [String(placed.body.id)]);
+      expect(health.body).toMatchObject({
+        status: 'degraded',
+        checks: { database: { status: 'up' }, broker: { status: 'down' } },
+      });
+      const { rows } = await world.pool.query(
+        'SELECT type, published_at FROM outbox_events WHERE aggregate_id = $1',
+        [String(placed.body.id)],
+      );
       expect(rows).toEqual([{ type: 'OrderCreated', published_at: null }]);
     } finally {
       await world.teardown();
@@ -30,14 +42,22 @@ describe('when the broker is away', () => {
     const witness = await probeQueue(world.vhost.url, QUEUES.productOrders);
     try {
       await witness.close();
-      await eventually(() => request(world.baseUrl).get('/health'), (response) => response.body.checks?.broker?.status === 'up');
+      await eventually(
+        () => request(world.baseUrl).get('/health'),
+        (response) => response.body.checks?.broker?.status === 'up',
+      );
 
       // Act: the broker drops us, and orders keep coming meanwhile.
       await world.vhost.closeConnections();
       const auth = await bearer(newUserId());
       const placed = [];
       for (let i = 0; i < 5; i++) {
-        placed.push(await request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody()));
+        placed.push(
+          await request(world.baseUrl)
+            .post('/api/v1/orders')
+            .set('Authorization', auth)
+            .send(buildOrderBody()),
+        );
       }
 
       // Assert
@@ -46,7 +66,11 @@ describe('when the broker is away', () => {
       const reader = await probeQueue(world.vhost.url, QUEUES.productOrders);
       try {
         const arrived = await eventually(
-          () => reader.bodies().filter((body) => body.type === 'OrderCreated').map((body) => body.data.order_id as number),
+          () =>
+            reader
+              .bodies()
+              .filter((body) => body.type === 'OrderCreated')
+              .map((body) => body.data.order_id as number),
           (orderIds) => ids.every((id) => orderIds.includes(id)),
           20_000,
         );
@@ -57,7 +81,9 @@ describe('when the broker is away', () => {
         await reader.close();
       }
       await eventually(
-        async () => (await world.pool.query('SELECT count(*)::int AS n FROM outbox_events WHERE published_at IS NULL')).rows[0].n,
+        async () =>
+          (await world.pool.query('SELECT count(*)::int AS n FROM outbox_events WHERE published_at IS NULL'))
+            .rows[0].n,
         (n) => n === 0,
       );
     } finally {

@@ -1,5 +1,12 @@
 import request from 'supertest';
-import { bearer, buildOrderBody, countRows, createOrderWorld, newUserId, type OrderWorld } from '../support/order-world';
+import {
+  bearer,
+  buildOrderBody,
+  countRows,
+  createOrderWorld,
+  newUserId,
+  type OrderWorld,
+} from '../support/order-world';
 
 describe('Idempotency-Key on POST /api/v1/orders', () => {
   let world: OrderWorld;
@@ -14,7 +21,9 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     return call.send(body);
   };
   const ordersOf = async (userId: number) =>
-    Number((await world.pool.query('SELECT count(*) FROM orders WHERE user_id = $1', [userId])).rows[0].count);
+    Number(
+      (await world.pool.query('SELECT count(*) FROM orders WHERE user_id = $1', [userId])).rows[0].count,
+    );
 
   test('when the same user repeats the same request with the same key, the first response comes back once more, marked replayed', async () => {
     // Arrange
@@ -50,7 +59,11 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     const auth = await bearer(userId);
     await post(auth, 'key-reuse');
 
-    const response = await post(auth, 'key-reuse', buildOrderBody({ items: [{ product_id: 3, quantity: 1 }] }));
+    const response = await post(
+      auth,
+      'key-reuse',
+      buildOrderBody({ items: [{ product_id: 3, quantity: 1 }] }),
+    );
 
     expect(response.status).toBe(422);
     expect(response.body.code).toBe('idempotency_key_reused');
@@ -74,7 +87,9 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     const auth = await bearer(userId);
     world.stub.behaviour = 'stall';
     const first = post(auth, 'key-in-flight').then((response) => response);
-    await waitFor(async () => (await countRows(world.pool, 'idempotency_keys')) > 0 && world.stub.requests.length > 0);
+    await waitFor(
+      async () => (await countRows(world.pool, 'idempotency_keys')) > 0 && world.stub.requests.length > 0,
+    );
 
     try {
       // Act
@@ -117,18 +132,20 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     expect(await ordersOf(userId)).toBe(1);
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.every((status) => status === 201 || status === 409)).toBe(true);
-    expect(answers.filter((answer) => answer.status === 201 && !answer.headers['idempotent-replayed'])).toHaveLength(1);
+    expect(
+      answers.filter((answer) => answer.status === 201 && !answer.headers['idempotent-replayed']),
+    ).toHaveLength(1);
   });
 
-  test.each([['a key longer than 200 characters', 'k'.repeat(201)], ['a key with spaces', 'a key']])(
-    '%s answers 422',
-    async (_what, key) => {
-      const response = await post(await bearer(newUserId()), key);
+  test.each([
+    ['a key longer than 200 characters', 'k'.repeat(201)],
+    ['a key with spaces', 'a key'],
+  ])('%s answers 422', async (_what, key) => {
+    const response = await post(await bearer(newUserId()), key);
 
-      expect(response.status).toBe(422);
-      expect(response.body.errors).toEqual([expect.objectContaining({ path: 'headers.idempotency-key' })]);
-    },
-  );
+    expect(response.status).toBe(422);
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: 'headers.idempotency-key' })]);
+  });
 });
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

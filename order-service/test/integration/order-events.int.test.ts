@@ -1,7 +1,14 @@
 import request from 'supertest';
 import { deadLetterQueueOf, EXCHANGES, QUEUES, ROUTES } from '@shop/contracts';
 import { bearer, buildOrderBody, newUserId } from '../support/order-world';
-import { createServiceWorld, eventually, probeQueue, publishEvent, publishRaw, type ServiceWorld } from '../support/service-world';
+import {
+  createServiceWorld,
+  eventually,
+  probeQueue,
+  publishEvent,
+  publishRaw,
+  type ServiceWorld,
+} from '../support/service-world';
 
 /** The order service with its relay and inventory consumer, against real Postgres and RabbitMQ. */
 describe('order events over RabbitMQ', () => {
@@ -19,16 +26,22 @@ describe('order events over RabbitMQ', () => {
   });
 
   const placeOrder = async (userId = newUserId()) => {
-    const response = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', await bearer(userId)).send(buildOrderBody());
+    const response = await request(world.baseUrl)
+      .post('/api/v1/orders')
+      .set('Authorization', await bearer(userId))
+      .send(buildOrderBody());
     expect(response.status).toBe(201);
     return response.body as { id: number; user_id: number };
   };
   const orderRow = async (id: number) =>
     (await world.pool.query('SELECT status, cancel_reason, version FROM orders WHERE id = $1', [id])).rows[0];
   const statusEventsOf = async (id: number) =>
-    (await world.pool.query(`SELECT payload FROM outbox_events WHERE aggregate_id = $1 AND type = 'OrderStatusUpdated'`, [String(id)])).rows.map(
-      (row) => row.payload as { data: Record<string, unknown>; causationid: string },
-    );
+    (
+      await world.pool.query(
+        `SELECT payload FROM outbox_events WHERE aggregate_id = $1 AND type = 'OrderStatusUpdated'`,
+        [String(id)],
+      )
+    ).rows.map((row) => row.payload as { data: Record<string, unknown>; causationid: string });
   const stockReservationFailed = (orderId: number, id?: string) =>
     publishEvent(world.vhost.url, EXCHANGES.inventory, ROUTES.StockReservationFailed.routingKey, {
       type: 'StockReservationFailed',
@@ -36,7 +49,11 @@ describe('order events over RabbitMQ', () => {
       sequence: 1,
       correlationId: `corr-${orderId}`,
       id,
-      data: { order_id: orderId, reason: 'insufficient_stock', shortages: [{ product_id: 3, requested: 10, available: 5 }] },
+      data: {
+        order_id: orderId,
+        reason: 'insufficient_stock',
+        shortages: [{ product_id: 3, requested: 10, available: 5 }],
+      },
     });
 
   test('a placed order is published as OrderCreated with the CloudEvents properties, and marked published', async () => {
@@ -49,9 +66,15 @@ describe('order events over RabbitMQ', () => {
 
     const message = probe.messages.find((candidate) => candidate.properties.messageId === body!.id)!;
     expect(message.fields.routingKey).toBe('order.created');
-    expect(message.properties).toMatchObject({ type: 'OrderCreated', contentType: 'application/cloudevents+json', deliveryMode: 2 });
+    expect(message.properties).toMatchObject({
+      type: 'OrderCreated',
+      contentType: 'application/cloudevents+json',
+      deliveryMode: 2,
+    });
     await eventually(
-      async () => (await world.pool.query('SELECT published_at FROM outbox_events WHERE id = $1', [body!.id])).rows[0]?.published_at,
+      async () =>
+        (await world.pool.query('SELECT published_at FROM outbox_events WHERE id = $1', [body!.id])).rows[0]
+          ?.published_at,
       Boolean,
     );
   });
@@ -65,20 +88,39 @@ describe('order events over RabbitMQ', () => {
     await stockReservationFailed(order.id, event.id);
 
     // Assert
-    await eventually(() => orderRow(order.id), (row) => row.status === 'cancelled');
     await eventually(
-      async () => (await world.pool.query('SELECT count(*)::int AS n FROM processed_messages WHERE event_id = $1', [event.id])).rows[0].n,
+      () => orderRow(order.id),
+      (row) => row.status === 'cancelled',
+    );
+    await eventually(
+      async () =>
+        (
+          await world.pool.query('SELECT count(*)::int AS n FROM processed_messages WHERE event_id = $1', [
+            event.id,
+          ])
+        ).rows[0].n,
       (n) => n === 1,
     );
     await new Promise((resolve) => setTimeout(resolve, 300)); // room for a (wrong) second effect
-    expect(await orderRow(order.id)).toEqual({ status: 'cancelled', cancel_reason: 'insufficient_stock', version: 1 });
+    expect(await orderRow(order.id)).toEqual({
+      status: 'cancelled',
+      cancel_reason: 'insufficient_stock',
+      version: 1,
+    });
     const events = await statusEventsOf(order.id);
     expect(events).toHaveLength(1);
-    expect(events[0]!.data).toMatchObject({ from_status: 'pending', to_status: 'cancelled', reason: 'insufficient_stock' });
+    expect(events[0]!.data).toMatchObject({
+      from_status: 'pending',
+      to_status: 'cancelled',
+      reason: 'insufficient_stock',
+    });
     expect(events[0]!.causationid).toBe(event.id);
     // …and the cancellation is itself published.
     await eventually(
-      () => probe.bodies().filter((body) => body.type === 'OrderStatusUpdated' && body.data.order_id === order.id),
+      () =>
+        probe
+          .bodies()
+          .filter((body) => body.type === 'OrderStatusUpdated' && body.data.order_id === order.id),
       (bodies) => bodies.length === 1,
     );
   });
@@ -87,13 +129,21 @@ describe('order events over RabbitMQ', () => {
     const order = await placeOrder();
     const admin = await bearer(1, ['admin']);
     for (const status of ['confirmed', 'shipped', 'delivered']) {
-      await request(world.baseUrl).patch(`/api/v1/orders/${order.id}/status`).set('Authorization', admin).send({ status });
+      await request(world.baseUrl)
+        .patch(`/api/v1/orders/${order.id}/status`)
+        .set('Authorization', admin)
+        .send({ status });
     }
 
     const event = await stockReservationFailed(order.id);
 
     await eventually(
-      async () => (await world.pool.query('SELECT count(*)::int AS n FROM processed_messages WHERE event_id = $1', [event.id])).rows[0].n,
+      async () =>
+        (
+          await world.pool.query('SELECT count(*)::int AS n FROM processed_messages WHERE event_id = $1', [
+            event.id,
+          ])
+        ).rows[0].n,
       (n) => n === 1,
     );
     expect(await orderRow(order.id)).toMatchObject({ status: 'delivered', version: 3 });
@@ -111,7 +161,12 @@ describe('order events over RabbitMQ', () => {
     });
 
     await eventually(
-      async () => (await world.pool.query('SELECT count(*)::int AS n FROM processed_messages WHERE event_id = $1', [event.id])).rows[0].n,
+      async () =>
+        (
+          await world.pool.query('SELECT count(*)::int AS n FROM processed_messages WHERE event_id = $1', [
+            event.id,
+          ])
+        ).rows[0].n,
       (n) => n === 1,
     );
     expect(await orderRow(order.id)).toMatchObject({ status: 'pending', version: 0 });
@@ -120,12 +175,24 @@ describe('order events over RabbitMQ', () => {
   test('a malformed message reaches order-service.inventory.dlq and the consumer goes on', async () => {
     const dlq = await probeQueue(world.vhost.url, deadLetterQueueOf(QUEUES.orderInventory.name));
     try {
-      await publishRaw(world.vhost.url, EXCHANGES.inventory, 'stock.reservation_failed', '{"not": "an event"', 'poison-1');
+      await publishRaw(
+        world.vhost.url,
+        EXCHANGES.inventory,
+        'stock.reservation_failed',
+        '{"not": "an event"',
+        'poison-1',
+      );
       const order = await placeOrder();
       await stockReservationFailed(order.id);
 
-      await eventually(() => dlq.messages.map((message) => message.properties.messageId), (ids) => ids.includes('poison-1'));
-      await eventually(() => orderRow(order.id), (row) => row.status === 'cancelled');
+      await eventually(
+        () => dlq.messages.map((message) => message.properties.messageId),
+        (ids) => ids.includes('poison-1'),
+      );
+      await eventually(
+        () => orderRow(order.id),
+        (row) => row.status === 'cancelled',
+      );
     } finally {
       await dlq.close();
     }
@@ -135,6 +202,9 @@ describe('order events over RabbitMQ', () => {
     const response = await request(world.baseUrl).get('/health');
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' }, broker: { status: 'up' } } });
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      checks: { database: { status: 'up' }, broker: { status: 'up' } },
+    });
   });
 });

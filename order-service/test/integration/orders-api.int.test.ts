@@ -1,6 +1,13 @@
 import request from 'supertest';
 import { Order, OrderList, Problem } from '@shop/contracts';
-import { adminBearer, bearer, buildOrderBody, createOrderWorld, newUserId, type OrderWorld } from '../support/order-world';
+import {
+  adminBearer,
+  bearer,
+  buildOrderBody,
+  createOrderWorld,
+  newUserId,
+  type OrderWorld,
+} from '../support/order-world';
 
 describe('orders over REST (SPEC §4 seed scenario)', () => {
   let world: OrderWorld;
@@ -10,9 +17,15 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
   afterAll(() => world.teardown());
 
   const placeOrder = async (auth: string, body: unknown = buildOrderBody()) =>
-    request(world.app).post('/api/v1/orders').set('Authorization', auth).send(body as object);
+    request(world.app)
+      .post('/api/v1/orders')
+      .set('Authorization', auth)
+      .send(body as object);
   const changeStatus = async (auth: string, id: number | string, body: unknown) =>
-    request(world.app).patch(`/api/v1/orders/${id}/status`).set('Authorization', auth).send(body as object);
+    request(world.app)
+      .patch(`/api/v1/orders/${id}/status`)
+      .set('Authorization', auth)
+      .send(body as object);
 
   test('when a user orders 2 × product 1 and 1 × product 2, it answers 201 with total "205.48" and a Location', async () => {
     // Arrange
@@ -28,8 +41,20 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     expect(order.status).toBe('pending');
     expect(order.cancel_reason).toBeNull();
     expect(order.items).toEqual([
-      expect.objectContaining({ product_id: 1, product_name: 'Wireless Mouse', product_price: '25.99', quantity: 2, subtotal: '51.98' }),
-      expect.objectContaining({ product_id: 2, product_name: 'Mechanical Keyboard', product_price: '153.50', quantity: 1, subtotal: '153.50' }),
+      expect.objectContaining({
+        product_id: 1,
+        product_name: 'Wireless Mouse',
+        product_price: '25.99',
+        quantity: 2,
+        subtotal: '51.98',
+      }),
+      expect.objectContaining({
+        product_id: 2,
+        product_name: 'Mechanical Keyboard',
+        product_price: '153.50',
+        quantity: 1,
+        subtotal: '153.50',
+      }),
     ]);
     expect(response.headers.location).toBe(`/api/v1/orders/${order.id}`);
   });
@@ -38,7 +63,16 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     const auth = await bearer(newUserId());
     const before = world.stub.requests.length;
 
-    await placeOrder(auth, buildOrderBody({ items: [{ product_id: 1, quantity: 1 }, { product_id: 2, quantity: 1 }, { product_id: 3, quantity: 1 }] }));
+    await placeOrder(
+      auth,
+      buildOrderBody({
+        items: [
+          { product_id: 1, quantity: 1 },
+          { product_id: 2, quantity: 1 },
+          { product_id: 3, quantity: 1 },
+        ],
+      }),
+    );
 
     expect(world.stub.requests.slice(before)).toEqual(['/api/v1/products?ids=1,2,3&limit=100']);
   });
@@ -49,7 +83,9 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     const original = world.stub.products.get(3)!;
     world.stub.products.set(3, { ...original, name: 'Renamed Hub', price: '1.00' });
     try {
-      const fetched = await request(world.app).get(`/api/v1/orders/${created.body.id}`).set('Authorization', auth);
+      const fetched = await request(world.app)
+        .get(`/api/v1/orders/${created.body.id}`)
+        .set('Authorization', auth);
       expect(fetched.body.items[0]).toMatchObject({ product_name: 'USB-C Hub', product_price: '49.99' });
     } finally {
       world.stub.products.set(3, original);
@@ -60,7 +96,9 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     const auth = await bearer(newUserId());
     const created = await placeOrder(auth);
 
-    const response = await request(world.app).get(`/api/v1/orders/${created.body.id}`).set('Authorization', auth);
+    const response = await request(world.app)
+      .get(`/api/v1/orders/${created.body.id}`)
+      .set('Authorization', auth);
 
     expect(response.status).toBe(200);
     expect(Order.parse(response.body)).toEqual(created.body);
@@ -90,8 +128,12 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     for (let i = 0; i < 3; i++) ids.push((await placeOrder(auth)).body.id);
     await changeStatus(await adminBearer(), ids[0]!, { status: 'confirmed' });
 
-    const pending = await request(world.app).get('/api/v1/orders?status=pending&limit=1&offset=1').set('Authorization', auth);
-    const confirmed = await request(world.app).get('/api/v1/orders?status=confirmed').set('Authorization', auth);
+    const pending = await request(world.app)
+      .get('/api/v1/orders?status=pending&limit=1&offset=1')
+      .set('Authorization', auth);
+    const confirmed = await request(world.app)
+      .get('/api/v1/orders?status=confirmed')
+      .set('Authorization', auth);
 
     expect(pending.body).toMatchObject({ total: 2, limit: 1, offset: 1 });
     expect(pending.body.items.map((order: Order) => order.id)).toEqual([ids[1]]);
@@ -104,7 +146,11 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     const response = await changeStatus(await adminBearer(), created.body.id, { status: 'confirmed' });
 
     expect(response.status).toBe(200);
-    expect(Order.parse(response.body)).toMatchObject({ id: created.body.id, status: 'confirmed', total_amount: '205.48' });
+    expect(Order.parse(response.body)).toMatchObject({
+      id: created.body.id,
+      status: 'confirmed',
+      total_amount: '205.48',
+    });
   });
 
   test('when the order contains product 999, it answers 404 product_not_found and writes nothing', async () => {
@@ -132,7 +178,9 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
   });
 
   test('when order 999999 is asked for, it answers 404 order_not_found', async () => {
-    const response = await request(world.app).get('/api/v1/orders/999999').set('Authorization', await bearer(newUserId()));
+    const response = await request(world.app)
+      .get('/api/v1/orders/999999')
+      .set('Authorization', await bearer(newUserId()));
 
     expect(response.status).toBe(404);
     expect(response.body.code).toBe('order_not_found');
@@ -149,7 +197,9 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
 
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('invalid_status_transition');
-    const fetched = await request(world.app).get(`/api/v1/orders/${created.body.id}`).set('Authorization', admin);
+    const fetched = await request(world.app)
+      .get(`/api/v1/orders/${created.body.id}`)
+      .set('Authorization', admin);
     expect(fetched.body.status).toBe('delivered');
   });
 
@@ -172,7 +222,10 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     const auth = await bearer(newUserId());
     const created = await placeOrder(auth);
 
-    const response = await changeStatus(auth, created.body.id, { status: 'cancelled', reason: 'changed my mind' });
+    const response = await changeStatus(auth, created.body.id, {
+      status: 'cancelled',
+      reason: 'changed my mind',
+    });
 
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'cancelled', cancel_reason: 'changed my mind' });
@@ -221,7 +274,12 @@ describe('who may do what with orders', () => {
   afterAll(() => world.teardown());
 
   const placeOrderAs = async (userId: number) =>
-    (await request(world.app).post('/api/v1/orders').set('Authorization', await bearer(userId)).send(buildOrderBody())).body as Order;
+    (
+      await request(world.app)
+        .post('/api/v1/orders')
+        .set('Authorization', await bearer(userId))
+        .send(buildOrderBody())
+    ).body as Order;
 
   test.each([
     ['POST', '/api/v1/orders'],
@@ -278,7 +336,9 @@ describe('who may do what with orders', () => {
   test('an admin may read any order', async () => {
     const order = await placeOrderAs(newUserId());
 
-    const response = await request(world.app).get(`/api/v1/orders/${order.id}`).set('Authorization', await adminBearer());
+    const response = await request(world.app)
+      .get(`/api/v1/orders/${order.id}`)
+      .set('Authorization', await adminBearer());
 
     expect(response.status).toBe(200);
   });
@@ -288,11 +348,15 @@ describe('who may do what with orders', () => {
     const mine = [await placeOrderAs(userId), await placeOrderAs(userId)];
     await placeOrderAs(newUserId());
 
-    const response = await request(world.app).get(`/api/v1/orders?user_id=${userId}`).set('Authorization', await adminBearer());
+    const response = await request(world.app)
+      .get(`/api/v1/orders?user_id=${userId}`)
+      .set('Authorization', await adminBearer());
 
     expect(response.status).toBe(200);
     expect(response.body.total).toBe(2);
-    expect(response.body.items.map((order: Order) => order.id).sort()).toEqual(mine.map((order) => order.id).sort());
+    expect(response.body.items.map((order: Order) => order.id).sort()).toEqual(
+      mine.map((order) => order.id).sort(),
+    );
   });
 
   test('a user passing ?user_id= of someone else still sees only their own orders', async () => {
@@ -301,7 +365,9 @@ describe('who may do what with orders', () => {
     await placeOrderAs(victim);
     const own = await placeOrderAs(userId);
 
-    const response = await request(world.app).get(`/api/v1/orders?user_id=${victim}`).set('Authorization', await bearer(userId));
+    const response = await request(world.app)
+      .get(`/api/v1/orders?user_id=${victim}`)
+      .set('Authorization', await bearer(userId));
 
     expect(response.status).toBe(200);
     expect(response.body.items.map((order: Order) => order.id)).toEqual([own.id]);
@@ -312,7 +378,10 @@ describe('who may do what with orders', () => {
     const order = await placeOrderAs(ownerId);
     const admin = await adminBearer();
     for (const status of ['confirmed', 'shipped', 'delivered']) {
-      await request(world.app).patch(`/api/v1/orders/${order.id}/status`).set('Authorization', admin).send({ status });
+      await request(world.app)
+        .patch(`/api/v1/orders/${order.id}/status`)
+        .set('Authorization', admin)
+        .send({ status });
     }
 
     const response = await request(world.app)

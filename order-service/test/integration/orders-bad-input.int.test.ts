@@ -1,5 +1,13 @@
 import request from 'supertest';
-import { adminBearer, bearer, buildOrderBody, countRows, createOrderWorld, newUserId, type OrderWorld } from '../support/order-world';
+import {
+  adminBearer,
+  bearer,
+  buildOrderBody,
+  countRows,
+  createOrderWorld,
+  newUserId,
+  type OrderWorld,
+} from '../support/order-world';
 
 /** Whatever a client sends, the answer is a 4xx problem — never a 500 — and nothing half-written stays. */
 describe('placing and changing orders with bad input', () => {
@@ -15,7 +23,11 @@ describe('placing and changing orders with bad input', () => {
   const snapshot = async () => Promise.all(tables.map((table) => countRows(world.pool, table)));
 
   const postRaw = (body: string, contentType = 'application/json') =>
-    request(world.app).post('/api/v1/orders').set('Authorization', auth).set('Content-Type', contentType).send(body);
+    request(world.app)
+      .post('/api/v1/orders')
+      .set('Authorization', auth)
+      .set('Content-Type', contentType)
+      .send(body);
 
   test.each([
     ['a body that is not JSON', '{"items": [', 400, 'malformed_json'],
@@ -29,12 +41,37 @@ describe('placing and changing orders with bad input', () => {
     ['a negative quantity', '{"items":[{"product_id":1,"quantity":-3}]}', 422, 'validation_error'],
     ['a huge quantity', '{"items":[{"product_id":1,"quantity":1e12}]}', 422, 'validation_error'],
     ['a quantity above 1000', '{"items":[{"product_id":1,"quantity":1001}]}', 422, 'validation_error'],
-    ['a product id beyond int range', '{"items":[{"product_id":99999999999,"quantity":1}]}', 422, 'validation_error'],
+    [
+      'a product id beyond int range',
+      '{"items":[{"product_id":99999999999,"quantity":1}]}',
+      422,
+      'validation_error',
+    ],
     ['a product id of 0', '{"items":[{"product_id":0,"quantity":1}]}', 422, 'validation_error'],
-    ['an unknown top-level field', '{"items":[{"product_id":1,"quantity":1}],"user_id":1}', 422, 'validation_error'],
-    ['an unknown item field', '{"items":[{"product_id":1,"quantity":1,"price":"0.01"}]}', 422, 'validation_error'],
-    ['a repeated product', '{"items":[{"product_id":1,"quantity":1},{"product_id":1,"quantity":2}]}', 422, 'validation_error'],
-    ['a __proto__ key', '{"items":[{"product_id":1,"quantity":1}],"__proto__":{"admin":true}}', 422, 'validation_error'],
+    [
+      'an unknown top-level field',
+      '{"items":[{"product_id":1,"quantity":1}],"user_id":1}',
+      422,
+      'validation_error',
+    ],
+    [
+      'an unknown item field',
+      '{"items":[{"product_id":1,"quantity":1,"price":"0.01"}]}',
+      422,
+      'validation_error',
+    ],
+    [
+      'a repeated product',
+      '{"items":[{"product_id":1,"quantity":1},{"product_id":1,"quantity":2}]}',
+      422,
+      'validation_error',
+    ],
+    [
+      'a __proto__ key',
+      '{"items":[{"product_id":1,"quantity":1}],"__proto__":{"admin":true}}',
+      422,
+      'validation_error',
+    ],
   ])('%s answers %i %s and writes nothing', async (_what, body, status, code) => {
     const before = await snapshot();
 
@@ -49,7 +86,10 @@ describe('placing and changing orders with bad input', () => {
   test('more than 100 items answers 422', async () => {
     const items = Array.from({ length: 101 }, (_, i) => ({ product_id: i + 1, quantity: 1 }));
 
-    const response = await request(world.app).post('/api/v1/orders').set('Authorization', auth).send({ items });
+    const response = await request(world.app)
+      .post('/api/v1/orders')
+      .set('Authorization', auth)
+      .send({ items });
 
     expect(response.status).toBe(422);
   });
@@ -58,7 +98,12 @@ describe('placing and changing orders with bad input', () => {
     const response = await request(world.app)
       .post('/api/v1/orders')
       .set('Authorization', auth)
-      .send({ items: [{ product_id: 1, quantity: 1 }, { product_id: 1, quantity: 2 }] });
+      .send({
+        items: [
+          { product_id: 1, quantity: 1 },
+          { product_id: 1, quantity: 2 },
+        ],
+      });
 
     expect(response.body.errors).toEqual([expect.objectContaining({ path: 'items.1.product_id' })]);
   });
@@ -87,7 +132,12 @@ describe('placing and changing orders with bad input', () => {
   });
 
   test('a total beyond what an order may hold answers 422 and writes nothing', async () => {
-    world.stub.products.set(50, { ...world.stub.products.get(1)!, id: 50, price: '99999999.99', stock: 1_000 });
+    world.stub.products.set(50, {
+      ...world.stub.products.get(1)!,
+      id: 50,
+      price: '99999999.99',
+      stock: 1_000,
+    });
     const before = await snapshot();
 
     const response = await request(world.app)
@@ -99,15 +149,21 @@ describe('placing and changing orders with bad input', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  test.each(['abc', '0', '-1', '1.5', '1e3', '99999999999', '%20'])('order id %p in a path answers 404 order_not_found', async (id) => {
-    const read = await request(world.app).get(`/api/v1/orders/${id}`).set('Authorization', auth);
-    const change = await request(world.app).patch(`/api/v1/orders/${id}/status`).set('Authorization', auth).send({ status: 'cancelled' });
+  test.each(['abc', '0', '-1', '1.5', '1e3', '99999999999', '%20'])(
+    'order id %p in a path answers 404 order_not_found',
+    async (id) => {
+      const read = await request(world.app).get(`/api/v1/orders/${id}`).set('Authorization', auth);
+      const change = await request(world.app)
+        .patch(`/api/v1/orders/${id}/status`)
+        .set('Authorization', auth)
+        .send({ status: 'cancelled' });
 
-    expect(read.status).toBe(404);
-    expect(read.body.code).toBe('order_not_found');
-    expect(change.status).toBe(404);
-    expect(change.body.code).toBe('order_not_found');
-  });
+      expect(read.status).toBe(404);
+      expect(read.body.code).toBe('order_not_found');
+      expect(change.status).toBe(404);
+      expect(change.body.code).toBe('order_not_found');
+    },
+  );
 
   test.each([
     ['an unknown status', { status: 'lost' }],
@@ -116,7 +172,10 @@ describe('placing and changing orders with bad input', () => {
     ['a reason too long', { status: 'cancelled', reason: 'x'.repeat(201) }],
     ['a blank reason', { status: 'cancelled', reason: '   ' }],
   ])('changing the status with %s answers 422 and changes nothing', async (_what, body) => {
-    const created = await request(world.app).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
+    const created = await request(world.app)
+      .post('/api/v1/orders')
+      .set('Authorization', auth)
+      .send(buildOrderBody());
     const before = await snapshot();
 
     const response = await request(world.app)

@@ -80,7 +80,10 @@ export const buildOrderBody = (overrides: { items?: { product_id: number; quanti
   ...overrides,
 });
 
-export async function countRows(pool: Pool, table: 'orders' | 'order_items' | 'outbox_events' | 'idempotency_keys'): Promise<number> {
+export async function countRows(
+  pool: Pool,
+  table: 'orders' | 'order_items' | 'outbox_events' | 'idempotency_keys',
+): Promise<number> {
   const { rows } = await pool.query<{ count: string }>(`SELECT count(*) FROM ${table}`);
   return Number(rows[0]!.count);
 }

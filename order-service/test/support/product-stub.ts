@@ -60,9 +60,13 @@ export async function startProductStub(products: Product[] = SEED_PRODUCTS): Pro
       return;
     }
     const ids = (url.searchParams.get('ids') ?? '').split(',').filter(Boolean).map(Number);
-    const items = ids.map((id) => stub.products.get(id)).filter((product): product is Product => Boolean(product));
+    const items = ids
+      .map((id) => stub.products.get(id))
+      .filter((product): product is Product => Boolean(product));
     const limit = Number(url.searchParams.get('limit') ?? 20);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items, total: items.length, limit, offset: 0 }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ items, total: items.length, limit, offset: 0 }));
   });
   server.on('connection', (socket) => {
     sockets.add(socket);

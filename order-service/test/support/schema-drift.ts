@@ -6,7 +6,11 @@ import path from 'node:path';
  * a static import from another package's test folder breaks this package's `tsc -b` (rootDir).
  * TODO: import { assertMigrationsMatchSchema } from '@shop/platform/testing' once it is there.
  */
-export type AssertMigrationsMatchSchema = (options: { schemaPath: string; databaseUrl: string; ignoreIndexes?: string[] }) => Promise<void>;
+export type AssertMigrationsMatchSchema = (options: {
+  schemaPath: string;
+  databaseUrl: string;
+  ignoreIndexes?: string[];
+}) => Promise<void>;
 
 export function loadSchemaDriftCheck(): AssertMigrationsMatchSchema {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

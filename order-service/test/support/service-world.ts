@@ -1,7 +1,12 @@
 import { Pool } from 'pg';
 import { connect, type ConsumeMessage } from 'amqplib';
 import { buildEvent, createLogger, declareTopology, parseConfig, type BuildEventInput } from '@shop/platform';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
+import {
+  createTestDatabase,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+} from '@shop/platform/testing';
 import type { EventType, QueueSpec } from '@shop/contracts';
 import { configShape, type Config } from '../../src/config';
 import { start, type Started } from '../../src/server';
@@ -70,18 +75,38 @@ export async function probeQueue(url: string, queue: QueueSpec | string) {
   await channel.consume(name, (message) => message && messages.push(message), { noAck: true });
   return {
     messages,
-    bodies: () => messages.map((message) => JSON.parse(message.content.toString('utf8')) as { type: string; data: Record<string, unknown>; id: string }),
+    bodies: () =>
+      messages.map(
+        (message) =>
+          JSON.parse(message.content.toString('utf8')) as {
+            type: string;
+            data: Record<string, unknown>;
+            id: string;
+          },
+      ),
     close: () => model.close().catch(() => undefined),
   };
 }
 
-export async function publishEvent<T extends EventType>(url: string, exchange: string, routingKey: string, input: Omit<BuildEventInput<T>, 'source'> & { source?: string }) {
+export async function publishEvent<T extends EventType>(
+  url: string,
+  exchange: string,
+  routingKey: string,
+  input: Omit<BuildEventInput<T>, 'source'> & { source?: string },
+) {
   const event = buildEvent({ source: '/product-service', ...input } as BuildEventInput<T>);
   await publishRaw(url, exchange, routingKey, JSON.stringify(event), event.id, event.type);
   return event;
 }
 
-export async function publishRaw(url: string, exchange: string, routingKey: string, body: string, messageId?: string, type?: string) {
+export async function publishRaw(
+  url: string,
+  exchange: string,
+  routingKey: string,
+  body: string,
+  messageId?: string,
+  type?: string,
+) {
   const model = await connect(url);
   const channel = await model.createConfirmChannel();
   channel.publish(exchange, routingKey, Buffer.from(body), {
@@ -94,12 +119,17 @@ export async function publishRaw(url: string, exchange: string, routingKey: stri
   await model.close();
 }
 
-export async function eventually<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

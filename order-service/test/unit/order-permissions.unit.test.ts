@@ -13,9 +13,12 @@ describe('who may see an order', () => {
 });
 
 describe('who may ask for a status change', () => {
-  test.each(ORDER_STATUSES.filter((status) => status !== 'cancelled'))('the owner may not ask for %s', (status) => {
-    expect(mayRequestStatus(owner, order, status)).toBe(false);
-  });
+  test.each(ORDER_STATUSES.filter((status) => status !== 'cancelled'))(
+    'the owner may not ask for %s',
+    (status) => {
+      expect(mayRequestStatus(owner, order, status)).toBe(false);
+    },
+  );
 
   test('the owner may ask for cancelled', () => {
     expect(mayRequestStatus(owner, order, 'cancelled')).toBe(true);

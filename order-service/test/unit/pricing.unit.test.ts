@@ -41,8 +41,16 @@ describe('pricing an order', () => {
   });
 
   test('the snapshot keeps the product name and quantity', () => {
-    const priced = priceOrder([buildLine({ productId: 3, productName: 'USB-C Hub', unitPrice: '49.99', quantity: 4 })]);
-    expect(priced.lines[0]).toEqual({ productId: 3, productName: 'USB-C Hub', productPrice: '49.99', quantity: 4, subtotal: '199.96' });
+    const priced = priceOrder([
+      buildLine({ productId: 3, productName: 'USB-C Hub', unitPrice: '49.99', quantity: 4 }),
+    ]);
+    expect(priced.lines[0]).toEqual({
+      productId: 3,
+      productName: 'USB-C Hub',
+      productPrice: '49.99',
+      quantity: 4,
+      subtotal: '199.96',
+    });
   });
 
   test('large exact totals do not lose cents (1000 × 99999.99)', () => {

@@ -1,5 +1,9 @@
 import { AppError } from '@shop/platform';
-import { createProductClient, type ProductClient, type ProductClientOptions } from '../../src/http-clients/product-client';
+import {
+  createProductClient,
+  type ProductClient,
+  type ProductClientOptions,
+} from '../../src/http-clients/product-client';
 import { startProductStub, unusedPort, type ProductStub } from '../support/product-stub';
 
 /** The product HTTP API is this client's edge, so it runs against a real throwaway HTTP server. */
@@ -93,7 +97,9 @@ describe('the product client', () => {
   test('when failures open the breaker, calls fail fast with 503 without reaching the product service', async () => {
     // Arrange: three failures in a row open a breaker that needs three calls and 50 % failures.
     stub.behaviour = 'fail-500';
-    const client = buildClient({ breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } });
+    const client = buildClient({
+      breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 },
+    });
     for (let i = 0; i < 3; i++) await failureOf(client.getProducts([1]));
     stub.behaviour = 'ok';
     const requestsBefore = stub.requests.length;
@@ -110,7 +116,9 @@ describe('the product client', () => {
 
   test('after the reset timeout, a healthy product service closes the breaker again', async () => {
     stub.behaviour = 'fail-500';
-    const client = buildClient({ breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 200 } });
+    const client = buildClient({
+      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 200 },
+    });
     for (let i = 0; i < 2; i++) await failureOf(client.getProducts([1]));
     stub.behaviour = 'ok';
     await new Promise((resolve) => setTimeout(resolve, 300));
