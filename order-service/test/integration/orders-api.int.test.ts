@@ -242,6 +242,8 @@ describe('orders over REST (SPEC §4 seed scenario)', () => {
     ]);
 
     const statuses = answers.map((answer) => answer.status).sort();
+    // The losers are told why (400), never a 500 from a lost race.
+    expect(statuses.every((status) => status === 200 || status === 400)).toBe(true);
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
     const { rows } = await world.pool.query('SELECT version FROM orders WHERE id = $1', [created.body.id]);
     // Each successful change bumps the version once: no lost update.
