@@ -4,6 +4,7 @@ import { databaseUrl } from '../infra';
 import { CorrectnessError } from '../correctness';
 import { randomOrder, randomUser, USERS } from '../order-mix';
 import { step, timedBar } from '../progress';
+import { settle } from '../settle';
 import type { BenchSettings } from '../settings';
 import { percentiles, ratio, type Percentiles } from '../stats';
 import type { BenchSystem } from '../system';
@@ -28,6 +29,7 @@ export async function orderPlacement(system: BenchSystem, settings: BenchSetting
 
   const levels: PlacementLevel[] = [];
   for (const concurrency of settings.concurrencies) {
+    await settle(system, settings.settleTimeoutMs);
     step(`order placement through the gateway, concurrency ${concurrency}, ${settings.placementSeconds}s`);
     const shop = await loadOrders(system, tokens, concurrency, settings.placementSeconds);
     if (shop.wrong > 0) {
@@ -37,6 +39,7 @@ export async function orderPlacement(system: BenchSystem, settings: BenchSetting
       );
     }
     if (shop.shed + shop.errors > 0) step(`  note: ${shop.shed} requests shed (429/503/504) and ${shop.errors} timed out or failed`);
+    await settle(system, settings.settleTimeoutMs);
     step(`baseline: raw pg order+items+outbox transactions, concurrency ${concurrency}, ${settings.placementSeconds}s`);
     const baseline = await runOrderInsertBaseline(databaseUrl('baselineOrders'), system.products, concurrency, settings.placementSeconds);
     levels.push({
