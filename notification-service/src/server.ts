@@ -49,13 +49,13 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
     backoff: options.retryBackoff,
   });
-  const consuming = consumer.start();
-  consuming.catch((error: Error) => logger.error('consumer failed to start', { err: error.message }));
-  const attached = await Promise.race([
-    consuming.then(() => true),
-    new Promise<false>((resolve) => setTimeout(resolve, options.brokerWaitMs ?? 5_000, false).unref()),
-  ]).catch(() => false);
-  if (!attached) logger.warn('broker not reachable yet; serving HTTP, consuming starts when it is');
+  consumer.start();
+  const brokerWaitMs = options.brokerWaitMs ?? 5_000;
+  try {
+    await consumer.waitUntilConsuming(brokerWaitMs);
+  } catch {
+    logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: brokerWaitMs });
+  }
 
   const app = createApp({
     notifications,
