@@ -5,3 +5,4 @@ export * from './logger';
 export * from './migrator';
 export * from './shutdown';
 export * from './messaging';
+export * from './tools';
