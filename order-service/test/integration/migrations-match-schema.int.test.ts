@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
+import { assertMigrationsMatchSchema, createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { migrationsDir } from '../../src/migrate';
-import { loadSchemaDriftCheck } from '../support/schema-drift';
 
 const schemaPath = path.join(__dirname, '../../prisma/schema.prisma');
 
@@ -20,8 +19,6 @@ describe('the order service migrations', () => {
   });
 
   test('applied to an empty database, they build exactly what schema.prisma declares', async () => {
-    const assertMigrationsMatchSchema = loadSchemaDriftCheck();
-
     await expect(
       assertMigrationsMatchSchema({ schemaPath, databaseUrl: database.url }),
     ).resolves.toBeUndefined();

@@ -1,3 +1,4 @@
 export * from './broker';
 export * from './database';
 export * from './docker';
+export * from './schema-drift';

@@ -1,8 +1,12 @@
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { assertMigrationsMatchSchema, diffMigrationsAgainstSchema } from '../support/schema-drift';
+import {
+  assertMigrationsMatchSchema,
+  createTestDatabase,
+  diffMigrationsAgainstSchema,
+  type TestDatabase,
+} from '@shop/platform/testing';
 
 const schemaPath = join(__dirname, '../../prisma/schema.prisma');
 const databases: TestDatabase[] = [];

@@ -1,4 +1,4 @@
-import { parsePrismaSchema } from '../support/schema-drift';
+import { parsePrismaSchema } from '../../src/testing/schema-drift';
 
 const SOURCE = `
 datasource db { provider = "postgresql" }
