@@ -1,3 +1,3 @@
 export { start, type Started, type StartOptions } from './server';
 export { configShape, type Config } from './config';
-export { migrationsDir } from './migrate';
+export { migrationsDir } from './db/migrations-dir';

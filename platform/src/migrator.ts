@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from './logger';
 
@@ -116,4 +116,32 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A package's prisma/migrations, found by walking up from `from` to the nearest package root that
+ * has one, so it resolves the same from src/ (ts, tests) and from dist/src/ (compiled).
+ */
+export function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'prisma', 'migrations');
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`no prisma/migrations above ${from}`);
+  }
+}
+
+/** A service's `npm run migrate`: create its database if needed, apply its migrations, exit 1 on failure. */
+export function runMigrateCli(options: { service: string; databaseUrl: string; migrationsDir: string; logger: Logger }): void {
+  (async () => {
+    await ensureDatabase(options.databaseUrl);
+    const { applied } = await migrate({
+      connectionString: options.databaseUrl,
+      migrationsDir: options.migrationsDir,
+      logger: options.logger,
+    });
+    options.logger.info('migrations up to date', { applied });
+  })().catch((error: unknown) => {
+    process.stderr.write(`${options.service} migrate failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
 }

@@ -1,17 +1,12 @@
-import { createLogger, ensureDatabase, loadConfigOrExit, migrate } from '@shop/platform';
+import { createLogger, loadConfigOrExit, runMigrateCli } from '@shop/platform';
 import { configShape } from './config';
 import { migrationsDir } from './db/migrations-dir';
 
 /** `npm run migrate`: creates the database if needed and applies the committed migrations. */
-async function main() {
-  const config = loadConfigOrExit('product-service migrate', configShape);
-  const logger = createLogger('product-service', config.LOG_LEVEL);
-  await ensureDatabase(config.DATABASE_URL);
-  const { applied } = await migrate({ connectionString: config.DATABASE_URL, migrationsDir: migrationsDir(), logger });
-  logger.info('migrations up to date', { applied });
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`product-service migrate failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
+const config = loadConfigOrExit('product-service migrate', configShape);
+runMigrateCli({
+  service: 'product-service',
+  databaseUrl: config.DATABASE_URL,
+  migrationsDir: migrationsDir(),
+  logger: createLogger('product-service', config.LOG_LEVEL),
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Client } from 'pg';
 import { assertMigrationsMatchSchema, createTestDatabase, type TestDatabase } from '@shop/platform/testing';
-import { migrationsDir } from '../../src/migrate';
+import { migrationsDir } from '../../src/db/migrations-dir';
 
 const schemaPath = path.join(__dirname, '../../prisma/schema.prisma');
 
@@ -13,7 +13,7 @@ describe('the order service migrations', () => {
   afterAll(() => database.drop());
 
   test('migrationsDir() finds prisma/migrations from src/ as it will from dist/src/', () => {
-    const fromDist = path.join(__dirname, '../../dist/src');
+    const fromDist = path.join(__dirname, '../../dist/src/db');
     expect(migrationsDir()).toBe(path.join(__dirname, '../../prisma/migrations'));
     expect(migrationsDir(fromDist)).toBe(path.join(__dirname, '../../prisma/migrations'));
   });
