@@ -45,6 +45,9 @@ export interface NotificationFilter {
   offset: number;
 }
 
+/** Advisory-lock key space for "one order at a time" (the second key is the order id). */
+const ORDER_LOCK_SPACE = 4_004;
+
 export type RecordOutcome = { outcome: 'applied'; notification: Notification } | { outcome: 'duplicate' };
 
 export function createNotificationRepository(db: Db) {
@@ -57,6 +60,9 @@ export function createNotificationRepository(db: Db) {
       try {
         return await db.$transaction(async (tx) => {
           if (!(await recordInboxOnce(tx, consumer, input.eventId))) return { outcome: 'duplicate' } as const;
+          // Events of one order are recorded one at a time: an inventory event consumed alongside its
+          // OrderCreated then either sees the user it names, or is there for its back-fill to find.
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORDER_LOCK_SPACE}::int, ${input.orderId}::int)`;
           const userId = input.userId ?? (await knownUserOf(tx, input.orderId));
           const row = await tx.notification.create({
             data: {
