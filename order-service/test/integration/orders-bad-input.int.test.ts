@@ -83,6 +83,12 @@ describe('placing and changing orders with bad input', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  test('an unknown item field is named by its path in errors[]', async () => {
+    const response = await postRaw('{"items":[{"product_id":1,"quantity":1,"price":"0.01"}]}');
+
+    expect(response.body.errors).toEqual([{ path: 'items.0.price', message: 'unknown field "price"' }]);
+  });
+
   test('more than 100 items answers 422', async () => {
     const items = Array.from({ length: 101 }, (_, i) => ({ product_id: i + 1, quantity: 1 }));
 

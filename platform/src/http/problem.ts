@@ -19,11 +19,15 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+const pathOf = (path: readonly PropertyKey[]) => (path.length ? path.map(String).join('.') : '(body)');
+
+/** One entry per problem; an unknown field is named by its own path, so a client can point at it. */
 export function zodFieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.length ? issue.path.join('.') : '(body)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: `unknown field "${key}"` }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
 }
 
 export function sendProblem(res: Response, error: AppError): void {

@@ -50,7 +50,7 @@ describe('problem+json errors', () => {
 
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('validation_error');
-    expect(res.body.errors.map((error: { path: string }) => error.path).sort()).toEqual(['(body)', 'quantity']);
+    expect(res.body.errors.map((error: { path: string }) => error.path).sort()).toEqual(['colour', 'quantity']);
   });
 
   it('a body sent as text/plain answers 415', async () => {
