@@ -1,3 +1,4 @@
 export { start, type RunningService, type StartOptions } from './server';
 export { configShape, type Config } from './config';
 export { migrationsDir } from './db/migrations-dir';
+export { createApp } from './app';

@@ -250,6 +250,23 @@ export const ROUTE_SPECS: RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/health/ready',
+    owner: 'order-service, product-service',
+    operationId: 'getReadiness',
+    tag: 'operations',
+    summary: 'Readiness',
+    description:
+      'For a load balancer or orchestrator: 503 when the database is down or the oldest unpublished outbox event ' +
+      'is older than OUTBOX_MAX_LAG (default 60 s), i.e. events are not flowing; 200 otherwise.',
+    access: 'public',
+    responses: [
+      { status: 200, description: 'Ready.', schema: 'Health', examples: one('Ready', ex.HEALTH_OK_EXAMPLE) },
+      { status: 503, description: 'Not ready: database down or outbox lagging.', schema: 'Health', examples: one('Database down', ex.HEALTH_DOWN_EXAMPLE) },
+    ],
+    problems: [],
+  },
+  {
+    method: 'get',
     path: '/metrics',
     owner: 'every service',
     operationId: 'getMetrics',

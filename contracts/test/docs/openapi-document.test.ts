@@ -44,6 +44,7 @@ const SPEC_ROUTES = [
   'GET /api/v1/orders/health',
   'GET /api/v1/notifications',
   'GET /health',
+  'GET /health/ready',
   'GET /metrics',
   'GET /docs',
   'GET /openapi.json',
@@ -80,7 +81,7 @@ describe('the OpenAPI document', () => {
     for (const { method, path, operation: op } of operations) {
       const statuses = Object.keys(op.responses);
       expect({ route: `${method} ${path}`, success: statuses.some((status) => /^2\d\d$/.test(status)) }).toEqual({ route: `${method} ${path}`, success: true });
-      for (const status of statuses.filter((code) => Number(code) >= 400 && path !== '/health')) {
+      for (const status of statuses.filter((code) => Number(code) >= 400 && !path.startsWith('/health'))) {
         for (const code of problemCodes(method, path, Number(status))) expect(ErrorCode.options).toContain(code);
       }
     }
@@ -146,7 +147,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes problems as application/problem+json over the Problem schema', () => {
-    for (const { operation: op, path } of operations.filter(({ path }) => path !== '/health')) {
+    for (const { operation: op, path } of operations.filter(({ path }) => !path.startsWith('/health'))) {
       for (const [status, response] of Object.entries(op.responses).filter(([status]) => Number(status) >= 400)) {
         const content = deref(response as Json).content;
         expect([path, status, Object.keys(content)]).toEqual([path, status, ['application/problem+json']]);

@@ -1,0 +1,44 @@
+import { OPENAPI_ROUTES, toExpressPath } from '@shop/contracts';
+import { createLogger, parseConfig } from '@shop/platform';
+import * as gateway from '@shop/gateway';
+import * as notifications from '@shop/notification-service';
+import * as orders from '@shop/order-service';
+import * as products from '@shop/product-service';
+import { routesOf, type RouteEntry } from './support/express-routes';
+
+/**
+ * The OpenAPI document is generated from the contracts, the routes are written in express: this
+ * keeps the two honest. Every route a service or the gateway serves is documented, and every
+ * documented route is served by someone.
+ */
+const logger = createLogger('test', 'error');
+const check = async () => ({ status: 'up' as const });
+const stub = {} as never;
+
+function servedRoutes(): RouteEntry[] {
+  const gatewayApp = gateway.createApp(parseConfig(gateway.configShape, {}), logger);
+  gatewayApp.closeProxies();
+  const apps = [
+    products.createApp({ products: stub, jwtSecret: 'x'.repeat(16), logger, health: { database: check, broker: check } }),
+    orders.createApp({ ...(stub as object), logger, checks: { database: check } } as never),
+    notifications.createApp({ notifications: stub, jwtSecret: 'x'.repeat(16), logger, health: { database: check, broker: check } }),
+    gatewayApp,
+  ];
+  const unique = new Map(apps.flatMap(routesOf).map((route) => [key(route), route]));
+  return [...unique.values()];
+}
+
+const key = (route: RouteEntry) => `${route.method} ${route.path}`;
+
+describe('the OpenAPI document and the express routers', () => {
+  const served = servedRoutes().map(key).sort();
+  const documented = OPENAPI_ROUTES.map((route) => key({ method: route.method, path: toExpressPath(route.path) })).sort();
+
+  it('every route a service serves is in the OpenAPI document', () => {
+    expect(served.filter((route) => !documented.includes(route))).toEqual([]);
+  });
+
+  it('every route in the OpenAPI document is served', () => {
+    expect(documented.filter((route) => !served.includes(route))).toEqual([]);
+  });
+});
