@@ -9,7 +9,7 @@ import type { ProblemExampleName } from './examples';
 export type HttpMethod = 'get' | 'post' | 'patch';
 /** public: no token; user: any valid token; admin: a token with the admin role; internal: scraped inside the network. */
 export type Access = 'public' | 'user' | 'admin' | 'internal';
-export type Owner = 'product-service' | 'order-service' | 'notification-service' | 'gateway' | 'every service';
+export type Owner = 'product-service' | 'order-service' | 'notification-service' | 'gateway' | 'every service' | 'services with an outbox';
 
 export interface SuccessSpec {
   status: number;
@@ -251,7 +251,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
   {
     method: 'get',
     path: '/health/ready',
-    owner: 'order-service, product-service',
+    owner: 'services with an outbox',
     operationId: 'getReadiness',
     tag: 'operations',
     summary: 'Readiness',
