@@ -40,7 +40,7 @@ export async function main(options: BenchOptions): Promise<number> {
     Object.assign(results.machine, await versions(s));
 
     step('[1/5] order placement');
-    results.placement = await orderPlacement(s, settings);
+    results.placement = await orderPlacement(s, settings, sampler);
     step('[2/5] event latency');
     results.eventLatency = await eventLatency(s, settings);
     let orders = 0;

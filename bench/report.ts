@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ConsumerThroughput } from './phases/consumer-throughput';
 import type { EventLatency } from './phases/event-latency';
-import type { PlacementLevel } from './phases/order-placement';
+import type { OrderPlacement } from './phases/order-placement';
 import type { RelayDrain } from './phases/relay-drain';
 import type { ResourceUse } from './resources';
 import type { BenchSettings } from './settings';
@@ -14,7 +14,7 @@ export interface Results {
   finishedAt?: string;
   settings: BenchSettings;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; postgres?: string; rabbitmq?: string };
-  placement?: PlacementLevel[];
+  placement?: OrderPlacement;
   eventLatency?: EventLatency;
   relayDrain?: RelayDrain;
   consumer?: ConsumerThroughput;
@@ -39,7 +39,7 @@ export function machine(): Results['machine'] {
 /** The issue-5 targets, judged on this run's ratios and latencies. */
 export function judge(results: Results): Target[] {
   const targets: Target[] = [];
-  const c32 = results.placement?.find((level) => level.concurrency === 32);
+  const c32 = results.placement?.levels.find((level) => level.concurrency === 32);
   if (c32) {
     targets.push({ name: 'order placement @32 vs raw SQL', goal: '≥ 0.25×', value: `${c32.ratio.toFixed(2)}×`, met: c32.ratio >= 0.25 });
     targets.push({ name: 'order placement @32 p99', goal: '≤ 30 ms', value: `${c32.shop.latency.p99.toFixed(1)} ms`, met: c32.shop.latency.p99 <= 30 });
@@ -69,10 +69,14 @@ const ms = (p: Percentiles) => `${p.p50.toFixed(1)} / ${p.p95.toFixed(1)} / ${p.
 
 export function markdown(results: Results): string {
   const rows: string[][] = [];
-  for (const level of results.placement ?? []) {
+  for (const level of results.placement?.levels ?? []) {
     const shed = level.shop.shed + level.shop.errors;
     rows.push([`1 · POST /orders, ${level.concurrency} conn`, `orders/s${shed ? ` (${shed} shed/failed)` : ''}`, n0(level.shop.ordersPerSecond), n0(level.baseline.ordersPerSecond), x2(level.ratio)]);
     rows.push(['', 'p50 / p95 / p99 ms', ms(level.shop.latency), ms(level.baseline.latency), '']);
+  }
+  if (results.placement) {
+    const cpu = Object.entries(results.placement.cpuMsPerOrder).filter(([, value]) => value > 0);
+    rows.push(['1 · CPU per order placed', 'ms of CPU per order, its events included', cpu.map(([role, value]) => `${role} ${value.toFixed(1)}`).join('<br>'), '', '']);
   }
   if (results.eventLatency) {
     const e = results.eventLatency;

@@ -46,6 +46,13 @@ export function createResourceSampler(intervalMs = 200) {
       if (role) sample(pid, role);
       live.delete(pid);
     },
+    /** CPU seconds so far per role (a fresh sample of every live process first). */
+    cpuSnapshot(): Record<string, number> {
+      live.forEach((role, pid) => sample(pid, role));
+      const totals: Record<string, number> = {};
+      for (const { role, ticks } of cpuTicksByPid.values()) totals[role] = (totals[role] ?? 0) + ticks / CLOCK_TICKS;
+      return totals;
+    },
     report(): Record<string, ResourceUse> {
       const roles = new Set([...peakRssKb.keys()]);
       return Object.fromEntries(

@@ -95,6 +95,7 @@ export async function startBenchSystem(sampler: ResourceSampler, options: { logL
     products,
     logDir,
     gatewayUrl: specs.gateway.url,
+    serviceUrl: (name: ServiceName) => specs[name].url,
     start,
     stop,
     isRunning: (name: ServiceName) => running.has(name),

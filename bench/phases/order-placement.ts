@@ -5,9 +5,16 @@ import { CorrectnessError } from '../correctness';
 import { randomOrder, randomUser, USERS } from '../order-mix';
 import { step, timedBar } from '../progress';
 import { settle } from '../settle';
+import type { ResourceSampler } from '../resources';
 import type { BenchSettings } from '../settings';
 import { percentiles, ratio, type Percentiles } from '../stats';
 import type { BenchSystem } from '../system';
+
+export interface OrderPlacement {
+  levels: PlacementLevel[];
+  /** CPU milliseconds each Shop process spent per order placed, the order's events included. */
+  cpuMsPerOrder: Record<string, number>;
+}
 
 export interface PlacementLevel {
   concurrency: number;
@@ -22,15 +29,18 @@ export interface PlacementLevel {
  * connections, valid tokens, 1–3 items), then the same inserts as raw `pg` transactions at the
  * same concurrency on the baseline database. Every answer must be 201.
  */
-export async function orderPlacement(system: BenchSystem, settings: BenchSettings): Promise<PlacementLevel[]> {
+export async function orderPlacement(system: BenchSystem, settings: BenchSettings, sampler: ResourceSampler): Promise<OrderPlacement> {
   const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => system.token(index + 1)));
   step(`warm-up: ${settings.placementWarmupSeconds}s of orders at concurrency 8 (not recorded)`);
   await loadOrders(system, tokens, 8, settings.placementWarmupSeconds);
 
   const levels: PlacementLevel[] = [];
+  const cpu: Record<string, number> = {};
+  let placed = 0;
   for (const concurrency of settings.concurrencies) {
     await settle(system, settings.settleTimeoutMs);
     step(`order placement through the gateway, concurrency ${concurrency}, ${settings.placementSeconds}s`);
+    const before = sampler.cpuSnapshot();
     const shop = await loadOrders(system, tokens, concurrency, settings.placementSeconds);
     if (shop.wrong > 0) {
       throw new CorrectnessError(
@@ -40,6 +50,9 @@ export async function orderPlacement(system: BenchSystem, settings: BenchSetting
     }
     if (shop.shed + shop.errors > 0) step(`  note: ${shop.shed} requests shed (429/503/504) and ${shop.errors} timed out or failed`);
     await settle(system, settings.settleTimeoutMs);
+    const after = sampler.cpuSnapshot();
+    for (const role of Object.keys(after)) cpu[role] = (cpu[role] ?? 0) + after[role] - (before[role] ?? 0);
+    placed += shop.created;
     step(`baseline: raw pg order+items+outbox transactions, concurrency ${concurrency}, ${settings.placementSeconds}s`);
     const baseline = await runOrderInsertBaseline(databaseUrl('baselineOrders'), system.products, concurrency, settings.placementSeconds);
     levels.push({
@@ -53,7 +66,9 @@ export async function orderPlacement(system: BenchSystem, settings: BenchSetting
         `raw ${baseline.ordersPerSecond.toFixed(0)}/s → ratio ${levels.at(-1)!.ratio.toFixed(2)}`,
     );
   }
-  return levels;
+  const cpuMsPerOrder = Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, (seconds * 1000) / Math.max(1, placed)]));
+  step(`  CPU per order: ${Object.entries(cpuMsPerOrder).map(([role, ms]) => `${role} ${ms.toFixed(1)} ms`).join(', ')}`);
+  return { levels, cpuMsPerOrder };
 }
 
 async function loadOrders(system: BenchSystem, tokens: string[], connections: number, seconds: number) {
@@ -97,6 +112,7 @@ async function loadOrders(system: BenchSystem, tokens: string[], connections: nu
   const result = await instance;
   progress.stop();
   return {
+    created,
     ordersPerSecond: created / result.duration,
     latency: percentiles(latencies),
     shed,
