@@ -1,6 +1,13 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { notFoundHandler, problemHandler, requestContext, type Logger } from '@shop/platform';
+import {
+  httpMetrics,
+  metricsHandler,
+  notFoundHandler,
+  problemHandler,
+  requestContext,
+  type Logger,
+} from '@shop/platform';
 import { upstreamsOf, type Config } from './config';
 import { apiDocs } from './http/api-docs';
 import { aggregateHealth } from './http/health';
@@ -20,6 +27,9 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
   app.use(helmet());
   app.use(requestContext(logger));
+  app.use(httpMetrics());
+  // The gateway's own metrics; each service serves its own /metrics on its port (never proxied).
+  app.get('/metrics', metricsHandler());
 
   app.use(apiDocs());
   app.get('/health', aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS));

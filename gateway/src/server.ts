@@ -1,4 +1,4 @@
-import { closeServer, createLogger, listen, portOf, type Logger } from '@shop/platform';
+import { closeServer, createLogger, listen, noteOtelExport, portOf, type Logger } from '@shop/platform';
 import { createApp } from './app';
 import type { Config } from './config';
 
@@ -10,6 +10,7 @@ export interface RunningGateway {
 /** Starts the gateway (port 0 picks a free one, as tests do). */
 export async function start(config: Config, options: { logger?: Logger } = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
+  noteOtelExport(logger);
   const app = createApp(config, logger);
   const server = await listen(app, config.PORT);
   const port = portOf(server);

@@ -1,5 +1,15 @@
 import express, { type Express } from 'express';
-import { healthHandler, notFoundHandler, problemHandler, requestContext, type HealthCheck, type Logger } from '@shop/platform';
+import {
+  healthHandler,
+  httpMetrics,
+  metricsHandler,
+  notFoundHandler,
+  problemHandler,
+  requestContext,
+  type HealthCheck,
+  type Logger,
+  type Metrics,
+} from '@shop/platform';
 import type { NotificationRepository } from './db/notification-repository';
 import { notificationRoutes } from './http/notifications.routes';
 
@@ -8,6 +18,8 @@ export interface AppDeps {
   jwtSecret: string;
   logger: Logger;
   health: { database: HealthCheck; broker: HealthCheck };
+  /** Default: the process registry. */
+  metrics?: Metrics;
 }
 
 /** The HTTP app without a listener, so tests drive it in-process. */
@@ -16,6 +28,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger));
+  app.use(httpMetrics(deps.metrics));
+  app.get('/metrics', metricsHandler(deps.metrics));
   app.get(
     '/health',
     healthHandler('notification-service', {

@@ -6,6 +6,7 @@ import {
   createLogger,
   databaseCheck,
   listen,
+  noteOtelExport,
   portOf,
   type BackoffOptions,
   type Logger,
@@ -37,6 +38,7 @@ export interface RunningService {
  */
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('notification-service', config.LOG_LEVEL);
+  noteOtelExport(logger);
   const db = createPrismaClient(config.DATABASE_URL);
   const notifications = createNotificationRepository(db);
   const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'notification-service' });

@@ -4,11 +4,16 @@ import {
   closeServer,
   createBrokerConnection,
   createLogger,
+  createOutboxProbe,
   createOutboxRelay,
   databaseCheck,
   declareTopology,
   listen,
+  noteOtelExport,
+  outboxLagCheck,
   portOf,
+  processMetrics,
+  watchOutbox,
   type HealthCheck,
   type Logger,
 } from '@shop/platform';
@@ -39,7 +44,10 @@ export interface Started {
  */
 export async function start(config: Config, options: StartOptions = {}): Promise<Started> {
   const logger = options.logger ?? createLogger('order-service', config.LOG_LEVEL);
+  noteOtelExport(logger);
   const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const outboxProbe = createOutboxProbe((sql) => prisma.$queryRawUnsafe(sql));
+  const unwatchOutbox = watchOutbox(processMetrics(), 'order-service', outboxProbe);
   const catalogue = createProductClient({
     baseUrl: config.PRODUCT_SERVICE_URL,
     timeoutMs: config.PRODUCT_SERVICE_TIMEOUT_MS,
@@ -81,7 +89,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     idempotency: createIdempotencyRepository(prisma, config.IDEMPOTENCY_IN_FLIGHT_TTL_MS),
     jwtSecret: config.JWT_SECRET,
     logger,
-    checks: { database: databaseCheck(() => prisma.$queryRaw`SELECT 1`), broker: brokerCheck },
+    checks: {
+      database: databaseCheck(() => prisma.$queryRaw`SELECT 1`),
+      broker: brokerCheck,
+      outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
+    },
   });
 
   let server: Server | undefined;
@@ -110,6 +122,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     await topology.close().catch(() => undefined);
     await connection.close();
     catalogue.close();
+    unwatchOutbox();
     await prisma.$disconnect();
   }
 

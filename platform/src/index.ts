@@ -6,3 +6,4 @@ export * from './migrator';
 export * from './shutdown';
 export * from './messaging';
 export * from './tools';
+export * from './observability';

@@ -1,5 +1,15 @@
 import express, { type Express } from 'express';
-import { healthHandler, notFoundHandler, problemHandler, requestContext, type HealthCheck, type Logger } from '@shop/platform';
+import {
+  healthHandler,
+  httpMetrics,
+  metricsHandler,
+  notFoundHandler,
+  problemHandler,
+  requestContext,
+  type HealthCheck,
+  type Logger,
+  type Metrics,
+} from '@shop/platform';
 import type { ProductRepository } from './db/product-repository';
 import { productRoutes } from './http/products.routes';
 
@@ -7,7 +17,10 @@ export interface AppDeps {
   products: ProductRepository;
   jwtSecret: string;
   logger: Logger;
-  health: { database: HealthCheck; broker: HealthCheck };
+  /** `outboxLag` (readiness only): down when the oldest unpublished event is older than OUTBOX_MAX_LAG. */
+  health: { database: HealthCheck; broker: HealthCheck; outboxLag?: HealthCheck };
+  /** Default: the process registry. */
+  metrics?: Metrics;
 }
 
 /** The HTTP app without a listener, so tests drive it in-process. */
@@ -16,6 +29,15 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(requestContext(deps.logger));
+  app.use(httpMetrics(deps.metrics));
+  app.get('/metrics', metricsHandler(deps.metrics));
+  app.get(
+    '/health/ready',
+    healthHandler('product-service', {
+      database: { check: deps.health.database, critical: true },
+      ...(deps.health.outboxLag ? { outbox: { check: deps.health.outboxLag, critical: true } } : {}),
+    }),
+  );
   app.get(
     '/health',
     healthHandler('product-service', {

@@ -4,10 +4,15 @@ import {
   createBrokerConnection,
   createConsumer,
   createLogger,
+  createOutboxProbe,
   createOutboxRelay,
   databaseCheck,
   listen,
+  noteOtelExport,
+  outboxLagCheck,
   portOf,
+  processMetrics,
+  watchOutbox,
   type Logger,
 } from '@shop/platform';
 import { createApp } from './app';
@@ -34,7 +39,10 @@ export interface RunningService {
  */
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('product-service', config.LOG_LEVEL);
+  noteOtelExport(logger);
   const db = createPrismaClient(config.DATABASE_URL);
+  const outboxProbe = createOutboxProbe((sql) => db.$queryRawUnsafe(sql));
+  const unwatchOutbox = watchOutbox(processMetrics(), 'product-service', outboxProbe);
   const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'product-service' });
   const consumer = createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(db), logger });
   const relay = createOutboxRelay({ pool: config.DATABASE_URL, connection, logger: logger.child({ component: 'outbox-relay' }) });
@@ -46,6 +54,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     health: {
       database: databaseCheck(() => db.$queryRaw`SELECT 1`),
       broker: async () => (connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected to RabbitMQ' }),
+      outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
     },
   });
 
@@ -67,6 +76,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       await consumer.stop();
       await relay.stop();
       await connection.close();
+      unwatchOutbox();
       await db.$disconnect();
     },
   };

@@ -1,6 +1,8 @@
 import { deadLetterQueueOf, type EventType, type QueueSpec, type TypedEvent } from '@shop/contracts';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
+import { processMetrics, type Metrics } from '../observability/metrics';
+import { traceIdOf } from '../observability/trace-context';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import { closeChannel, withTimeout, type BrokerConnection } from './broker-connection';
@@ -46,6 +48,8 @@ export interface ConsumerOptions {
   backoff?: BackoffOptions;
   /** Inbox name; default the queue name. */
   consumerName?: string;
+  /** Where consumed/failed/dead-lettered counts and processing latency go. Default: the process registry. */
+  metrics?: Metrics;
 }
 
 export interface Consumer {
@@ -78,6 +82,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const maxAttempts = options.maxAttempts ?? 5;
   const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
   const consumerName = options.consumerName ?? queue.name;
+  const metrics = options.metrics ?? processMetrics();
   const logger = options.logger.child({ queue: queue.name });
   const inFlight = new Set<Promise<void>>();
   const retryPause = createSleeper();
@@ -123,6 +128,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     const base = { message_id: message.properties.messageId, redelivered: message.fields.redelivered };
     const decoded = decodeMessage(message.content);
     if (!decoded.ok) {
+      metrics.eventsDeadLettered.inc({ reason: decoded.reason });
       return deadLetter(ch, message, logger, 'warn', 'message dead-lettered: it does not meet the contract', {
         ...base,
         ...decoded.ids,
@@ -135,8 +141,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     const handler = handlers[event.type] as EventHandler<EventType> | undefined;
     if (!handler) {
       eventLogger.debug('event not handled by this consumer, acked', base);
+      metrics.eventsConsumed.inc({ type: event.type, outcome: 'ignored' });
       return settle(ch, message, 'ack', eventLogger);
     }
+    const stopTimer = metrics.consumerProcessingSeconds.startTimer({ type: event.type });
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome =
@@ -151,10 +159,15 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           outcome,
           attempt,
         });
+        stopTimer();
+        metrics.eventsConsumed.inc({ type: event.type, outcome });
         return settle(ch, message, 'ack', eventLogger);
       } catch (error) {
         const err = error as Error & { retryable?: boolean };
+        metrics.eventsFailed.inc({ type: event.type });
         if (err.retryable === false || attempt >= maxAttempts) {
+          stopTimer();
+          metrics.eventsDeadLettered.inc({ reason: 'handler_failed' });
           return deadLetter(ch, message, eventLogger, 'error', 'event dead-lettered: handler failed', {
             ...base,
             attempt,
@@ -208,12 +221,15 @@ function settle(ch: Channel, message: ConsumeMessage, how: 'ack' | 'reject', log
 export function logFieldsOf(event: {
   id: string;
   correlationid: string;
+  traceparent?: string | null;
   data: unknown;
 }): Record<string, unknown> {
   const orderId = (event.data as { order_id?: unknown } | null)?.order_id;
+  const traceId = traceIdOf(event.traceparent);
   return {
     event_id: event.id,
     correlation_id: event.correlationid,
+    ...(traceId !== undefined && { trace_id: traceId }),
     ...(orderId !== undefined && { order_id: orderId }),
   };
 }

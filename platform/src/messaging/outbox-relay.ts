@@ -1,6 +1,7 @@
 import { QUEUES } from '@shop/contracts';
 import { Pool } from 'pg';
 import type { Logger } from '../logger';
+import { processMetrics, type Metrics } from '../observability/metrics';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import { closeChannel, type BrokerConnection } from './broker-connection';
 import { createOutboxListener } from './outbox-listener';
@@ -26,6 +27,8 @@ export interface OutboxRelayOptions {
   retention?: { keepMs: number; everyMs: number };
   /** Wake on LISTEN/NOTIFY as well as polling. Default true. */
   listen?: boolean;
+  /** Where published counts, batch sizes and publish latency are recorded. Default: the process registry. */
+  metrics?: Metrics;
 }
 
 export interface OutboxRelay {
@@ -80,6 +83,7 @@ const PRUNE_CHUNK = 5_000;
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { connection, logger } = options;
+  const metrics = options.metrics ?? processMetrics();
   const batchSize = options.batchSize ?? 500;
   const window = options.window ?? 200;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
@@ -126,16 +130,19 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       const ids = rows.map((row) => row.id);
       let publishError: Error | undefined;
       if (rows.length > 0) {
+        const stopTimer = metrics.relayPublishSeconds.startTimer();
         publishError = await publishConfirmed(channel, rows, { window, timeoutMs: publishTimeoutMs }).then(
           () => undefined,
           (error: Error) => error,
         );
+        if (!publishError) stopTimer();
         if (publishError) await client.query(RECORD_FAILURE, [ids, publishError.message]);
         else await client.query(MARK_PUBLISHED, [ids]);
       }
       await client.query('COMMIT');
       inTransaction = false;
       if (publishError) throw publishError;
+      if (rows.length > 0) recordPublished(metrics, rows);
       if (rows.length > 0) logger.debug('outbox batch published', { count: rows.length });
       return rows.length;
     } catch (error) {
@@ -214,4 +221,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       logger.info('outbox relay stopped');
     },
   };
+}
+
+// Counted once the batch is committed as published; a batch whose COMMIT failed is published again later and counted then.
+function recordPublished(metrics: Metrics, rows: OutboxRow[]): void {
+  metrics.relayBatchSize.observe(rows.length);
+  const byType = new Map<string, number>();
+  for (const row of rows) byType.set(row.type, (byType.get(row.type) ?? 0) + 1);
+  for (const [type, count] of byType) metrics.eventsPublished.inc({ type }, count);
 }

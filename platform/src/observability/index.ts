@@ -1,0 +1,16 @@
+export { createMetrics, httpMetrics, metricsHandler, processMetrics, type Metrics } from './metrics';
+export {
+  createOutboxProbe,
+  OUTBOX_LAG_SQL,
+  outboxLagCheck,
+  watchOutbox,
+  type OutboxLag,
+  type OutboxProbe,
+} from './outbox-metrics';
+export {
+  isValidTraceparent,
+  newTraceparent,
+  noteOtelExport,
+  traceIdOf,
+  TRACEPARENT_HEADER,
+} from './trace-context';

@@ -1,0 +1,114 @@
+import { QUEUES } from '@shop/contracts';
+import { appendToOutbox, createOutboxRelay, pgExecutor } from '../../src/messaging';
+import {
+  createMetrics,
+  createOutboxProbe,
+  outboxLagCheck,
+  watchOutbox,
+  type Metrics,
+} from '../../src/observability';
+import {
+  buildOrderCreated,
+  createMessagingWorld,
+  inTransaction,
+  logger,
+  type MessagingWorld,
+} from '../messaging/support/fixtures';
+import { probeQueue, type QueueProbe } from '../messaging/support/queue-probe';
+
+const valueOf = async (metrics: Metrics, name: string, labels: Record<string, string> = {}) => {
+  const metric = metrics.registry.getSingleMetric(name);
+  const values = (await metric!.get()).values.filter((value) =>
+    Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
+  );
+  return values.reduce((sum, value) => sum + value.value, 0);
+};
+
+describe('outbox and relay metrics (real Postgres and RabbitMQ)', () => {
+  let world: MessagingWorld;
+  let probe: QueueProbe;
+
+  beforeAll(async () => {
+    world = await createMessagingWorld();
+    probe = await probeQueue(world.vhost.url, QUEUES.productOrders);
+  });
+  afterEach(() => world.pool.query('DELETE FROM outbox_events'));
+  afterAll(async () => {
+    await probe.close();
+    await world.teardown();
+  });
+
+  const outboxProbe = () => createOutboxProbe(async (sql) => (await world.pool.query(sql)).rows);
+  const append = (count: number) =>
+    inTransaction(world.pool, (client) =>
+      appendToOutbox(
+        pgExecutor(client),
+        Array.from({ length: count }, () => buildOrderCreated()),
+      ),
+    );
+
+  test('after the relay publishes N events, events_published_total grows by N and outbox_backlog goes to 0', async () => {
+    // Arrange
+    const metrics = createMetrics();
+    watchOutbox(metrics, 'test-service', outboxProbe());
+    await append(7);
+    const relay = createOutboxRelay({
+      pool: world.pool,
+      connection: await world.connect(),
+      logger,
+      listen: false,
+      metrics,
+    });
+    const before = await valueOf(metrics, 'events_published_total', { type: 'OrderCreated' });
+    const backlogBefore = await metrics.registry.getSingleMetricAsString('outbox_backlog');
+
+    // Act
+    const published = await relay.drainOnce();
+    await relay.stop();
+
+    // Assert
+    expect(published).toBe(7);
+    expect(backlogBefore).toContain('outbox_backlog{service="test-service"} 7');
+    expect((await valueOf(metrics, 'events_published_total', { type: 'OrderCreated' })) - before).toBe(7);
+    expect(await valueOf(metrics, 'outbox_backlog', { service: 'test-service' })).toBe(0);
+    expect(await valueOf(metrics, 'outbox_oldest_unpublished_age_seconds', { service: 'test-service' })).toBe(
+      0,
+    );
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('relay_batch_size_count 1');
+    expect(text).toContain('relay_publish_seconds_count 1');
+  });
+
+  test('the oldest unpublished age reports how long the oldest waiting row has waited', async () => {
+    // Arrange
+    const metrics = createMetrics();
+    watchOutbox(metrics, 'test-service', outboxProbe());
+    await append(2);
+    await world.pool.query(
+      `UPDATE outbox_events SET created_at = now() - interval '2 minutes'
+        WHERE position = (SELECT min(position) FROM outbox_events)`,
+    );
+
+    // Act
+    const age = await valueOf(metrics, 'outbox_oldest_unpublished_age_seconds', { service: 'test-service' });
+
+    // Assert
+    expect(age).toBeGreaterThanOrEqual(120);
+    expect(age).toBeLessThan(180);
+    expect(await valueOf(metrics, 'outbox_backlog', { service: 'test-service' })).toBe(2);
+  });
+
+  test('the outbox lag check is down beyond the limit and up within it', async () => {
+    // Arrange
+    await append(1);
+    await world.pool.query(`UPDATE outbox_events SET created_at = now() - interval '2 minutes'`);
+
+    // Act
+    const strict = await outboxLagCheck(outboxProbe(), 60)();
+    const lenient = await outboxLagCheck(outboxProbe(), 600)();
+
+    // Assert
+    expect(strict).toMatchObject({ status: 'down', detail: expect.stringMatching(/limit 60 s, backlog 1/) });
+    expect(lenient).toEqual({ status: 'up' });
+  });
+});
