@@ -42,7 +42,7 @@ export async function main(options: BenchOptions): Promise<number> {
     step('[1/5] order placement');
     results.placement = await orderPlacement(s, settings, sampler);
     step('[2/5] event latency');
-    results.eventLatency = await eventLatency(s, settings);
+    results.eventLatency = await eventLatency(s, settings, Math.max(...results.placement.levels.map((level) => level.shop.ordersPerSecond)));
     let orders = 0;
     await runChecks('phases 1–2', [
       async () => (orders = await checkOrdersConsumedOnce(s, settings.settleTimeoutMs)),

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   hitCount?: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
@@ -42,6 +43,22 @@ for (const node of profile.nodes) {
   byFunction.set(key, (byFunction.get(key) ?? 0) + hits);
 }
 
+// Inclusive: a sample counts for every area anywhere on its stack (once per area).
+const parentOf = new Map<number, number>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+const nodeById = new Map(profile.nodes.map((node) => [node.id, node]));
+const inclusive = new Map<string, number>();
+for (const node of profile.nodes) {
+  const hits = node.hitCount ?? 0;
+  if (!hits || node.callFrame.functionName === '(idle)') continue;
+  const areas = new Set<string>();
+  for (let id: number | undefined = node.id; id !== undefined; id = parentOf.get(id)) {
+    const frame = nodeById.get(id)!.callFrame;
+    if (frame.url) areas.add(areaOf(frame.url, frame.functionName));
+  }
+  for (const area of areas) inclusive.set(area, (inclusive.get(area) ?? 0) + hits);
+}
+
 const show = (title: string, map: Map<string, number>) => {
   console.log(`\n${title}`);
   for (const [key, hits] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
@@ -50,4 +67,5 @@ const show = (title: string, map: Map<string, number>) => {
 };
 console.log(`${file}: ${(totalHits * msPerHit / 1000).toFixed(1)} s sampled`);
 show('self time by area', byArea);
+show('inclusive time by area (stack contains it)', inclusive);
 show('self time by function', byFunction);

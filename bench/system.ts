@@ -68,7 +68,8 @@ export async function startBenchSystem(sampler: ResourceSampler, options: { logL
   };
   const running = new Map<ServiceName, ServiceProcess>();
   const extra = new Set<ServiceProcess>();
-  const nodeArgs = (role: string) => (options.cpuProfile === role ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : []);
+  const profiled = new Set(options.cpuProfile?.split(',') ?? []);
+  const nodeArgs = (role: string) => (profiled.has(role) ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`] : []);
 
   async function start(name: ServiceName): Promise<void> {
     const spec = specs[name];

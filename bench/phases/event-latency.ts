@@ -20,17 +20,20 @@ export interface EventLatency {
 
 /**
  * Phase 2: orders at a steady moderate rate (open loop: sent on schedule, whatever the answers'
- * speed), then the time from each order's commit to its stock decrement's commit, read from the
+ * speed) — the configured rate, or half of what phase 1 showed the system sustains if that is lower — then the time from each order's commit to its stock decrement's commit, read from the
  * timestamps the services record (orders.created_at, stock_reservations.created_at, one Postgres
  * clock), and — as a cross-check through the broker — when a subscriber saw its StockReserved.
  */
-export async function eventLatency(system: BenchSystem, settings: BenchSettings): Promise<EventLatency> {
+export async function eventLatency(system: BenchSystem, settings: BenchSettings, sustainedOrdersPerSecond: number): Promise<EventLatency> {
+  // A latency is only meaningful at a rate the system sustains; beyond it, it measures queueing.
+  const rate = Math.max(5, Math.min(settings.latencyRate, Math.floor(sustainedOrdersPerSecond / 2)));
   const connection = await connectBroker();
   const subscriber = await subscribeStockReserved(connection);
   try {
     const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => system.token(index + 1)));
-    const total = settings.latencyRate * settings.latencySeconds;
-    step(`event latency: ${total} orders at ${settings.latencyRate}/s through the gateway`);
+    const total = rate * settings.latencySeconds;
+    const capped = rate < settings.latencyRate ? ` (capped from ${settings.latencyRate}/s at half the best throughput of phase 1)` : '';
+    step(`event latency: ${total} orders at ${rate}/s${capped} through the gateway`);
     const respondedAt = new Map<number, number>();
     const failures: string[] = [];
     let shed = 0;
@@ -38,7 +41,7 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
     for (let index = 0; index < total; index++) {
-      const due = started + (index * 1000) / settings.latencyRate;
+      const due = started + (index * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
       inFlight.push(
@@ -79,7 +82,7 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
     const eventTimes = ids.filter((id) => subscriber.receivedAt.has(id)).map((id) => subscriber.receivedAt.get(id)! - respondedAt.get(id)!);
     if (subscriber.duplicates() > 0) step(`  note: the subscriber saw ${subscriber.duplicates()} duplicate StockReserved (at-least-once)`);
     return {
-      rate: settings.latencyRate,
+      rate,
       orders: ids.length,
       shed,
       commitToReserved: percentiles(commitToReserved),
