@@ -19,8 +19,8 @@ function servedRoutes(): RouteEntry[] {
   const gatewayApp = gateway.createApp(parseConfig(gateway.configShape, {}), logger);
   gatewayApp.closeProxies();
   const apps = [
-    products.createApp({ products: stub, jwtSecret: 'x'.repeat(16), logger, health: { database: check, broker: check } }),
-    orders.createApp({ ...(stub as object), logger, checks: { database: check } } as never),
+    products.createApp({ products: stub, jwtSecret: 'x'.repeat(16), logger, health: { database: check, broker: check, outboxLag: check } }),
+    orders.createApp({ ...(stub as object), logger, checks: { database: check, outboxLag: check } } as never),
     notifications.createApp({ notifications: stub, jwtSecret: 'x'.repeat(16), logger, health: { database: check, broker: check } }),
     gatewayApp,
   ];

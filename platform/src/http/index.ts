@@ -5,3 +5,4 @@ export * from './listen';
 export * from './problem';
 export * from './request-context';
 export * from './validate';
+export * from './service-app';
