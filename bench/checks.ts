@@ -97,13 +97,36 @@ export async function checkNoDuplicatesNoDeadLetters(system: BenchSystem): Promi
   }
 }
 
-/** Every synthetic OrderCreated of phase 4 has exactly one reservation and one inbox row. */
-export async function checkSyntheticOrdersOnce(system: BenchSystem, count: number): Promise<void> {
+/**
+ * Every synthetic OrderCreated of phase 4 has exactly one reservation and one inbox row, and
+ * the notification service (restarted after the drain) records its StockReserved exactly once.
+ */
+export async function checkSyntheticOrdersOnce(system: BenchSystem, count: number, timeoutMs: number): Promise<void> {
   const { rows } = await system.db.products.query<{ n: string }>(
     'SELECT count(*) AS n FROM stock_reservations WHERE order_id >= $1 AND status = $2',
     [SYNTHETIC_ORDER_BASE, 'reserved'],
   );
   expect(Number(rows[0].n) === count, `${rows[0].n} of ${count} synthetic orders reserved`);
+  const { rows: inbox } = await system.db.products.query<{ n: string }>(
+    `SELECT count(*) AS n FROM processed_messages WHERE consumer = $1 AND event_id IN
+       (SELECT (payload->>'causationid')::uuid FROM outbox_events WHERE type = 'StockReserved' AND aggregate_id::bigint >= $2)`,
+    [QUEUES.productOrders.name, SYNTHETIC_ORDER_BASE],
+  );
+  expect(Number(inbox[0].n) === count, `${inbox[0].n} of ${count} synthetic events in the product service's inbox`);
+  const notified = await waitUntil(
+    'one StockReserved notification per synthetic order',
+    async () =>
+      Number(
+        (await system.db.notifications.query(`SELECT count(*) AS n FROM notifications WHERE event_type = 'StockReserved' AND order_id >= $1`, [SYNTHETIC_ORDER_BASE]))
+          .rows[0].n,
+      ),
+    (n) => n >= count,
+    timeoutMs,
+    200,
+  ).catch((error: Error) => {
+    throw new CorrectnessError(`StockReserved notifications missing: ${error.message}`);
+  });
+  expect(notified === count, `${notified} StockReserved notifications for ${count} synthetic orders`);
 }
 
 export async function runChecks(label: string, checks: (() => Promise<unknown>)[]): Promise<void> {

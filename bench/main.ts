@@ -7,7 +7,7 @@ import { orderPlacement } from './phases/order-placement';
 import { relayDrain } from './phases/relay-drain';
 import { killAllSpawned, tail } from './processes';
 import { step } from './progress';
-import { judge, machine, markdown, writeResults, type Results } from './report';
+import { finish, machine, markdown, writeResults, type Results } from './report';
 import { createResourceSampler } from './resources';
 import { settingsFor } from './settings';
 
@@ -58,11 +58,11 @@ export async function main(options: BenchOptions): Promise<number> {
     step('[4/5] consumer throughput');
     results.consumer = await consumerThroughput(s, settings);
     await runChecks('phase 4', [
-      () => checkSyntheticOrdersOnce(s, settings.consumerEvents),
+      () => checkSyntheticOrdersOnce(s, settings.consumerEvents, settings.settleTimeoutMs),
       () => checkStockConserved(s),
       () => checkNoDuplicatesNoDeadLetters(s),
     ]);
-    results.checks.push(`${settings.consumerEvents} pre-loaded OrderCreated reserved once each; stock conserved; no dead letters`);
+    results.checks.push(`${settings.consumerEvents} pre-loaded OrderCreated reserved once each and notified once; stock conserved; no dead letters`);
 
     step('[5/5] resources');
     results.resources = sampler.report();
@@ -82,8 +82,7 @@ export async function main(options: BenchOptions): Promise<number> {
     if (!system) await dropLeftovers().catch(() => undefined);
   }
 
-  results.finishedAt = new Date().toISOString();
-  results.targets = judge(results);
+  finish(results);
   const { json, md } = writeResults(results);
   console.log(`\n${markdown(results)}`);
   step(`${((Date.now() - started) / 1000).toFixed(0)} s; results in ${json} and ${md}`);

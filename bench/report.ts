@@ -13,7 +13,16 @@ export interface Results {
   startedAt: string;
   finishedAt?: string;
   settings: BenchSettings;
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; postgres?: string; rabbitmq?: string };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    postgres?: string;
+    rabbitmq?: string;
+    /** 1-minute load average when the run started and ended: the box is shared, this says how much. */
+    loadAverage: { start: number; end?: number };
+  };
   placement?: OrderPlacement;
   eventLatency?: EventLatency;
   relayDrain?: RelayDrain;
@@ -33,7 +42,13 @@ export interface Target {
 
 export function machine(): Results['machine'] {
   const cpus = os.cpus();
-  return { cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverage: { start: os.loadavg()[0] },
+  };
 }
 
 /** The issue-5 targets, judged on this run's ratios and latencies. */
@@ -106,7 +121,9 @@ export function markdown(results: Results): string {
     ]);
   }
   for (const [role, use] of Object.entries(results.resources ?? {})) {
-    rows.push([`5 · ${role}`, `peak RSS MB / CPU s (${use.processes} process${use.processes > 1 ? 'es' : ''})`, `${use.peakRssMb.toFixed(0)} / ${use.cpuSeconds.toFixed(1)}`, '', '']);
+    const ready = use.readyRssMb ? `${use.readyRssMb.toFixed(0)} / ` : '';
+    const measure = `${ready ? 'RSS when ready / ' : ''}peak RSS MB / CPU s (${use.processes} process${use.processes > 1 ? 'es' : ''})`;
+    rows.push([`5 · ${role}`, measure, `${ready}${use.peakRssMb.toFixed(0)} / ${use.cpuSeconds.toFixed(1)}`, '', '']);
   }
   const table = [
     '| Phase | Measure | Shop | Raw baseline | Ratio |',
@@ -118,7 +135,7 @@ export function markdown(results: Results): string {
   return [
     `## Shop benchmark — ${results.settings.mode} run, ${results.startedAt}`,
     '',
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}${m.rabbitmq ? `, RabbitMQ ${m.rabbitmq}` : ''}; everything on one box.`,
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}${m.rabbitmq ? `, RabbitMQ ${m.rabbitmq}` : ''}; everything on one box. Load average (1 min) ${m.loadAverage.start.toFixed(1)} at the start, ${m.loadAverage.end?.toFixed(1) ?? '?'} at the end.`,
     '',
     ...table,
     '',
@@ -127,6 +144,12 @@ export function markdown(results: Results): string {
     ...(results.settings.mode === 'quick' ? ['', '_Quick run: small N, a smoke test of correctness; its figures are not comparable to a full run._'] : []),
     '',
   ].join('\n');
+}
+
+export function finish(results: Results): void {
+  results.finishedAt = new Date().toISOString();
+  results.machine.loadAverage.end = os.loadavg()[0];
+  results.targets = judge(results);
 }
 
 export function writeResults(results: Results): { json: string; md: string } {

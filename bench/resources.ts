@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 const CLOCK_TICKS = 100; // sysconf(_SC_CLK_TCK) on Linux
 
 export interface ResourceUse {
+  /** RSS once the process answered /health (before any load): what it costs to exist. */
+  readyRssMb: number;
   peakRssMb: number;
   cpuSeconds: number;
   processes: number;
@@ -17,11 +19,12 @@ export function createResourceSampler(intervalMs = 200) {
   const live = new Map<number, string>();
   const cpuTicksByPid = new Map<number, { role: string; ticks: number }>();
   const peakRssKb = new Map<string, number>();
+  const readyRssKb = new Map<string, number>();
+  const rssKbOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
   function sample(pid: number, role: string): void {
     try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      const rss = rssKbOf(pid);
       peakRssKb.set(role, Math.max(peakRssKb.get(role) ?? 0, rss));
       // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -39,6 +42,14 @@ export function createResourceSampler(intervalMs = 200) {
     track(pid: number, role: string): void {
       live.set(pid, role);
       sample(pid, role);
+    },
+    /** Records the process's RSS now, as its role's ready RSS (the first process of a role wins). */
+    ready(pid: number, role: string): void {
+      try {
+        if (!readyRssKb.has(role)) readyRssKb.set(role, rssKbOf(pid));
+      } catch {
+        // exited already; waitHealthy reports that
+      }
     },
     /** Takes a last sample before the process is asked to stop. */
     untrack(pid: number): void {
@@ -61,6 +72,7 @@ export function createResourceSampler(intervalMs = 200) {
           return [
             role,
             {
+              readyRssMb: (readyRssKb.get(role) ?? 0) / 1024,
               peakRssMb: (peakRssKb.get(role) ?? 0) / 1024,
               cpuSeconds: mine.reduce((sum, entry) => sum + entry.ticks, 0) / CLOCK_TICKS,
               processes: mine.length,

@@ -76,6 +76,7 @@ export async function startBenchSystem(sampler: ResourceSampler, options: { logL
     const service = spawnNode({ role: name, entry: spec.entry, env: spec.env, logDir, sampler, nodeArgs: nodeArgs(name) });
     running.set(name, service);
     await waitHealthy(service, spec.url);
+    sampler.ready(service.pid, name);
   }
 
   async function stop(name: ServiceName): Promise<void> {

@@ -26,7 +26,8 @@ export interface ConsumerThroughput {
 }
 
 /**
- * Phase 4: with the product service stopped, N OrderCreated envelopes (built with the platform's
+ * Phase 4: with the product service stopped (and the notification service, so that it does not
+ * compete for the CPU while the product service drains), N OrderCreated envelopes (built with the platform's
  * builder) go straight into `product-service.orders`; then the service starts and the clock runs
  * until every one has its reservation row. Baseline: the same transactions with raw `pg`.
  */
@@ -34,8 +35,10 @@ export async function consumerThroughput(system: BenchSystem, settings: BenchSet
   const count = settings.consumerEvents;
   const bodies = Array.from({ length: count }, (_, index) => JSON.stringify(orderCreated(system, SYNTHETIC_ORDER_BASE + index)));
 
-  step('stopping the product service to pre-load its queue');
-  await system.stop('product-service');
+  // The notification service would spend the same two cores on the StockReserved events the
+  // product service emits; it is stopped so the drain measures the product service (and its relay).
+  step('stopping the product and notification services to pre-load the queue');
+  await Promise.all([system.stop('product-service'), system.stop('notification-service')]);
   await preload(bodies);
 
   step(`consumer throughput: product service drains ${count} OrderCreated`);
@@ -65,6 +68,8 @@ export async function consumerThroughput(system: BenchSystem, settings: BenchSet
   step(`baseline: the same reservations as raw pg transactions, ${CONSUMER_PREFETCH} in flight`);
   const baseline = await runReserveStockBaseline(databaseUrl('baselineProducts'), bodies, CONSUMER_PREFETCH);
   step(`  raw: ${baseline.eventsPerSecond.toFixed(0)} events/s`);
+  step('restarting the notification service; it catches up with the StockReserved events');
+  await system.start('notification-service');
   return {
     events: count,
     eventsPerSecond,
