@@ -1,4 +1,5 @@
 import { buildEvent } from '@shop/platform';
+import type { Pool } from 'pg';
 import { connectBroker } from '../broker';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
 import { bar, step } from '../progress';
@@ -50,7 +51,7 @@ export async function relayDrain(system: BenchSystem, settings: BenchSettings): 
     const template = envelopeTemplate();
     const runs: DrainRun[] = [];
     for (const relays of [1, 2]) {
-      await prefill(system, template, settings.drainEvents);
+      await prefillOutbox(system.db.orders, template, settings.drainEvents);
       step(`relay drain: ${settings.drainEvents} outbox rows, ${relays} relay process(es)`);
       const run = await drain(system, relays, settings);
       await expectQueueDepth(channel, settings.drainEvents, `relay drain with ${relays} relay(s)`);
@@ -77,7 +78,7 @@ export async function relayDrain(system: BenchSystem, settings: BenchSettings): 
 }
 
 /** A real OrderCreated envelope (built with the platform's builder), used as every row's payload. */
-function envelopeTemplate(): Record<string, unknown> {
+export function envelopeTemplate(): Record<string, unknown> {
   return buildEvent({
     type: 'OrderCreated',
     source: '/order-service',
@@ -98,15 +99,15 @@ function envelopeTemplate(): Record<string, unknown> {
   }) as unknown as Record<string, unknown>;
 }
 
-async function prefill(system: BenchSystem, template: Record<string, unknown>, count: number): Promise<void> {
-  const orders = system.db.orders;
-  await orders.query('DELETE FROM outbox_events WHERE exchange = $1', [EXCHANGE]);
+/** Replaces the outbox rows addressed to `exchange` with `count` fresh ones (payload = template, own ids). */
+export async function prefillOutbox(orders: Pool, template: Record<string, unknown>, count: number, exchange = EXCHANGE): Promise<void> {
+  await orders.query('DELETE FROM outbox_events WHERE exchange = $1', [exchange]);
   await orders.query('VACUUM ANALYZE outbox_events');
   await orders.query(
     `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload)
      SELECT u, 'order', g::text, 0, 'OrderCreated', $2, $3, jsonb_set($1::jsonb, '{id}', to_jsonb(u::text))
        FROM (SELECT gen_random_uuid() AS u, g FROM generate_series(1, $4::int) AS g) AS s`,
-    [JSON.stringify(template), EXCHANGE, ROUTING_KEY, count],
+    [JSON.stringify(template), exchange, ROUTING_KEY, count],
   );
   await orders.query('ANALYZE outbox_events');
 }
