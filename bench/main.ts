@@ -17,6 +17,8 @@ export interface BenchOptions {
   /** A role to run with --cpu-prof (its .cpuprofile is kept in the log directory). */
   cpuProfile?: string;
   keepLogs: boolean;
+  /** Takes one unit of stock behind the services' back, to prove the checks fail the run. */
+  injectFault?: boolean;
 }
 
 export async function main(options: BenchOptions): Promise<number> {
@@ -43,6 +45,7 @@ export async function main(options: BenchOptions): Promise<number> {
     results.placement = await orderPlacement(s, settings, sampler);
     step('[2/5] event latency');
     results.eventLatency = await eventLatency(s, settings, Math.max(...results.placement.levels.map((level) => level.shop.ordersPerSecond)));
+    if (options.injectFault) await s.db.products.query('UPDATE products SET stock = stock - 1 WHERE id = 1');
     let orders = 0;
     await runChecks('phases 1–2', [
       async () => (orders = await checkOrdersConsumedOnce(s, settings.settleTimeoutMs)),

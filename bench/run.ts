@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --no-build] [-- --log-level=info] [-- --cpu-prof=order-service] [-- --keep-logs]`
+ * `npm run bench [-- --quick] [--no-build] [--log-level=info] [--cpu-prof=order-service,…] [--keep-logs] [--inject-fault]`
  *
  * Builds Shop, starts it as separate processes over the bench's own databases and vhost, runs
  * the five phases of issue 5 with their raw baselines, checks correctness after each, writes
@@ -32,6 +32,7 @@ main({
   logLevel: option('log-level') ?? 'info',
   cpuProfile: option('cpu-prof'),
   keepLogs: flag('keep-logs'),
+  injectFault: flag('inject-fault'),
 })
   .then((code) => process.exit(code))
   .catch((error: Error) => {
