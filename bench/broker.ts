@@ -9,7 +9,10 @@ export async function connectBroker(): Promise<ChannelModel> {
 }
 
 /** Message counts of the given queues (0 for a queue that does not exist). */
-export async function queueDepths(connection: ChannelModel, queues: readonly string[]): Promise<Record<string, number>> {
+export async function queueDepths(
+  connection: ChannelModel,
+  queues: readonly string[],
+): Promise<Record<string, number>> {
   const depths: Record<string, number> = {};
   for (const queue of queues) {
     const channel = await connection.createChannel();

@@ -6,7 +6,6 @@ import { step } from './progress';
 import { INITIAL_STOCK, type BenchSystem } from './system';
 import { waitUntil } from './wait';
 
-
 function expect(condition: boolean, message: string): void {
   if (!condition) throw new CorrectnessError(message);
 }
@@ -17,41 +16,63 @@ function expect(condition: boolean, message: string): void {
  * Waits (up to `timeoutMs`) for the system to catch up first.
  */
 export async function checkOrdersConsumedOnce(system: BenchSystem, timeoutMs: number): Promise<number> {
-  const { rows: orderRows } = await system.db.orders.query<{ order_id: number; product_id: number; quantity: number }>(
-    'SELECT order_id, product_id, quantity FROM order_items ORDER BY order_id, product_id',
-  );
+  const { rows: orderRows } = await system.db.orders.query<{
+    order_id: number;
+    product_id: number;
+    quantity: number;
+  }>('SELECT order_id, product_id, quantity FROM order_items ORDER BY order_id, product_id');
   const expected = new Map<number, string>();
-  for (const row of orderRows) expected.set(row.order_id, `${expected.get(row.order_id) ?? ''}${row.product_id}x${row.quantity};`);
+  for (const row of orderRows)
+    expected.set(row.order_id, `${expected.get(row.order_id) ?? ''}${row.product_id}x${row.quantity};`);
   const ids = [...expected.keys()];
 
   await waitUntil(
     'every order reserved',
-    async () => Number((await system.db.products.query('SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1)', [ids])).rows[0].n),
+    async () =>
+      Number(
+        (
+          await system.db.products.query(
+            'SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1)',
+            [ids],
+          )
+        ).rows[0].n,
+      ),
     (n) => n === ids.length,
     timeoutMs,
     100,
   ).catch((error: Error) => {
     throw new CorrectnessError(`not every order got its stock reservation: ${error.message}`);
   });
-  const { rows: reservations } = await system.db.products.query<{ order_id: number; status: string; items: { product_id: number; quantity: number }[] }>(
-    'SELECT order_id, status, items FROM stock_reservations WHERE order_id = ANY($1)',
-    [ids],
-  );
+  const { rows: reservations } = await system.db.products.query<{
+    order_id: number;
+    status: string;
+    items: { product_id: number; quantity: number }[];
+  }>('SELECT order_id, status, items FROM stock_reservations WHERE order_id = ANY($1)', [ids]);
   for (const reservation of reservations) {
-    expect(reservation.status === 'reserved', `order ${reservation.order_id}: reservation is ${reservation.status}, not reserved`);
+    expect(
+      reservation.status === 'reserved',
+      `order ${reservation.order_id}: reservation is ${reservation.status}, not reserved`,
+    );
     const got = [...reservation.items]
       .sort((a, b) => a.product_id - b.product_id)
       .map((item) => `${item.product_id}x${item.quantity};`)
       .join('');
-    expect(got === expected.get(reservation.order_id), `order ${reservation.order_id}: reserved ${got} but ordered ${expected.get(reservation.order_id)}`);
+    expect(
+      got === expected.get(reservation.order_id),
+      `order ${reservation.order_id}: reserved ${got} but ordered ${expected.get(reservation.order_id)}`,
+    );
   }
 
   await waitUntil(
     'one OrderCreated notification per order',
     async () =>
       Number(
-        (await system.db.notifications.query(`SELECT count(*) AS n FROM notifications WHERE event_type = 'OrderCreated' AND order_id = ANY($1)`, [ids]))
-          .rows[0].n,
+        (
+          await system.db.notifications.query(
+            `SELECT count(*) AS n FROM notifications WHERE event_type = 'OrderCreated' AND order_id = ANY($1)`,
+            [ids],
+          )
+        ).rows[0].n,
       ),
     (n) => n >= ids.length,
     timeoutMs,
@@ -76,7 +97,10 @@ export async function checkStockConserved(system: BenchSystem): Promise<void> {
   for (const row of rows) {
     const reserved = Number(row.reserved ?? 0);
     expect(row.stock >= 0, `product ${row.id}: stock ${row.stock} is below zero`);
-    expect(INITIAL_STOCK - reserved === row.stock, `product ${row.id}: initial ${INITIAL_STOCK} − reserved ${reserved} ≠ current ${row.stock}`);
+    expect(
+      INITIAL_STOCK - reserved === row.stock,
+      `product ${row.id}: initial ${INITIAL_STOCK} − reserved ${reserved} ≠ current ${row.stock}`,
+    );
   }
 }
 
@@ -101,7 +125,11 @@ export async function checkNoDuplicatesNoDeadLetters(system: BenchSystem): Promi
  * Every synthetic OrderCreated of phase 4 has exactly one reservation and one inbox row, and
  * the notification service (restarted after the drain) records its StockReserved exactly once.
  */
-export async function checkSyntheticOrdersOnce(system: BenchSystem, count: number, timeoutMs: number): Promise<void> {
+export async function checkSyntheticOrdersOnce(
+  system: BenchSystem,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
   const { rows } = await system.db.products.query<{ n: string }>(
     'SELECT count(*) AS n FROM stock_reservations WHERE order_id >= $1 AND status = $2',
     [SYNTHETIC_ORDER_BASE, 'reserved'],
@@ -112,13 +140,20 @@ export async function checkSyntheticOrdersOnce(system: BenchSystem, count: numbe
        (SELECT (payload->>'causationid')::uuid FROM outbox_events WHERE type = 'StockReserved' AND aggregate_id::bigint >= $2)`,
     [QUEUES.productOrders.name, SYNTHETIC_ORDER_BASE],
   );
-  expect(Number(inbox[0].n) === count, `${inbox[0].n} of ${count} synthetic events in the product service's inbox`);
+  expect(
+    Number(inbox[0].n) === count,
+    `${inbox[0].n} of ${count} synthetic events in the product service's inbox`,
+  );
   const notified = await waitUntil(
     'one StockReserved notification per synthetic order',
     async () =>
       Number(
-        (await system.db.notifications.query(`SELECT count(*) AS n FROM notifications WHERE event_type = 'StockReserved' AND order_id >= $1`, [SYNTHETIC_ORDER_BASE]))
-          .rows[0].n,
+        (
+          await system.db.notifications.query(
+            `SELECT count(*) AS n FROM notifications WHERE event_type = 'StockReserved' AND order_id >= $1`,
+            [SYNTHETIC_ORDER_BASE],
+          )
+        ).rows[0].n,
       ),
     (n) => n >= count,
     timeoutMs,

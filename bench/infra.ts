@@ -45,13 +45,17 @@ export async function createDatabases(): Promise<void> {
   for (const key of Object.keys(DATABASES) as DatabaseKey[]) {
     const url = databaseUrl(key);
     await ensureDatabase(url);
-    await migrate({ connectionString: url, migrationsDir: path.join(ROOT, DATABASES[key].migrations, 'prisma', 'migrations') });
+    await migrate({
+      connectionString: url,
+      migrationsDir: path.join(ROOT, DATABASES[key].migrations, 'prisma', 'migrations'),
+    });
   }
 }
 
 export async function dropDatabases(): Promise<void> {
   await admin(async (client) => {
-    for (const { name } of Object.values(DATABASES)) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    for (const { name } of Object.values(DATABASES))
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 }
 
@@ -77,5 +81,8 @@ export function pools(): Record<DatabaseKey, Pool> & { end(): Promise<void> } {
       return [key, pool];
     }),
   ) as Record<DatabaseKey, Pool>;
-  return { ...made, end: async () => void (await Promise.all(Object.values(made).map((pool) => pool.end()))) };
+  return {
+    ...made,
+    end: async () => void (await Promise.all(Object.values(made).map((pool) => pool.end()))),
+  };
 }

@@ -1,4 +1,10 @@
-import { checkNoDuplicatesNoDeadLetters, checkOrdersConsumedOnce, checkStockConserved, checkSyntheticOrdersOnce, runChecks } from './checks';
+import {
+  checkNoDuplicatesNoDeadLetters,
+  checkOrdersConsumedOnce,
+  checkStockConserved,
+  checkSyntheticOrdersOnce,
+  runChecks,
+} from './checks';
 import { connectBroker } from './broker';
 import { dropLeftovers, startBenchSystem, type BenchSystem } from './system';
 import { consumerThroughput } from './phases/consumer-throughput';
@@ -44,7 +50,11 @@ export async function main(options: BenchOptions): Promise<number> {
     step('[1/5] order placement');
     results.placement = await orderPlacement(s, settings, sampler);
     step('[2/5] event latency');
-    results.eventLatency = await eventLatency(s, settings, Math.max(...results.placement.levels.map((level) => level.shop.ordersPerSecond)));
+    results.eventLatency = await eventLatency(
+      s,
+      settings,
+      Math.max(...results.placement.levels.map((level) => level.shop.ordersPerSecond)),
+    );
     if (options.injectFault) await s.db.products.query('UPDATE products SET stock = stock - 1 WHERE id = 1');
     let orders = 0;
     await runChecks('phases 1–2', [
@@ -52,7 +62,9 @@ export async function main(options: BenchOptions): Promise<number> {
       () => checkStockConserved(s),
       () => checkNoDuplicatesNoDeadLetters(s),
     ]);
-    results.checks.push(`${orders} orders each reserved once with their items and notified once; stock conserved`);
+    results.checks.push(
+      `${orders} orders each reserved once with their items and notified once; stock conserved`,
+    );
 
     step('[3/5] relay drain');
     results.relayDrain = await relayDrain(s, settings);
@@ -65,7 +77,9 @@ export async function main(options: BenchOptions): Promise<number> {
       () => checkStockConserved(s),
       () => checkNoDuplicatesNoDeadLetters(s),
     ]);
-    results.checks.push(`${settings.consumerEvents} pre-loaded OrderCreated reserved once each and notified once; stock conserved; no dead letters`);
+    results.checks.push(
+      `${settings.consumerEvents} pre-loaded OrderCreated reserved once each and notified once; stock conserved; no dead letters`,
+    );
 
     step('[5/5] resources');
     results.resources = sampler.report();
@@ -80,8 +94,11 @@ export async function main(options: BenchOptions): Promise<number> {
     sampler.stop();
     step('stopping the services, dropping shop_bench_* and the vhost');
     const keepLogs = options.keepLogs || options.cpuProfile !== undefined || results.error !== undefined;
-    await system?.teardown(keepLogs).catch((error: Error) => console.error(`[bench] teardown: ${error.message}`));
-    if (keepLogs && system) step(`service logs${options.cpuProfile ? ' and CPU profile' : ''} kept in ${system.logDir}`);
+    await system
+      ?.teardown(keepLogs)
+      .catch((error: Error) => console.error(`[bench] teardown: ${error.message}`));
+    if (keepLogs && system)
+      step(`service logs${options.cpuProfile ? ' and CPU profile' : ''} kept in ${system.logDir}`);
     if (!system) await dropLeftovers().catch(() => undefined);
   }
 

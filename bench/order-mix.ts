@@ -10,7 +10,10 @@ export function randomOrder(products: readonly BenchProduct[]): OrderLine[] {
   const count = 1 + Math.floor(Math.random() * 3);
   const picked = new Set<number>();
   while (picked.size < count) picked.add(products[Math.floor(Math.random() * products.length)].id);
-  return [...picked].map((productId) => ({ product_id: productId, quantity: 1 + Math.floor(Math.random() * 3) }));
+  return [...picked].map((productId) => ({
+    product_id: productId,
+    quantity: 1 + Math.floor(Math.random() * 3),
+  }));
 }
 
 export const USERS = 200;

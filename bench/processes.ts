@@ -78,7 +78,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until GET <baseUrl>/health answers 200 with status "ok" (database and broker up). */
-export async function waitHealthy(service: ServiceProcess, baseUrl: string, timeoutMs = 30_000): Promise<void> {
+export async function waitHealthy(
+  service: ServiceProcess,
+  baseUrl: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -93,7 +97,9 @@ export async function waitHealthy(service: ServiceProcess, baseUrl: string, time
     }
     await sleep(100);
   }
-  throw new Error(`${service.role} not healthy within ${timeoutMs} ms (last: ${last}):\n${tail(service.logFile)}`);
+  throw new Error(
+    `${service.role} not healthy within ${timeoutMs} ms (last: ${last}):\n${tail(service.logFile)}`,
+  );
 }
 
 export function tail(file: string, lines = 20): string {

@@ -17,7 +17,12 @@ if (!file) {
   console.error('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]');
   process.exit(2);
 }
-const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[] };
+const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+};
 const top = Number(topArg ?? 25);
 const totalHits = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
 const msPerHit = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
@@ -62,10 +67,12 @@ for (const node of profile.nodes) {
 const show = (title: string, map: Map<string, number>) => {
   console.log(`\n${title}`);
   for (const [key, hits] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`${((100 * hits) / totalHits).toFixed(1).padStart(5)}%  ${(hits * msPerHit).toFixed(0).padStart(6)} ms  ${key}`);
+    console.log(
+      `${((100 * hits) / totalHits).toFixed(1).padStart(5)}%  ${(hits * msPerHit).toFixed(0).padStart(6)} ms  ${key}`,
+    );
   }
 };
-console.log(`${file}: ${(totalHits * msPerHit / 1000).toFixed(1)} s sampled`);
+console.log(`${file}: ${((totalHits * msPerHit) / 1000).toFixed(1)} s sampled`);
 show('self time by area', byArea);
 show('inclusive time by area (stack contains it)', inclusive);
 show('self time by function', byFunction);

@@ -16,7 +16,10 @@ export interface Bar {
 export function bar(label: string, total: number): Bar {
   if (!process.stdout.isTTY) return { update: () => undefined, stop: () => undefined };
   const progress = new SingleBar(
-    { format: `  ${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`, hideCursor: true },
+    {
+      format: `  ${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+      hideCursor: true,
+    },
     Presets.shades_classic,
   );
   progress.start(total, 0);

@@ -56,24 +56,59 @@ export function judge(results: Results): Target[] {
   const targets: Target[] = [];
   const c32 = results.placement?.levels.find((level) => level.concurrency === 32);
   if (c32) {
-    targets.push({ name: 'order placement @32 vs raw SQL', goal: '≥ 0.25×', value: `${c32.ratio.toFixed(2)}×`, met: c32.ratio >= 0.25 });
-    targets.push({ name: 'order placement @32 p99', goal: '≤ 30 ms', value: `${c32.shop.latency.p99.toFixed(1)} ms`, met: c32.shop.latency.p99 <= 30 });
+    targets.push({
+      name: 'order placement @32 vs raw SQL',
+      goal: '≥ 0.25×',
+      value: `${c32.ratio.toFixed(2)}×`,
+      met: c32.ratio >= 0.25,
+    });
+    targets.push({
+      name: 'order placement @32 p99',
+      goal: '≤ 30 ms',
+      value: `${c32.shop.latency.p99.toFixed(1)} ms`,
+      met: c32.shop.latency.p99 <= 30,
+    });
   }
   const latency = results.eventLatency?.commitToReserved;
   if (latency) {
-    targets.push({ name: 'commit → stock decremented p50', goal: '≤ 10 ms', value: `${latency.p50.toFixed(1)} ms`, met: latency.p50 <= 10 });
-    targets.push({ name: 'commit → stock decremented p99', goal: '≤ 50 ms', value: `${latency.p99.toFixed(1)} ms`, met: latency.p99 <= 50 });
+    targets.push({
+      name: 'commit → stock decremented p50',
+      goal: '≤ 10 ms',
+      value: `${latency.p50.toFixed(1)} ms`,
+      met: latency.p50 <= 10,
+    });
+    targets.push({
+      name: 'commit → stock decremented p99',
+      goal: '≤ 50 ms',
+      value: `${latency.p99.toFixed(1)} ms`,
+      met: latency.p99 <= 50,
+    });
   }
   if (results.relayDrain) {
     const r = results.relayDrain.ratio;
-    targets.push({ name: 'relay drain (1 relay) vs raw confirm publish', goal: '≥ 0.8×', value: `${r.toFixed(2)}×`, met: r >= 0.8 });
+    targets.push({
+      name: 'relay drain (1 relay) vs raw confirm publish',
+      goal: '≥ 0.8×',
+      value: `${r.toFixed(2)}×`,
+      met: r >= 0.8,
+    });
   }
   if (results.consumer) {
     const r = results.consumer.ratio;
-    targets.push({ name: 'consumer throughput vs raw SQL', goal: '≥ 0.5×', value: `${r.toFixed(2)}×`, met: r >= 0.5 });
+    targets.push({
+      name: 'consumer throughput vs raw SQL',
+      goal: '≥ 0.5×',
+      value: `${r.toFixed(2)}×`,
+      met: r >= 0.5,
+    });
   }
   for (const [role, use] of Object.entries(results.resources ?? {})) {
-    targets.push({ name: `${role} peak RSS`, goal: '≤ 200 MB', value: `${use.peakRssMb.toFixed(0)} MB`, met: use.peakRssMb <= 200 });
+    targets.push({
+      name: `${role} peak RSS`,
+      goal: '≤ 200 MB',
+      value: `${use.peakRssMb.toFixed(0)} MB`,
+      met: use.peakRssMb <= 200,
+    });
   }
   return targets;
 }
@@ -86,17 +121,41 @@ export function markdown(results: Results): string {
   const rows: string[][] = [];
   for (const level of results.placement?.levels ?? []) {
     const shed = level.shop.shed + level.shop.errors;
-    rows.push([`1 · POST /orders, ${level.concurrency} conn`, `orders/s${shed ? ` (${shed} shed/failed)` : ''}`, n0(level.shop.ordersPerSecond), n0(level.baseline.ordersPerSecond), x2(level.ratio)]);
+    rows.push([
+      `1 · POST /orders, ${level.concurrency} conn`,
+      `orders/s${shed ? ` (${shed} shed/failed)` : ''}`,
+      n0(level.shop.ordersPerSecond),
+      n0(level.baseline.ordersPerSecond),
+      x2(level.ratio),
+    ]);
     rows.push(['', 'p50 / p95 / p99 ms', ms(level.shop.latency), ms(level.baseline.latency), '']);
   }
   if (results.placement) {
     const cpu = Object.entries(results.placement.cpuMsPerOrder).filter(([, value]) => value > 0);
-    rows.push(['1 · CPU per order placed', 'ms of CPU per order, its events included', cpu.map(([role, value]) => `${role} ${value.toFixed(1)}`).join('<br>'), '', '']);
+    rows.push([
+      '1 · CPU per order placed',
+      'ms of CPU per order, its events included',
+      cpu.map(([role, value]) => `${role} ${value.toFixed(1)}`).join('<br>'),
+      '',
+      '',
+    ]);
   }
   if (results.eventLatency) {
     const e = results.eventLatency;
-    rows.push([`2 · event latency @ ${e.rate}/s (${e.orders} orders${e.shed ? `, ${e.shed} shed` : ''})`, 'commit → stock decremented, p50 / p95 / p99 ms', ms(e.commitToReserved), '', '']);
-    rows.push(['', '201 → StockReserved at a subscriber, p50 / p95 / p99 ms', ms(e.responseToStockReservedEvent), '', '']);
+    rows.push([
+      `2 · event latency @ ${e.rate}/s (${e.orders} orders${e.shed ? `, ${e.shed} shed` : ''})`,
+      'commit → stock decremented, p50 / p95 / p99 ms',
+      ms(e.commitToReserved),
+      '',
+      '',
+    ]);
+    rows.push([
+      '',
+      '201 → StockReserved at a subscriber, p50 / p95 / p99 ms',
+      ms(e.responseToStockReservedEvent),
+      '',
+      '',
+    ]);
   }
   if (results.relayDrain) {
     const d = results.relayDrain;
@@ -123,14 +182,22 @@ export function markdown(results: Results): string {
   for (const [role, use] of Object.entries(results.resources ?? {})) {
     const ready = use.readyRssMb ? `${use.readyRssMb.toFixed(0)} / ` : '';
     const measure = `${ready ? 'RSS when ready / ' : ''}peak RSS MB / CPU s (${use.processes} process${use.processes > 1 ? 'es' : ''})`;
-    rows.push([`5 · ${role}`, measure, `${ready}${use.peakRssMb.toFixed(0)} / ${use.cpuSeconds.toFixed(1)}`, '', '']);
+    rows.push([
+      `5 · ${role}`,
+      measure,
+      `${ready}${use.peakRssMb.toFixed(0)} / ${use.cpuSeconds.toFixed(1)}`,
+      '',
+      '',
+    ]);
   }
   const table = [
     '| Phase | Measure | Shop | Raw baseline | Ratio |',
     '|---|---|---:|---:|---:|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ];
-  const targets = (results.targets ?? []).map((t) => `| ${t.name} | ${t.goal} | ${t.value} | ${t.met ? 'met' : '**missed**'} |`);
+  const targets = (results.targets ?? []).map(
+    (t) => `| ${t.name} | ${t.goal} | ${t.value} | ${t.met ? 'met' : '**missed**'} |`,
+  );
   const m = results.machine;
   return [
     `## Shop benchmark — ${results.settings.mode} run, ${results.startedAt}`,
@@ -139,9 +206,16 @@ export function markdown(results: Results): string {
     '',
     ...table,
     '',
-    ...(targets.length ? ['| Target (issue 5) | Goal | This run | |', '|---|---|---:|---|', ...targets, ''] : []),
+    ...(targets.length
+      ? ['| Target (issue 5) | Goal | This run | |', '|---|---|---:|---|', ...targets, '']
+      : []),
     `Correctness: ${results.error ? `**FAILED** — ${results.error}` : `all checks passed (${results.checks.join('; ')})`}.`,
-    ...(results.settings.mode === 'quick' ? ['', '_Quick run: small N, a smoke test of correctness; its figures are not comparable to a full run._'] : []),
+    ...(results.settings.mode === 'quick'
+      ? [
+          '',
+          '_Quick run: small N, a smoke test of correctness; its figures are not comparable to a full run._',
+        ]
+      : []),
     '',
   ].join('\n');
 }

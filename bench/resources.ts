@@ -20,7 +20,8 @@ export function createResourceSampler(intervalMs = 200) {
   const cpuTicksByPid = new Map<number, { role: string; ticks: number }>();
   const peakRssKb = new Map<string, number>();
   const readyRssKb = new Map<string, number>();
-  const rssKbOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  const rssKbOf = (pid: number) =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
   function sample(pid: number, role: string): void {
     try {
@@ -61,7 +62,8 @@ export function createResourceSampler(intervalMs = 200) {
     cpuSnapshot(): Record<string, number> {
       live.forEach((role, pid) => sample(pid, role));
       const totals: Record<string, number> = {};
-      for (const { role, ticks } of cpuTicksByPid.values()) totals[role] = (totals[role] ?? 0) + ticks / CLOCK_TICKS;
+      for (const { role, ticks } of cpuTicksByPid.values())
+        totals[role] = (totals[role] ?? 0) + ticks / CLOCK_TICKS;
       return totals;
     },
     report(): Record<string, ResourceUse> {

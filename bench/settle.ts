@@ -17,14 +17,21 @@ export async function settle(system: BenchSystem, timeoutMs: number): Promise<vo
     while (quiet < 3) {
       const outboxes = await Promise.all(
         (['orders', 'products'] as const).map(async (db) =>
-          Number((await system.db[db].query('SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL')).rows[0].n),
+          Number(
+            (await system.db[db].query('SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL'))
+              .rows[0].n,
+          ),
         ),
       );
-      const depths = await queueDepths(connection, Object.values(QUEUES).map((queue) => queue.name));
+      const depths = await queueDepths(
+        connection,
+        Object.values(QUEUES).map((queue) => queue.name),
+      );
       const backlog = outboxes.reduce((a, b) => a + b, 0) + Object.values(depths).reduce((a, b) => a + b, 0);
       const last = JSON.stringify({ outboxes, depths });
       quiet = backlog === 0 ? quiet + 1 : 0;
-      if (Date.now() - started > timeoutMs) throw new Error(`Shop did not catch up within ${timeoutMs} ms: ${last}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`Shop did not catch up within ${timeoutMs} ms: ${last}`);
       await sleep(100);
     }
   } finally {

@@ -23,13 +23,21 @@ export interface BenchProduct {
  * Shop as separate processes (so each one's RSS and CPU can be measured) over the bench's own
  * databases and vhost, built from each service's dist/. Everything it creates, `teardown()` removes.
  */
-export async function startBenchSystem(sampler: ResourceSampler, options: { logLevel: string; cpuProfile?: string }) {
+export async function startBenchSystem(
+  sampler: ResourceSampler,
+  options: { logLevel: string; cpuProfile?: string },
+) {
   const logDir = mkdtempSync(path.join(tmpdir(), 'shop-bench-'));
   await Promise.all([createDatabases(), createVhost()]);
   const db = pools();
   const products = await insertProducts([db.products, db.baselineProducts]);
 
-  const ports = { product: await freePort(), order: await freePort(), notification: await freePort(), gateway: await freePort() };
+  const ports = {
+    product: await freePort(),
+    order: await freePort(),
+    notification: await freePort(),
+    gateway: await freePort(),
+  };
   const urlOf = (port: number) => `http://127.0.0.1:${port}`;
   const common = { NODE_ENV: 'production', LOG_LEVEL: options.logLevel, JWT_SECRET, AMQP_URL: amqpUrl() };
   const specs: Record<ServiceName, { entry: string; url: string; env: Record<string, string> }> = {
@@ -69,11 +77,21 @@ export async function startBenchSystem(sampler: ResourceSampler, options: { logL
   const running = new Map<ServiceName, ServiceProcess>();
   const extra = new Set<ServiceProcess>();
   const profiled = new Set(options.cpuProfile?.split(',') ?? []);
-  const nodeArgs = (role: string) => (profiled.has(role) ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`] : []);
+  const nodeArgs = (role: string) =>
+    profiled.has(role)
+      ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`]
+      : [];
 
   async function start(name: ServiceName): Promise<void> {
     const spec = specs[name];
-    const service = spawnNode({ role: name, entry: spec.entry, env: spec.env, logDir, sampler, nodeArgs: nodeArgs(name) });
+    const service = spawnNode({
+      role: name,
+      entry: spec.entry,
+      env: spec.env,
+      logDir,
+      sampler,
+      nodeArgs: nodeArgs(name),
+    });
     running.set(name, service);
     await waitHealthy(service, spec.url);
     sampler.ready(service.pid, name);
@@ -85,7 +103,8 @@ export async function startBenchSystem(sampler: ResourceSampler, options: { logL
   }
 
   try {
-    for (const name of ['product-service', 'order-service', 'notification-service', 'gateway'] as const) await start(name);
+    for (const name of ['product-service', 'order-service', 'notification-service', 'gateway'] as const)
+      await start(name);
   } catch (error) {
     await Promise.all([...running.keys()].map(stop));
     await db.end();

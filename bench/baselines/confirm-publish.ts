@@ -8,7 +8,13 @@ import type { ChannelModel } from 'amqplib';
  */
 export async function runConfirmPublishBaseline(
   connection: ChannelModel,
-  options: { exchange: string; routingKey: string; body: (id: string) => string; count: number; window: number },
+  options: {
+    exchange: string;
+    routingKey: string;
+    body: (id: string) => string;
+    count: number;
+    window: number;
+  },
 ): Promise<{ messagesPerSecond: number; seconds: number }> {
   const channel = await connection.createConfirmChannel();
   const started = performance.now();

@@ -22,7 +22,9 @@ export async function runOrderInsertBaseline(
   seconds: number,
 ): Promise<{ ordersPerSecond: number; latency: Percentiles }> {
   const pool = new Pool({ connectionString: databaseUrl, max: concurrency });
-  const priceCents = new Map(products.map((product) => [product.id, Math.round(Number(product.price) * 100)]));
+  const priceCents = new Map(
+    products.map((product) => [product.id, Math.round(Number(product.price) * 100)]),
+  );
   const names = new Map(products.map((product) => [product.id, product.name]));
   const latencies: number[] = [];
   const deadline = Date.now() + seconds * 1000;
@@ -36,16 +38,33 @@ export async function runOrderInsertBaseline(
         const userId = randomUser();
         const lines = randomOrder(products).map((line) => {
           const cents = priceCents.get(line.product_id)!;
-          return { ...line, name: names.get(line.product_id)!, price: cents / 100, subtotal: (cents * line.quantity) / 100 };
+          return {
+            ...line,
+            name: names.get(line.product_id)!,
+            price: cents / 100,
+            subtotal: (cents * line.quantity) / 100,
+          };
         });
         const total = lines.reduce((sum, line) => sum + line.subtotal, 0).toFixed(2);
         await client.query('BEGIN');
         const { rows } = await client.query<{ id: number; created_at: Date }>(INSERT_ORDER, [userId, total]);
         const order = rows[0];
-        const values = lines.map((_, index) => `($1, $${index * 5 + 2}, $${index * 5 + 3}, $${index * 5 + 4}::numeric, $${index * 5 + 5}, $${index * 5 + 6}::numeric)`);
+        const values = lines.map(
+          (_, index) =>
+            `($1, $${index * 5 + 2}, $${index * 5 + 3}, $${index * 5 + 4}::numeric, $${index * 5 + 5}, $${index * 5 + 6}::numeric)`,
+        );
         await client.query(
           `INSERT INTO order_items (order_id, product_id, product_name, product_price, quantity, subtotal) VALUES ${values.join(', ')}`,
-          [order.id, ...lines.flatMap((line) => [line.product_id, line.name, line.price.toFixed(2), line.quantity, line.subtotal.toFixed(2)])],
+          [
+            order.id,
+            ...lines.flatMap((line) => [
+              line.product_id,
+              line.name,
+              line.price.toFixed(2),
+              line.quantity,
+              line.subtotal.toFixed(2),
+            ]),
+          ],
         );
         const eventId = randomUUID();
         const envelope = {

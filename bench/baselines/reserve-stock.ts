@@ -46,12 +46,20 @@ export async function runReserveStockBaseline(
           'INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
           ['product-service.orders', event.id],
         );
-        const existing = await client.query('SELECT 1 FROM stock_reservations WHERE order_id = $1', [event.data.order_id]);
+        const existing = await client.query('SELECT 1 FROM stock_reservations WHERE order_id = $1', [
+          event.data.order_id,
+        ]);
         if (inbox.rowCount === 1 && existing.rowCount === 0) {
-          const { rows } = await client.query<{ id: number; stock: number }>(LOCK, [items.map((item) => item.product_id)]);
+          const { rows } = await client.query<{ id: number; stock: number }>(LOCK, [
+            items.map((item) => item.product_id),
+          ]);
           const stock = new Map(rows.map((row) => [row.id, row.stock]));
-          if (items.some((item) => (stock.get(item.product_id) ?? 0) < item.quantity)) throw new Error('baseline ran out of stock');
-          await client.query(DECREMENT, [items.map((item) => item.product_id), items.map((item) => -item.quantity)]);
+          if (items.some((item) => (stock.get(item.product_id) ?? 0) < item.quantity))
+            throw new Error('baseline ran out of stock');
+          await client.query(DECREMENT, [
+            items.map((item) => item.product_id),
+            items.map((item) => -item.quantity),
+          ]);
           const reserved = items.map((item) => ({ product_id: item.product_id, quantity: item.quantity }));
           await client.query(RESERVE, [event.data.order_id, JSON.stringify(reserved)]);
           const eventId = randomUUID();

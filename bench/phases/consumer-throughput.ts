@@ -31,9 +31,14 @@ export interface ConsumerThroughput {
  * builder) go straight into `product-service.orders`; then the service starts and the clock runs
  * until every one has its reservation row. Baseline: the same transactions with raw `pg`.
  */
-export async function consumerThroughput(system: BenchSystem, settings: BenchSettings): Promise<ConsumerThroughput> {
+export async function consumerThroughput(
+  system: BenchSystem,
+  settings: BenchSettings,
+): Promise<ConsumerThroughput> {
   const count = settings.consumerEvents;
-  const bodies = Array.from({ length: count }, (_, index) => JSON.stringify(orderCreated(system, SYNTHETIC_ORDER_BASE + index)));
+  const bodies = Array.from({ length: count }, (_, index) =>
+    JSON.stringify(orderCreated(system, SYNTHETIC_ORDER_BASE + index)),
+  );
 
   // The notification service would spend the same two cores on the StockReserved events the
   // product service emits; it is stopped so the drain measures the product service (and its relay).
@@ -84,7 +89,13 @@ function orderCreated(system: BenchSystem, orderId: number) {
   const items = randomOrder(system.products).map((line) => {
     const product = prices.get(line.product_id)!;
     const subtotal = ((Math.round(Number(product.price) * 100) * line.quantity) / 100).toFixed(2);
-    return { product_id: product.id, product_name: product.name, product_price: product.price, quantity: line.quantity, subtotal };
+    return {
+      product_id: product.id,
+      product_name: product.name,
+      product_price: product.price,
+      quantity: line.quantity,
+      subtotal,
+    };
   });
   const total = items.reduce((sum, item) => sum + Math.round(Number(item.subtotal) * 100), 0);
   return buildEvent({

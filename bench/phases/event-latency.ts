@@ -24,7 +24,11 @@ export interface EventLatency {
  * timestamps the services record (orders.created_at, stock_reservations.created_at, one Postgres
  * clock), and — as a cross-check through the broker — when a subscriber saw its StockReserved.
  */
-export async function eventLatency(system: BenchSystem, settings: BenchSettings, sustainedOrdersPerSecond: number): Promise<EventLatency> {
+export async function eventLatency(
+  system: BenchSystem,
+  settings: BenchSettings,
+  sustainedOrdersPerSecond: number,
+): Promise<EventLatency> {
   // A latency is only meaningful at a rate the system sustains; beyond it, it measures queueing.
   const rate = Math.max(5, Math.min(settings.latencyRate, Math.floor(sustainedOrdersPerSecond / 2)));
   const connection = await connectBroker();
@@ -32,7 +36,10 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings,
   try {
     const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => system.token(index + 1)));
     const total = rate * settings.latencySeconds;
-    const capped = rate < settings.latencyRate ? ` (capped from ${settings.latencyRate}/s at half the best throughput of phase 1)` : '';
+    const capped =
+      rate < settings.latencyRate
+        ? ` (capped from ${settings.latencyRate}/s at half the best throughput of phase 1)`
+        : '';
     step(`event latency: ${total} orders at ${rate}/s${capped} through the gateway`);
     const respondedAt = new Map<number, number>();
     const failures: string[] = [];
@@ -58,20 +65,37 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings,
     }
     await Promise.all(inFlight);
     progress.stop();
-    if (failures.length > 0) throw new CorrectnessError(`event latency: ${failures.length} orders failed, e.g. ${failures[0]}`);
+    if (failures.length > 0)
+      throw new CorrectnessError(`event latency: ${failures.length} orders failed, e.g. ${failures[0]}`);
     if (shed > 0) step(`  note: ${shed} orders shed (429/503/504) under load`);
 
     const ids = [...respondedAt.keys()];
     step('waiting for every order of the phase to be reserved');
     await waitUntil(
       'every order reserved',
-      async () => (await system.db.products.query<{ n: string }>('SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1)', [ids])).rows[0].n,
+      async () =>
+        (
+          await system.db.products.query<{ n: string }>(
+            'SELECT count(*) AS n FROM stock_reservations WHERE order_id = ANY($1)',
+            [ids],
+          )
+        ).rows[0].n,
       (n) => Number(n) === ids.length,
       settings.settleTimeoutMs,
     );
-    await waitUntil('every StockReserved seen', async () => subscriber.receivedAt.size, (n) => n >= ids.length, 10_000).catch(() => undefined);
+    await waitUntil(
+      'every StockReserved seen',
+      async () => subscriber.receivedAt.size,
+      (n) => n >= ids.length,
+      10_000,
+    ).catch(() => undefined);
 
-    const orderTimes = await epochMs(system, 'orders', 'SELECT id, extract(epoch FROM created_at) * 1000 AS ms FROM orders WHERE id = ANY($1)', ids);
+    const orderTimes = await epochMs(
+      system,
+      'orders',
+      'SELECT id, extract(epoch FROM created_at) * 1000 AS ms FROM orders WHERE id = ANY($1)',
+      ids,
+    );
     const reservedTimes = await epochMs(
       system,
       'products',
@@ -79,8 +103,11 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings,
       ids,
     );
     const commitToReserved = ids.map((id) => reservedTimes.get(id)! - orderTimes.get(id)!);
-    const eventTimes = ids.filter((id) => subscriber.receivedAt.has(id)).map((id) => subscriber.receivedAt.get(id)! - respondedAt.get(id)!);
-    if (subscriber.duplicates() > 0) step(`  note: the subscriber saw ${subscriber.duplicates()} duplicate StockReserved (at-least-once)`);
+    const eventTimes = ids
+      .filter((id) => subscriber.receivedAt.has(id))
+      .map((id) => subscriber.receivedAt.get(id)! - respondedAt.get(id)!);
+    if (subscriber.duplicates() > 0)
+      step(`  note: the subscriber saw ${subscriber.duplicates()} duplicate StockReserved (at-least-once)`);
     return {
       rate,
       orders: ids.length,
@@ -94,7 +121,10 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings,
   }
 }
 
-async function placeOrder(system: BenchSystem, token: string): Promise<{ id: number; at: number } | { status: number; problem: string }> {
+async function placeOrder(
+  system: BenchSystem,
+  token: string,
+): Promise<{ id: number; at: number } | { status: number; problem: string }> {
   const response = await fetch(`${system.gatewayUrl}/api/v1/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -102,11 +132,17 @@ async function placeOrder(system: BenchSystem, token: string): Promise<{ id: num
   });
   const at = performance.timeOrigin + performance.now();
   const body = (await response.json()) as { id?: number };
-  if (response.status !== 201 || typeof body.id !== 'number') return { status: response.status, problem: `${response.status} ${JSON.stringify(body)}` };
+  if (response.status !== 201 || typeof body.id !== 'number')
+    return { status: response.status, problem: `${response.status} ${JSON.stringify(body)}` };
   return { id: body.id, at };
 }
 
-async function epochMs(system: BenchSystem, database: 'orders' | 'products', sql: string, ids: number[]): Promise<Map<number, number>> {
+async function epochMs(
+  system: BenchSystem,
+  database: 'orders' | 'products',
+  sql: string,
+  ids: number[],
+): Promise<Map<number, number>> {
   const { rows } = await system.db[database].query<{ id: number; ms: string }>(sql, [ids]);
   return new Map(rows.map((row) => [row.id, Number(row.ms)]));
 }

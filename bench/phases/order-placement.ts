@@ -29,7 +29,11 @@ export interface PlacementLevel {
  * connections, valid tokens, 1–3 items), then the same inserts as raw `pg` transactions at the
  * same concurrency on the baseline database. Every answer must be 201.
  */
-export async function orderPlacement(system: BenchSystem, settings: BenchSettings, sampler: ResourceSampler): Promise<OrderPlacement> {
+export async function orderPlacement(
+  system: BenchSystem,
+  settings: BenchSettings,
+  sampler: ResourceSampler,
+): Promise<OrderPlacement> {
   const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => system.token(index + 1)));
   step(`warm-up: ${settings.placementWarmupSeconds}s of orders at concurrency 8 (not recorded)`);
   await loadOrders(system, tokens, 8, settings.placementWarmupSeconds);
@@ -48,16 +52,29 @@ export async function orderPlacement(system: BenchSystem, settings: BenchSetting
           `(first problems: ${shop.samples.join(' | ')})`,
       );
     }
-    if (shop.shed + shop.errors > 0) step(`  note: ${shop.shed} requests shed (429/503/504) and ${shop.errors} timed out or failed`);
+    if (shop.shed + shop.errors > 0)
+      step(`  note: ${shop.shed} requests shed (429/503/504) and ${shop.errors} timed out or failed`);
     await settle(system, settings.settleTimeoutMs);
     const after = sampler.cpuSnapshot();
     for (const role of Object.keys(after)) cpu[role] = (cpu[role] ?? 0) + after[role] - (before[role] ?? 0);
     placed += shop.created;
-    step(`baseline: raw pg order+items+outbox transactions, concurrency ${concurrency}, ${settings.placementSeconds}s`);
-    const baseline = await runOrderInsertBaseline(databaseUrl('baselineOrders'), system.products, concurrency, settings.placementSeconds);
+    step(
+      `baseline: raw pg order+items+outbox transactions, concurrency ${concurrency}, ${settings.placementSeconds}s`,
+    );
+    const baseline = await runOrderInsertBaseline(
+      databaseUrl('baselineOrders'),
+      system.products,
+      concurrency,
+      settings.placementSeconds,
+    );
     levels.push({
       concurrency,
-      shop: { ordersPerSecond: shop.ordersPerSecond, latency: shop.latency, shed: shop.shed, errors: shop.errors },
+      shop: {
+        ordersPerSecond: shop.ordersPerSecond,
+        latency: shop.latency,
+        shed: shop.shed,
+        errors: shop.errors,
+      },
       baseline,
       ratio: ratio(shop.ordersPerSecond, baseline.ordersPerSecond),
     });
@@ -66,8 +83,14 @@ export async function orderPlacement(system: BenchSystem, settings: BenchSetting
         `raw ${baseline.ordersPerSecond.toFixed(0)}/s → ratio ${levels.at(-1)!.ratio.toFixed(2)}`,
     );
   }
-  const cpuMsPerOrder = Object.fromEntries(Object.entries(cpu).map(([role, seconds]) => [role, (seconds * 1000) / Math.max(1, placed)]));
-  step(`  CPU per order: ${Object.entries(cpuMsPerOrder).map(([role, ms]) => `${role} ${ms.toFixed(1)} ms`).join(', ')}`);
+  const cpuMsPerOrder = Object.fromEntries(
+    Object.entries(cpu).map(([role, seconds]) => [role, (seconds * 1000) / Math.max(1, placed)]),
+  );
+  step(
+    `  CPU per order: ${Object.entries(cpuMsPerOrder)
+      .map(([role, ms]) => `${role} ${ms.toFixed(1)} ms`)
+      .join(', ')}`,
+  );
   return { levels, cpuMsPerOrder };
 }
 

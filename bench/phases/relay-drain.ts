@@ -56,10 +56,14 @@ export async function relayDrain(system: BenchSystem, settings: BenchSettings): 
       const run = await drain(system, relays, settings);
       await expectQueueDepth(channel, settings.drainEvents, `relay drain with ${relays} relay(s)`);
       runs.push(run);
-      step(`  ${relays} relay(s): ${run.messagesPerSecond.toFixed(0)} msgs/s (wall ${run.wallSeconds.toFixed(1)} s incl. start-up)`);
+      step(
+        `  ${relays} relay(s): ${run.messagesPerSecond.toFixed(0)} msgs/s (wall ${run.wallSeconds.toFixed(1)} s incl. start-up)`,
+      );
     }
 
-    step(`baseline: raw amqplib confirm-channel publish of ${settings.drainEvents} messages, window ${RELAY_WINDOW}`);
+    step(
+      `baseline: raw amqplib confirm-channel publish of ${settings.drainEvents} messages, window ${RELAY_WINDOW}`,
+    );
     const baseline = await runConfirmPublishBaseline(connection, {
       exchange: EXCHANGE,
       routingKey: ROUTING_KEY,
@@ -69,7 +73,12 @@ export async function relayDrain(system: BenchSystem, settings: BenchSettings): 
     });
     await expectQueueDepth(channel, settings.drainEvents, 'raw publish baseline');
     step(`  raw: ${baseline.messagesPerSecond.toFixed(0)} msgs/s`);
-    return { window: RELAY_WINDOW, runs, baseline, ratio: ratio(runs[0].messagesPerSecond, baseline.messagesPerSecond) };
+    return {
+      window: RELAY_WINDOW,
+      runs,
+      baseline,
+      ratio: ratio(runs[0].messagesPerSecond, baseline.messagesPerSecond),
+    };
   } finally {
     await channel.deleteQueue(QUEUE).catch(() => undefined);
     await channel.deleteExchange(EXCHANGE).catch(() => undefined);
@@ -91,8 +100,20 @@ export function envelopeTemplate(): Record<string, unknown> {
       status: 'pending',
       total_amount: '205.48',
       items: [
-        { product_id: 1, product_name: 'Wireless Mouse', product_price: '25.99', quantity: 2, subtotal: '51.98' },
-        { product_id: 2, product_name: 'Mechanical Keyboard', product_price: '153.50', quantity: 1, subtotal: '153.50' },
+        {
+          product_id: 1,
+          product_name: 'Wireless Mouse',
+          product_price: '25.99',
+          quantity: 2,
+          subtotal: '51.98',
+        },
+        {
+          product_id: 2,
+          product_name: 'Mechanical Keyboard',
+          product_price: '153.50',
+          quantity: 1,
+          subtotal: '153.50',
+        },
       ],
       created_at: new Date().toISOString(),
     },
@@ -100,7 +121,12 @@ export function envelopeTemplate(): Record<string, unknown> {
 }
 
 /** Replaces the outbox rows addressed to `exchange` with `count` fresh ones (payload = template, own ids). */
-export async function prefillOutbox(orders: Pool, template: Record<string, unknown>, count: number, exchange = EXCHANGE): Promise<void> {
+export async function prefillOutbox(
+  orders: Pool,
+  template: Record<string, unknown>,
+  count: number,
+  exchange = EXCHANGE,
+): Promise<void> {
   await orders.query('DELETE FROM outbox_events WHERE exchange = $1', [exchange]);
   await orders.query('VACUUM ANALYZE outbox_events');
   await orders.query(
@@ -152,11 +178,20 @@ async function drain(system: BenchSystem, relays: number, settings: BenchSetting
   }
 }
 
-async function expectQueueDepth(channel: import('amqplib').Channel, expected: number, what: string): Promise<void> {
-  const depth = await waitUntil('scratch queue filled', async () => (await channel.checkQueue(QUEUE)).messageCount, (n) => n >= expected, 10_000).catch(
+async function expectQueueDepth(
+  channel: import('amqplib').Channel,
+  expected: number,
+  what: string,
+): Promise<void> {
+  const depth = await waitUntil(
+    'scratch queue filled',
     async () => (await channel.checkQueue(QUEUE)).messageCount,
-  );
-  if (depth < expected) throw new Error(`${what}: the broker holds ${depth} of ${expected} messages — events were lost`);
-  if (depth > expected) console.log(`  note: ${what} delivered ${depth - expected} duplicate(s) (at-least-once)`);
+    (n) => n >= expected,
+    10_000,
+  ).catch(async () => (await channel.checkQueue(QUEUE)).messageCount);
+  if (depth < expected)
+    throw new Error(`${what}: the broker holds ${depth} of ${expected} messages — events were lost`);
+  if (depth > expected)
+    console.log(`  note: ${what} delivered ${depth - expected} duplicate(s) (at-least-once)`);
   await channel.purgeQueue(QUEUE);
 }
