@@ -17,7 +17,7 @@ import {
 } from '@shop/platform';
 import { createApp } from './app';
 import type { Config } from './config';
-import { createPrismaClient } from './db/prisma';
+import { createPool } from './db/pool';
 import { createProductRepository } from './db/product-repository';
 import { orderEventHandlers } from './messaging/order-events.handlers';
 
@@ -40,19 +40,21 @@ export interface RunningService {
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('product-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  const db = createPrismaClient(config.DATABASE_URL);
-  const outboxProbe = createOutboxProbe((sql) => db.$queryRawUnsafe(sql));
+  // One pg pool for HTTP, the consumer and the relay; the running service never creates a Prisma client.
+  const pool = createPool(config.DATABASE_URL);
+  pool.on('error', (error) => logger.warn('database connection error', { err: error.message }));
+  const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'product-service', outboxProbe);
   const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'product-service' });
-  const consumer = createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(db), logger });
-  const relay = createOutboxRelay({ pool: config.DATABASE_URL, connection, logger: logger.child({ component: 'outbox-relay' }) });
+  const consumer = createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(pool), logger });
+  const relay = createOutboxRelay({ pool, connection, logger: logger.child({ component: 'outbox-relay' }) });
 
   const app = createApp({
-    products: createProductRepository(db),
+    products: createProductRepository(pool),
     jwtSecret: config.JWT_SECRET,
     logger,
     health: {
-      database: databaseCheck(() => db.$queryRaw`SELECT 1`),
+      database: databaseCheck(() => pool.query('SELECT 1')),
       broker: async () => (connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected to RabbitMQ' }),
       outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
     },
@@ -77,7 +79,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       await relay.stop();
       await connection.close();
       unwatchOutbox();
-      await db.$disconnect();
+      await pool.end();
     },
   };
 }

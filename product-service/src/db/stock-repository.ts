@@ -1,63 +1,176 @@
+import { ROUTES, type AnyEvent } from '@shop/contracts';
 import type { StockLine } from '../domain/reserve-stock';
-import { Prisma } from '../generated/prisma/client';
-import type { Db } from './prisma';
-
-export type Tx = Prisma.TransactionClient;
+import { inTransaction, type Pool, type PoolClient } from './pool';
 
 export type ReservationStatus = 'reserved' | 'released' | 'rejected' | 'cancelled_before_create';
 
-export interface Reservation {
-  orderId: number;
-  status: ReservationStatus;
-  items: StockLine[];
-}
+const ADVISORY_NAMESPACE = 8001;
+const AGGREGATE_TYPE = 'stock_reservation';
 
 /**
  * Runs one saga step in one transaction, holding a per-order advisory lock: an order's create and
  * cancel, delivered concurrently, are applied one after the other, so a cancel either sees the
- * reservation or leaves a tombstone the create then sees — never neither.
+ * reservation or leaves a tombstone the create then sees — never neither. BEGIN and the lock
+ * share one round trip; every later statement takes its snapshot after the lock is held.
  */
-export function inOrderTransaction<T>(db: Db, orderId: number, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ADVISORY_NAMESPACE}::int, ${orderId}::int)`;
-      return work(tx);
-    },
-    { maxWait: 10_000, timeout: 30_000 },
-  );
-}
-const ADVISORY_NAMESPACE = 8001;
-
-/** Locks the products' rows in id order (the one lock order, so concurrent orders cannot deadlock) and returns their stock. */
-export async function lockStock(tx: Tx, productIds: number[]): Promise<Map<number, number>> {
-  const ids = [...productIds].sort((a, b) => a - b);
-  const rows = await tx.$queryRaw<{ id: number; stock: number }[]>`
-    SELECT id, stock FROM products WHERE id = ANY(${ids}::int[]) ORDER BY id FOR UPDATE`;
-  return new Map(rows.map((row) => [row.id, row.stock]));
+function inOrderTransaction<T>(pool: Pool, orderId: number, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  // Inlined (the simple protocol takes no parameters), so it must be a plain int4.
+  if (!Number.isInteger(orderId) || orderId < -2_147_483_648 || orderId > 2_147_483_647) throw new Error(`invalid order id ${orderId}`);
+  return inTransaction(pool, `SELECT pg_advisory_xact_lock(${ADVISORY_NAMESPACE}, ${orderId})`, work);
 }
 
-/** Adds `sign * quantity` to each product's stock (the CHECK stock >= 0 is the last line of defence). */
-export async function adjustStock(tx: Tx, lines: StockLine[], sign: 1 | -1): Promise<void> {
-  if (!lines.length) return;
-  const ids = lines.map((line) => line.product_id);
-  const deltas = lines.map((line) => sign * line.quantity);
-  await tx.$executeRaw`
-    UPDATE products p SET stock = p.stock + v.delta, updated_at = now()
-      FROM unnest(${ids}::int[], ${deltas}::int[]) AS v(id, delta)
-     WHERE p.id = v.id`;
+/** The outbox row of `event`, as the 8 parameters after the order id the statements below take ($n … $n+7). */
+function outboxParams(event: AnyEvent): unknown[] {
+  const route = ROUTES[event.type];
+  const headers = event.traceparent ? { traceparent: event.traceparent } : {};
+  return [event.id, event.subject, event.sequence, event.type, route.exchange, route.routingKey, JSON.stringify(event), JSON.stringify(headers)];
 }
+const outboxInsert = (first: number) => {
+  const p = (n: number) => `$${first + n}`;
+  return `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
+          SELECT ${p(0)}::uuid, '${AGGREGATE_TYPE}', ${p(1)}, ${p(2)}::int, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::jsonb, ${p(7)}::jsonb`;
+};
 
-export async function findReservation(tx: Tx, orderId: number): Promise<Reservation | undefined> {
-  const row = await tx.stockReservation.findUnique({ where: { orderId } });
-  return row ? { orderId: row.orderId, status: row.status as ReservationStatus, items: row.items as unknown as StockLine[] } : undefined;
-}
+const INBOX = `INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING`;
 
-export async function insertReservation(tx: Tx, reservation: Reservation): Promise<void> {
-  await tx.stockReservation.create({
-    data: { orderId: reservation.orderId, status: reservation.status, items: reservation.items as unknown as Prisma.InputJsonValue },
+/**
+ * OrderCreated in one statement, after the lock: the inbox row; the reservation check (tombstone or
+ * an earlier reservation); the products locked FOR UPDATE in id order; and — only when every line
+ * is covered — the decrement, the 'reserved' row and the StockReserved outbox row. The locked
+ * stock comes back, so a shortfall is decided (and reported) by the caller in the same transaction.
+ * $1 consumer, $2 event id, $3 order id, $4 product ids (ascending, distinct), $5 quantities,
+ * $6 reservation items, $7… the StockReserved outbox row.
+ */
+const RESERVE = {
+  name: 'stock-reserve',
+  text: `
+  WITH inbox AS (${INBOX} RETURNING 1),
+  existing AS (SELECT 1 FROM stock_reservations WHERE order_id = $3),
+  go AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM inbox) AND NOT EXISTS (SELECT 1 FROM existing)),
+  locked AS (SELECT id, stock FROM products WHERE id = ANY($4::int[]) AND EXISTS (SELECT 1 FROM go) ORDER BY id FOR UPDATE),
+  lines AS (SELECT * FROM unnest($4::int[], $5::int[]) AS l(id, quantity)),
+  short AS (SELECT 1 FROM lines LEFT JOIN locked USING (id) WHERE lines.quantity > COALESCE(locked.stock, 0)),
+  ok AS (SELECT 1 WHERE EXISTS (SELECT 1 FROM go) AND NOT EXISTS (SELECT 1 FROM short)),
+  decremented AS (
+    UPDATE products p SET stock = p.stock - l.quantity, updated_at = now()
+      FROM lines l WHERE p.id = l.id AND EXISTS (SELECT 1 FROM ok) RETURNING p.id),
+  reserved AS (INSERT INTO stock_reservations (order_id, status, items) SELECT $3, 'reserved', $6::jsonb FROM ok RETURNING 1),
+  outbox AS (${outboxInsert(7)} FROM ok RETURNING 1)
+  SELECT EXISTS (SELECT 1 FROM inbox) AS first_delivery,
+         EXISTS (SELECT 1 FROM existing) AS existing,
+         EXISTS (SELECT 1 FROM reserved) AND EXISTS (SELECT 1 FROM outbox) AND (SELECT count(*) FROM decremented) = cardinality($4::int[]) AS reserved,
+         (SELECT COALESCE(array_agg(id ORDER BY id), '{}') FROM locked) AS stock_ids,
+         (SELECT COALESCE(array_agg(stock ORDER BY id), '{}') FROM locked) AS stock_values`,
+};
+
+/** A refused reservation: the 'rejected' row and the StockReservationFailed outbox row. $1 order id, $2 items, $3… outbox row. */
+const REJECT = {
+  name: 'stock-reject',
+  text: `
+  WITH rejected AS (INSERT INTO stock_reservations (order_id, status, items) VALUES ($1, 'rejected', $2::jsonb) RETURNING order_id)
+  ${outboxInsert(3)} FROM rejected`,
+};
+
+/**
+ * OrderStatusUpdated(cancelled), first statement after the lock: the inbox row, the reservation, and
+ * the tombstone when there is none yet. $1 consumer, $2 event id, $3 order id.
+ */
+const CANCEL = {
+  name: 'stock-cancel',
+  text: `
+  WITH inbox AS (${INBOX} RETURNING 1),
+  existing AS (SELECT status, items FROM stock_reservations WHERE order_id = $3),
+  tombstone AS (
+    INSERT INTO stock_reservations (order_id, status, items)
+    SELECT $3, 'cancelled_before_create', '[]'::jsonb
+     WHERE EXISTS (SELECT 1 FROM inbox) AND NOT EXISTS (SELECT 1 FROM existing) RETURNING 1)
+  SELECT EXISTS (SELECT 1 FROM inbox) AS first_delivery, (SELECT status FROM existing) AS status,
+         (SELECT items FROM existing) AS items, EXISTS (SELECT 1 FROM tombstone) AS tombstoned`,
+};
+
+/**
+ * Gives a reservation's stock back: products locked in id order, incremented, the reservation
+ * marked 'released', the StockReleased outbox row. $1 product ids (ascending), $2 quantities, $3 order id, $4… outbox row.
+ */
+const RELEASE = {
+  name: 'stock-release',
+  text: `
+  WITH locked AS (SELECT id FROM products WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE),
+  incremented AS (
+    UPDATE products p SET stock = p.stock + l.quantity, updated_at = now()
+      FROM unnest($1::int[], $2::int[]) AS l(id, quantity)
+     WHERE p.id = l.id AND (SELECT count(*) FROM locked) >= 0 RETURNING 1),
+  released AS (UPDATE stock_reservations SET status = 'released', updated_at = now() WHERE order_id = $3 RETURNING 1),
+  outbox AS (${outboxInsert(4)} RETURNING 1)
+  SELECT (SELECT count(*) FROM incremented)::int AS incremented, EXISTS (SELECT 1 FROM released) AS released`,
+};
+
+const idsAndQuantities = (lines: readonly StockLine[]): [number[], number[]] => [
+  lines.map((line) => line.product_id),
+  lines.map((line) => line.quantity),
+];
+
+/**
+ * The OrderCreated step. `lines` are consolidated (distinct products in id order); `reservedEvent`
+ * is the StockReserved event to write when every line is covered. When one is not, `decide`
+ * gets the locked stock and returns the StockReservationFailed event (and the lines to record) to
+ * write in the same transaction.
+ */
+export function reserveInTransaction<T>(
+  pool: Pool,
+  input: { consumer: string; eventId: string; orderId: number; lines: StockLine[]; reservedEvent: AnyEvent },
+  decide: (outcome: { kind: 'duplicate' } | { kind: 'exists' } | { kind: 'reserved' } | { kind: 'short'; stock: Map<number, number> }) => { result: T; rejectedEvent?: AnyEvent },
+): Promise<T> {
+  return inOrderTransaction(pool, input.orderId, async (client) => {
+    const [ids, quantities] = idsAndQuantities(input.lines);
+    const { rows } = await client.query<{ first_delivery: boolean; existing: boolean; reserved: boolean; stock_ids: number[]; stock_values: number[] }>({
+      ...RESERVE,
+      values: [input.consumer, input.eventId, input.orderId, ids, quantities, JSON.stringify(input.lines), ...outboxParams(input.reservedEvent)],
+    });
+    const row = rows[0];
+    if (!row.first_delivery) return decide({ kind: 'duplicate' }).result;
+    if (row.existing) return decide({ kind: 'exists' }).result;
+    if (row.reserved) return decide({ kind: 'reserved' }).result;
+    const stock = new Map(row.stock_ids.map((id, index) => [id, row.stock_values[index]]));
+    const { result, rejectedEvent } = decide({ kind: 'short', stock });
+    if (!rejectedEvent) throw new Error(`order ${input.orderId}: stock was short in SQL but the reservation rule did not reject`);
+    await client.query({ ...REJECT, values: [input.orderId, JSON.stringify(input.lines), ...outboxParams(rejectedEvent)] });
+    return result;
   });
 }
 
-export async function markReservation(tx: Tx, orderId: number, status: ReservationStatus): Promise<void> {
-  await tx.stockReservation.update({ where: { orderId }, data: { status } });
+/**
+ * The cancel step: `build` gets the reservation found (or undefined when this call left the
+ * tombstone, or the event is a duplicate) and returns the StockReleased event when stock goes back.
+ */
+export function releaseInTransaction<T>(
+  pool: Pool,
+  input: { consumer: string; eventId: string; orderId: number },
+  decide: (found: { duplicate: true } | { duplicate: false; status: ReservationStatus | null; items: StockLine[] }) => {
+    result: T;
+    releasedEvent?: AnyEvent;
+  },
+): Promise<T> {
+  return inOrderTransaction(pool, input.orderId, async (client) => {
+    const { rows } = await client.query<{ first_delivery: boolean; status: ReservationStatus | null; items: StockLine[] | null }>({
+      ...CANCEL,
+      values: [input.consumer, input.eventId, input.orderId],
+    });
+    const row = rows[0];
+    if (!row.first_delivery) return decide({ duplicate: true }).result;
+    const items = row.items ?? [];
+    const { result, releasedEvent } = decide({ duplicate: false, status: row.status, items });
+    if (releasedEvent) {
+      const lines = [...items].sort((a, b) => a.product_id - b.product_id);
+      const [ids, quantities] = idsAndQuantities(lines);
+      await client.query({ ...RELEASE, values: [ids, quantities, input.orderId, ...outboxParams(releasedEvent)] });
+    }
+    return result;
+  });
+}
+
+/** A status change that touches nothing but the inbox: one autocommitted statement. True when first seen. */
+export async function recordInboxOnly(pool: Pool, consumer: string, eventId: string): Promise<boolean> {
+  const { rowCount } = await pool.query({ name: 'inbox-only', text: INBOX, values: [consumer, eventId] });
+  return rowCount === 1;
 }

@@ -1,6 +1,6 @@
 import type { TypedEvent } from '@shop/contracts';
 import type { EventHandlers, HandlerContext } from '@shop/platform';
-import type { Db } from '../db/prisma';
+import type { Pool } from '../db/pool';
 import { recordOrderStatus } from '../use-cases/record-order-status';
 import { releaseStock } from '../use-cases/release-stock';
 import { reserveStock } from '../use-cases/reserve-stock';
@@ -14,13 +14,13 @@ const causeOf = (event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>, conte
 });
 
 /** product-service.orders: each order event dispatches to one use case; the consumer acks, retries or dead-letters. */
-export function orderEventHandlers(db: Db): EventHandlers {
+export function orderEventHandlers(pool: Pool): EventHandlers {
   return {
     OrderCreated: (event, context) =>
-      reserveStock(db, { orderId: event.data.order_id, items: event.data.items }, causeOf(event, context)),
+      reserveStock(pool, { orderId: event.data.order_id, items: event.data.items }, causeOf(event, context)),
     OrderStatusUpdated: (event, context) =>
       event.data.to_status === 'cancelled'
-        ? releaseStock(db, event.data.order_id, causeOf(event, context))
-        : recordOrderStatus(db, causeOf(event, context)),
+        ? releaseStock(pool, event.data.order_id, causeOf(event, context))
+        : recordOrderStatus(pool, causeOf(event, context)),
   };
 }

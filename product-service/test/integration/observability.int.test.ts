@@ -9,6 +9,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { migrationsDir } from '../../src/db/migrations-dir';
+import { createPool, type Pool } from '../../src/db/pool';
 import { createPrismaClient, type Db } from '../../src/db/prisma';
 import { createProductRepository } from '../../src/db/product-repository';
 import { adminToken, buildProductBody, JWT_SECRET } from '../support/build-app';
@@ -19,15 +20,17 @@ logger.silent = !process.env.LOG_LEVEL;
 describe('product-service: /metrics and /health/ready', () => {
   let database: TestDatabase;
   let db: Db;
+  let pool: Pool;
   let app: ReturnType<typeof createApp>;
   const metrics = createMetrics();
 
   beforeAll(async () => {
     database = await createTestDatabase({ migrationsDir: migrationsDir() });
     db = createPrismaClient(database.url);
+    pool = createPool(database.url);
     const probe = createOutboxProbe((sql) => db.$queryRawUnsafe(sql));
     app = createApp({
-      products: createProductRepository(db),
+      products: createProductRepository(pool),
       jwtSecret: JWT_SECRET,
       logger,
       metrics,
@@ -41,6 +44,7 @@ describe('product-service: /metrics and /health/ready', () => {
   afterEach(() => db.$executeRawUnsafe('DELETE FROM outbox_events'));
   afterAll(async () => {
     await db.$disconnect();
+    await pool.end();
     await database.drop();
   });
 

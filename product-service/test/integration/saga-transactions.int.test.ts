@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { migrationsDir } from '../../src/db/migrations-dir';
+import { createPool, type Pool } from '../../src/db/pool';
 import { createPrismaClient, type Db } from '../../src/db/prisma';
 import { releaseStock } from '../../src/use-cases/release-stock';
 import { reserveStock } from '../../src/use-cases/reserve-stock';
@@ -11,12 +12,16 @@ import { createProductWithStock, newOrderId, stockOf } from '../support/saga-wor
 /** The saga's use cases against the database alone: what commits together, and what a failure leaves behind. */
 let database: TestDatabase;
 let db: Db;
+/** What the saga's use cases run on (the service's pg pool); `db` is for looking at the result. */
+let pool: Pool;
 beforeAll(async () => {
   database = await createTestDatabase({ migrationsDir: migrationsDir() });
   db = createPrismaClient(database.url);
+  pool = createPool(database.url);
 });
 afterAll(async () => {
   await db?.$disconnect();
+  await pool?.end();
   await database?.drop();
 });
 
@@ -45,7 +50,7 @@ it('when a reservation commits, the stock change, the reservation, the inbox row
   const orderId = newOrderId();
   const cause = buildCause();
 
-  const outcome = await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
+  const outcome = await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
 
   expect(outcome).toBe('applied');
   expect(await stockOf(db, product)).toBe(3);
@@ -61,9 +66,9 @@ it('when the same event is applied again, the second run reports a duplicate and
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
   const cause = buildCause();
-  await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
+  await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
 
-  const outcome = await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
+  const outcome = await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
 
   expect(outcome).toBe('duplicate');
   expect(await stockOf(db, product)).toBe(3);
@@ -73,9 +78,9 @@ it('when the same event is applied again, the second run reports a duplicate and
 it('when a second OrderCreated with another event id arrives for a reserved order, it reserves nothing more', async () => {
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
-  await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, buildCause());
+  await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, buildCause());
 
-  const outcome = await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, buildCause());
+  const outcome = await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, buildCause());
 
   expect(outcome).toBe('ignored');
   expect(await stockOf(db, product)).toBe(3);
@@ -89,7 +94,7 @@ it('when writing the outbox row fails, the stock change, the reservation and the
              CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox_events FOR EACH ROW EXECUTE FUNCTION fail_outbox();`);
 
   try {
-    await expect(reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause)).rejects.toThrow(/outbox unavailable/);
+    await expect(reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause)).rejects.toThrow(/outbox unavailable/);
   } finally {
     await sql('DROP TRIGGER fail_outbox ON outbox_events; DROP FUNCTION fail_outbox();');
   }
@@ -102,10 +107,10 @@ it('when writing the outbox row fails, the stock change, the reservation and the
 it('when a reserved order is released twice by different cancel events, stock comes back once and one StockReleased is written', async () => {
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
-  await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 4 }] }, buildCause());
+  await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 4 }] }, buildCause());
 
-  const first = await releaseStock(db, orderId, buildCause());
-  const second = await releaseStock(db, orderId, buildCause());
+  const first = await releaseStock(pool, orderId, buildCause());
+  const second = await releaseStock(pool, orderId, buildCause());
 
   expect([first, second]).toEqual(['applied', 'ignored']);
   expect(await stockOf(db, product)).toBe(5);
@@ -118,8 +123,8 @@ it('when create and cancel of one order run at the same moment, the outcome is e
 
   await Promise.all(
     orders.flatMap((orderId) => [
-      reserveStock(db, { orderId, items: [{ product_id: product, quantity: 1 }] }, buildCause()),
-      releaseStock(db, orderId, buildCause()),
+      reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 1 }] }, buildCause()),
+      releaseStock(pool, orderId, buildCause()),
     ]),
   );
 

@@ -2,6 +2,7 @@ import { createLogger, signToken } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { migrationsDir } from '../../src/db/migrations-dir';
+import { createPool } from '../../src/db/pool';
 import { createPrismaClient, type Db } from '../../src/db/prisma';
 import { createProductRepository } from '../../src/db/product-repository';
 
@@ -18,8 +19,9 @@ export interface TestApp {
 export async function buildTestApp(): Promise<TestApp> {
   const database = await createTestDatabase({ migrationsDir: migrationsDir() });
   const db = createPrismaClient(database.url);
+  const pool = createPool(database.url);
   const app = createApp({
-    products: createProductRepository(db),
+    products: createProductRepository(pool),
     jwtSecret: JWT_SECRET,
     logger: createLogger('product-service-test'),
     health: { database: async () => ({ status: 'up' }), broker: async () => ({ status: 'up' }) },
@@ -30,6 +32,7 @@ export async function buildTestApp(): Promise<TestApp> {
     database,
     close: async () => {
       await db.$disconnect();
+      await pool.end();
       await database.drop();
     },
   };
