@@ -72,8 +72,11 @@ const REJECT = {
 };
 
 /**
- * OrderStatusUpdated(cancelled), first statement after the lock: the inbox row, the reservation, and
- * the tombstone when there is none yet. $1 consumer, $2 event id, $3 order id.
+ * OrderStatusUpdated(cancelled) in one statement, after the lock: the inbox row; the tombstone when
+ * there is no reservation yet; and, when the reservation is 'reserved', its products locked in id
+ * order and given their stock back, the reservation marked 'released' and the StockReleased outbox
+ * row — whose payload is the caller's envelope with `data.items` set to the reservation's items.
+ * $1 consumer, $2 event id, $3 order id, $4… the StockReleased outbox row.
  */
 const CANCEL = {
   name: 'stock-cancel',
@@ -83,26 +86,23 @@ const CANCEL = {
   tombstone AS (
     INSERT INTO stock_reservations (order_id, status, items)
     SELECT $3, 'cancelled_before_create', '[]'::jsonb
-     WHERE EXISTS (SELECT 1 FROM inbox) AND NOT EXISTS (SELECT 1 FROM existing) RETURNING 1)
-  SELECT EXISTS (SELECT 1 FROM inbox) AS first_delivery, (SELECT status FROM existing) AS status,
-         (SELECT items FROM existing) AS items, EXISTS (SELECT 1 FROM tombstone) AS tombstoned`,
-};
-
-/**
- * Gives a reservation's stock back: products locked in id order, incremented, the reservation
- * marked 'released', the StockReleased outbox row. $1 product ids (ascending), $2 quantities, $3 order id, $4… outbox row.
- */
-const RELEASE = {
-  name: 'stock-release',
-  text: `
-  WITH locked AS (SELECT id FROM products WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE),
+     WHERE EXISTS (SELECT 1 FROM inbox) AND NOT EXISTS (SELECT 1 FROM existing) RETURNING 1),
+  go AS (SELECT items FROM existing WHERE status = 'reserved' AND EXISTS (SELECT 1 FROM inbox)),
+  lines AS (SELECT (line->>'product_id')::int AS id, (line->>'quantity')::int AS quantity FROM go, jsonb_array_elements(go.items) AS line),
+  locked AS (SELECT id FROM products WHERE id IN (SELECT id FROM lines) ORDER BY id FOR UPDATE),
   incremented AS (
     UPDATE products p SET stock = p.stock + l.quantity, updated_at = now()
-      FROM unnest($1::int[], $2::int[]) AS l(id, quantity)
-     WHERE p.id = l.id AND (SELECT count(*) FROM locked) >= 0 RETURNING 1),
-  released AS (UPDATE stock_reservations SET status = 'released', updated_at = now() WHERE order_id = $3 RETURNING 1),
-  outbox AS (${outboxInsert(4)} RETURNING 1)
-  SELECT (SELECT count(*) FROM incremented)::int AS incremented, EXISTS (SELECT 1 FROM released) AS released`,
+      FROM lines l WHERE p.id = l.id AND (SELECT count(*) FROM locked) >= 0 RETURNING 1),
+  released AS (
+    UPDATE stock_reservations SET status = 'released', updated_at = now()
+     WHERE order_id = $3 AND EXISTS (SELECT 1 FROM go) RETURNING 1),
+  outbox AS (
+    INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
+    SELECT $4::uuid, '${AGGREGATE_TYPE}', $5, $6::int, $7, $8, $9, jsonb_set($10::jsonb, '{data,items}', go.items), $11::jsonb
+      FROM go RETURNING 1)
+  SELECT EXISTS (SELECT 1 FROM inbox) AS first_delivery, (SELECT status FROM existing) AS status,
+         EXISTS (SELECT 1 FROM released) AND EXISTS (SELECT 1 FROM outbox) AS released,
+         (SELECT count(*) FROM incremented)::int AS incremented`,
 };
 
 const idsAndQuantities = (lines: readonly StockLine[]): [number[], number[]] => [
@@ -139,33 +139,27 @@ export function reserveInTransaction<T>(
   });
 }
 
+export type ReleaseResult = 'duplicate' | 'tombstoned' | 'released' | 'not_reserved';
+
 /**
- * The cancel step: `build` gets the reservation found (or undefined when this call left the
- * tombstone, or the event is a duplicate) and returns the StockReleased event when stock goes back.
+ * The cancel step. `releasedEvent` is the StockReleased envelope to write if stock goes back; its
+ * `data.items` is replaced by the reservation's items in SQL.
  */
-export function releaseInTransaction<T>(
+export async function releaseInTransaction(
   pool: Pool,
-  input: { consumer: string; eventId: string; orderId: number },
-  decide: (found: { duplicate: true } | { duplicate: false; status: ReservationStatus | null; items: StockLine[] }) => {
-    result: T;
-    releasedEvent?: AnyEvent;
-  },
-): Promise<T> {
+  input: { consumer: string; eventId: string; orderId: number; releasedEvent: AnyEvent },
+): Promise<ReleaseResult> {
   return inOrderTransaction(pool, input.orderId, async (client) => {
-    const { rows } = await client.query<{ first_delivery: boolean; status: ReservationStatus | null; items: StockLine[] | null }>({
+    const { rows } = await client.query<{ first_delivery: boolean; status: ReservationStatus | null; released: boolean }>({
       ...CANCEL,
-      values: [input.consumer, input.eventId, input.orderId],
+      values: [input.consumer, input.eventId, input.orderId, ...outboxParams(input.releasedEvent)],
     });
     const row = rows[0];
-    if (!row.first_delivery) return decide({ duplicate: true }).result;
-    const items = row.items ?? [];
-    const { result, releasedEvent } = decide({ duplicate: false, status: row.status, items });
-    if (releasedEvent) {
-      const lines = [...items].sort((a, b) => a.product_id - b.product_id);
-      const [ids, quantities] = idsAndQuantities(lines);
-      await client.query({ ...RELEASE, values: [ids, quantities, input.orderId, ...outboxParams(releasedEvent)] });
-    }
-    return result;
+    if (!row.first_delivery) return 'duplicate';
+    if (row.status === null) return 'tombstoned';
+    if (row.status !== 'reserved') return 'not_reserved';
+    if (!row.released) throw new Error(`order ${input.orderId}: the reserved stock was not released`);
+    return 'released';
   });
 }
 

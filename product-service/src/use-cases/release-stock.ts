@@ -8,13 +8,11 @@ import { inventoryEvent, type SagaCause } from './saga-cause';
  * once — the reservation moves 'reserved' → 'released' in the same transaction as the stock and
  * the StockReleased event, so a second cancel finds nothing to release. A cancel that overtakes
  * its create leaves the tombstone 'cancelled_before_create', and the late create reserves nothing.
+ * All of it is one statement; the event's items are the reservation's, filled in by that statement.
  */
 export async function releaseStock(pool: Pool, orderId: number, cause: SagaCause): Promise<HandlerOutcome> {
-  return releaseInTransaction(pool, { consumer: cause.consumer, eventId: cause.eventId, orderId }, (found) => {
-    if (found.duplicate) return { result: 'duplicate' };
-    if (found.status === null) return { result: 'applied' }; // the tombstone was left
-    if (found.status !== 'reserved') return { result: 'ignored' };
-    const releasedEvent = inventoryEvent(cause, { type: 'StockReleased', orderId, sequence: 2, data: { order_id: orderId, items: found.items } });
-    return { result: 'applied', releasedEvent };
-  });
+  const releasedEvent = inventoryEvent(cause, { type: 'StockReleased', orderId, sequence: 2, data: { order_id: orderId, items: [] } });
+  const result = await releaseInTransaction(pool, { consumer: cause.consumer, eventId: cause.eventId, orderId, releasedEvent });
+  if (result === 'duplicate') return 'duplicate';
+  return result === 'not_reserved' ? 'ignored' : 'applied';
 }
