@@ -14,7 +14,7 @@ import {
 import { createApp } from './app';
 import type { Config } from './config';
 import { createNotificationRepository } from './db/notification-repository';
-import { createPrismaClient } from './db/prisma';
+import { createPool } from './db/pool';
 import { notificationHandlers } from './messaging/notification-handlers';
 
 export interface StartOptions {
@@ -39,7 +39,8 @@ export interface RunningService {
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('notification-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  const db = createPrismaClient(config.DATABASE_URL);
+  const db = createPool(config.DATABASE_URL, config.CONSUMER_PREFETCH + 5);
+  db.on('error', (error: Error) => logger.warn('database connection error', { err: error.message }));
   const notifications = createNotificationRepository(db);
   const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'notification-service' });
   const consumer = createConsumer({
@@ -64,7 +65,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     jwtSecret: config.JWT_SECRET,
     logger,
     health: {
-      database: databaseCheck(() => db.$queryRaw`SELECT 1`),
+      database: databaseCheck(() => db.query('SELECT 1')),
       broker: async () => (connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected' }),
     },
   });
@@ -77,7 +78,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       await closeServer(server);
       await consumer.stop();
       await connection.close();
-      await db.$disconnect();
+      await db.end();
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { EventType, Notification } from '@shop/contracts';
-import { recordInboxOnce } from '@shop/platform';
-import { Prisma } from '../generated/prisma/client';
-import type { Db } from './prisma';
+import type { PoolClient } from 'pg';
+import type { Db } from './pool';
 
 type NotificationRow = {
   id: number;
@@ -50,72 +49,140 @@ const ORDER_LOCK_SPACE = 4_004;
 
 export type RecordOutcome = { outcome: 'applied'; notification: Notification } | { outcome: 'duplicate' };
 
+// Inbox row, notification and back-fill in one statement (one snapshot, taken after the order's
+// lock): an event id this consumer has seen inserts nothing and returns no row. The user is the
+// event's own, else the one a notification of the order already named (else null); naming a user
+// back-fills the order's notifications recorded without one.
+const RECORD = `
+  WITH inbox AS (
+    INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2::uuid)
+    ON CONFLICT DO NOTHING RETURNING event_id
+  ), inserted AS (
+    INSERT INTO notifications (event_id, event_type, order_id, user_id, message, occurred_at)
+    SELECT inbox.event_id, $3, $4::int,
+           coalesce($5::int, (SELECT user_id FROM notifications
+                                WHERE order_id = $4::int AND user_id IS NOT NULL ORDER BY id LIMIT 1)),
+           $6, $7::timestamptz
+      FROM inbox
+    RETURNING id, user_id, created_at
+  ), backfill AS (
+    UPDATE notifications SET user_id = $5::int
+     WHERE $5::int IS NOT NULL AND order_id = $4::int AND user_id IS NULL AND EXISTS (SELECT 1 FROM inbox)
+  )
+  SELECT id, user_id, created_at FROM inserted`;
+
+const LIST = `
+  WITH matching AS (
+    SELECT id, event_id, event_type, order_id, user_id, message, occurred_at, created_at
+      FROM notifications
+     WHERE ($1::int IS NULL OR order_id = $1::int)
+       AND ($2::text IS NULL OR event_type = $2::text)
+       AND ($3::int IS NULL OR user_id = $3::int)
+  ), page AS (
+    SELECT * FROM matching ORDER BY occurred_at, id LIMIT $4 OFFSET $5
+  )
+  SELECT (SELECT count(*) FROM matching)::int AS total, page.*
+    FROM (SELECT 1) AS one LEFT JOIN page ON true
+   ORDER BY page.occurred_at, page.id`;
+
+const UNIQUE_VIOLATION = '23505';
+
+type ListRow = {
+  total: number;
+  id: number | null;
+  event_id: string;
+  event_type: string;
+  order_id: number;
+  user_id: number | null;
+  message: string;
+  occurred_at: Date;
+  created_at: Date;
+};
+
 export function createNotificationRepository(db: Db) {
   return {
     /**
      * Records the event in the inbox and its notification in one transaction: both commit or
-     * neither does, and an event id seen before (by this consumer) inserts nothing.
+     * neither does, and an event id seen before (by this consumer) inserts nothing. Three round
+     * trips: BEGIN with the order's lock, the recording statement, COMMIT.
      */
     async recordOnce(consumer: string, input: NewNotification): Promise<RecordOutcome> {
+      if (!Number.isSafeInteger(input.orderId)) throw new TypeError(`order id ${String(input.orderId)} is not an integer`);
+      const client = await db.connect();
+      let broken: Error | undefined;
       try {
-        return await db.$transaction(async (tx) => {
-          if (!(await recordInboxOnce(tx, consumer, input.eventId))) return { outcome: 'duplicate' } as const;
-          // Events of one order are recorded one at a time: an inventory event consumed alongside its
-          // OrderCreated then either sees the user it names, or is there for its back-fill to find.
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(${ORDER_LOCK_SPACE}::int, ${input.orderId}::int)`;
-          const userId = input.userId ?? (await knownUserOf(tx, input.orderId));
-          const row = await tx.notification.create({
-            data: {
-              eventId: input.eventId,
-              eventType: input.eventType,
-              orderId: input.orderId,
-              userId,
-              message: input.message,
-              occurredAt: input.occurredAt,
-            },
-          });
-          // An inventory event that overtook its order's OrderCreated was recorded without a user;
-          // now that the user is known, those notifications become visible to them too.
-          if (input.userId !== undefined) {
-            await tx.notification.updateMany({ where: { orderId: input.orderId, userId: null }, data: { userId: input.userId } });
-          }
-          return { outcome: 'applied', notification: toNotification(row) } as const;
+        // Events of one order are recorded one at a time: an inventory event consumed alongside its
+        // OrderCreated then either sees the user it names, or is there for its back-fill to find.
+        // The lock comes first, in its own statement, so the recording statement's snapshot sees
+        // whatever the previous holder committed. (The key is a checked integer, written inline so
+        // BEGIN and the lock share one round trip.)
+        await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${ORDER_LOCK_SPACE}, ${input.orderId})`);
+        const { rows } = await client.query<{ id: number; user_id: number | null; created_at: Date }>({
+          name: 'notification-record',
+          text: RECORD,
+          values: [
+            consumer,
+            input.eventId,
+            input.eventType,
+            input.orderId,
+            input.userId ?? null,
+            input.message,
+            input.occurredAt,
+          ],
         });
+        await client.query('COMMIT');
+        const [row] = rows;
+        if (!row) return { outcome: 'duplicate' };
+        return {
+          outcome: 'applied',
+          notification: toNotification({
+            id: row.id,
+            eventId: input.eventId,
+            eventType: input.eventType,
+            orderId: input.orderId,
+            userId: row.user_id,
+            message: input.message,
+            occurredAt: input.occurredAt,
+            createdAt: row.created_at,
+          }),
+        };
       } catch (error) {
+        await rollback(client).catch((rollbackError: Error) => (broken = rollbackError));
         // Same event id already recorded (e.g. under another inbox name): still one notification.
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return { outcome: 'duplicate' };
+        if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'duplicate' };
         throw error;
+      } finally {
+        client.release(broken);
       }
     },
 
     async list(filter: NotificationFilter): Promise<{ items: Notification[]; total: number }> {
-      const where: Prisma.NotificationWhereInput = {
-        ...(filter.orderId !== undefined && { orderId: filter.orderId }),
-        ...(filter.type !== undefined && { eventType: filter.type }),
-        ...(filter.userId !== undefined && { userId: filter.userId }),
-      };
-      const [rows, total] = await db.$transaction([
-        db.notification.findMany({
-          where,
-          orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }],
-          take: filter.limit,
-          skip: filter.offset,
-        }),
-        db.notification.count({ where }),
-      ]);
-      return { items: rows.map(toNotification), total };
+      const { rows } = await db.query<ListRow>({
+        name: 'notification-list',
+        text: LIST,
+        values: [filter.orderId ?? null, filter.type ?? null, filter.userId ?? null, filter.limit, filter.offset],
+      });
+      const items = rows
+        .filter((row) => row.id !== null)
+        .map((row) =>
+          toNotification({
+            id: row.id as number,
+            eventId: row.event_id,
+            eventType: row.event_type,
+            orderId: row.order_id,
+            userId: row.user_id,
+            message: row.message,
+            occurredAt: row.occurred_at,
+            createdAt: row.created_at,
+          }),
+        );
+      return { items, total: rows[0]?.total ?? 0 };
     },
   };
 }
 
-export type NotificationRepository = ReturnType<typeof createNotificationRepository>;
-
-/** The user of an order, from a notification that named one (OrderCreated, OrderStatusUpdated). */
-async function knownUserOf(tx: Prisma.TransactionClient, orderId: number): Promise<number | null> {
-  const known = await tx.notification.findFirst({
-    where: { orderId, userId: { not: null } },
-    orderBy: { id: 'asc' },
-    select: { userId: true },
-  });
-  return known?.userId ?? null;
+async function rollback(client: PoolClient): Promise<void> {
+  await client.query('ROLLBACK');
 }
+
+export type NotificationRepository = ReturnType<typeof createNotificationRepository>;

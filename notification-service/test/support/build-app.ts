@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { migrationsDir } from '../../src/db/migrations-dir';
 import { createNotificationRepository, type NotificationRepository } from '../../src/db/notification-repository';
-import { createPrismaClient, type Db } from '../../src/db/prisma';
+import { createPool, type Db } from '../../src/db/pool';
 import { recordNotification } from '../../src/use-cases/record-notification';
 import type { AnyEvent } from '@shop/contracts';
 
@@ -24,7 +24,7 @@ const logger = createLogger('notification-service-test');
 /** The HTTP app in-process on a database of its own (migrated); no broker. */
 export async function buildTestApp(): Promise<TestApp & { database: TestDatabase }> {
   const database = await createTestDatabase({ migrationsDir: migrationsDir() });
-  const db = createPrismaClient(database.url);
+  const db = createPool(database.url);
   const notifications = createNotificationRepository(db);
   const app = createApp({
     notifications,
@@ -41,7 +41,7 @@ export async function buildTestApp(): Promise<TestApp & { database: TestDatabase
       for (const event of events) await recordNotification(notifications, event, { consumer: 'test', logger });
     },
     close: async () => {
-      await db.$disconnect();
+      await db.end();
       await database.drop();
     },
   };
