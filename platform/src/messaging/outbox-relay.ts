@@ -1,11 +1,11 @@
 import { QUEUES } from '@shop/contracts';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import type { Logger } from '../logger';
 import { processMetrics, type Metrics } from '../observability/metrics';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import { closeChannel, type BrokerConnection } from './broker-connection';
 import { createOutboxListener } from './outbox-listener';
-import { publishConfirmed, type OutboxRow } from './outbox-publisher';
+import { createConfirmPublisher, type OutboxRow } from './outbox-publisher';
 import { declareTopology } from './topology';
 
 export interface OutboxRelayOptions {
@@ -15,8 +15,14 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Rows claimed per transaction. Default 500. */
   batchSize?: number;
-  /** Unconfirmed publishes in flight at once. Default 200. */
+  /** Unconfirmed publishes in flight at once, across every batch in flight. Default 200. */
   window?: number;
+  /**
+   * Batches in flight at once while running (each its own transaction and pooled connection):
+   * the next batch is claimed and published while the previous one's confirms are outstanding.
+   * Default 2; 1 waits for every confirm of a batch before claiming the next.
+   */
+  pipeline?: number;
   /** Polling fallback when no NOTIFY arrives. Default 1000 ms. */
   pollIntervalMs?: number;
   /** A publish not confirmed within this fails the batch (keep it under the shutdown grace period). Default 5 s. */
@@ -48,7 +54,7 @@ export class BrokerUnavailableError extends Error {
   }
 }
 
-const CLAIM = `
+const CLAIM_TEXT = `
   SELECT id, type, exchange, routing_key, payload::text AS body, headers,
          payload->>'correlationid' AS correlation_id, payload->>'source' AS source,
          floor(extract(epoch FROM created_at))::bigint AS created_epoch
@@ -57,6 +63,8 @@ const CLAIM = `
    ORDER BY position
    LIMIT $1
    FOR UPDATE SKIP LOCKED`;
+// Named: prepared once per connection, then only bound and executed.
+const CLAIM = { name: 'outbox-relay-claim', text: CLAIM_TEXT };
 const MARK_PUBLISHED = `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`;
 const RECORD_FAILURE = `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`;
 const PRUNE = `
@@ -86,6 +94,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const metrics = options.metrics ?? processMetrics();
   const batchSize = options.batchSize ?? 500;
   const window = options.window ?? 200;
+  const pipeline = Math.max(1, options.pipeline ?? 2);
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
@@ -105,6 +114,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // consumer's first start is queued for it instead of being dropped as unroutable.
     setup: (ch: Parameters<typeof declareTopology>[0]) => declareTopology(ch, Object.values(QUEUES)),
   });
+  const publisher = createConfirmPublisher(channel, { window, timeoutMs: publishTimeoutMs });
   const idle = createSleeper();
   const pause = createSleeper();
   let wakePending = false;
@@ -117,41 +127,132 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const removeConnectListener = connection.onConnect(() => pause.wake());
   let loop: Promise<void> | undefined;
   let stopping = false;
+  let lastPrune = 0;
+  let backlog = false;
 
-  async function drainOnce(): Promise<number> {
+  interface Claimed {
+    client: PoolClient;
+    rows: OutboxRow[];
+    stopTimer: () => void;
+  }
+
+  /** Opens a transaction and claims the oldest unpublished rows no other transaction holds. */
+  async function claim(): Promise<Claimed> {
     if (!connection.isConnected()) throw new BrokerUnavailableError();
     const client = await pool.connect();
-    let inTransaction = false;
-    let brokenClient: Error | undefined;
     try {
       await client.query('BEGIN');
-      inTransaction = true;
-      const { rows } = await client.query<OutboxRow>(CLAIM, [batchSize]);
-      const ids = rows.map((row) => row.id);
-      let publishError: Error | undefined;
+      const { rows } = await client.query<OutboxRow>({ ...CLAIM, values: [batchSize] });
+      return { client, rows, stopTimer: metrics.relayPublishSeconds.startTimer() };
+    } catch (error) {
+      await endTransaction(client, 'ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Marks the batch published (or records the failure), commits and releases its connection. */
+  async function finish(batch: Claimed, publishError: Error | undefined): Promise<number> {
+    const { client, rows } = batch;
+    try {
       if (rows.length > 0) {
-        const stopTimer = metrics.relayPublishSeconds.startTimer();
-        publishError = await publishConfirmed(channel, rows, { window, timeoutMs: publishTimeoutMs }).then(
-          () => undefined,
-          (error: Error) => error,
-        );
-        if (!publishError) stopTimer();
+        if (!publishError) batch.stopTimer();
+        const ids = rows.map((row) => row.id);
         if (publishError) await client.query(RECORD_FAILURE, [ids, publishError.message]);
         else await client.query(MARK_PUBLISHED, [ids]);
       }
-      await client.query('COMMIT');
-      inTransaction = false;
-      if (publishError) throw publishError;
-      if (rows.length > 0) recordPublished(metrics, rows);
-      if (rows.length > 0) logger.debug('outbox batch published', { count: rows.length });
-      return rows.length;
     } catch (error) {
-      if (inTransaction)
-        await client.query('ROLLBACK').catch((rollbackError: Error) => (brokenClient = rollbackError));
+      await endTransaction(client, 'ROLLBACK');
       throw error;
+    }
+    await endTransaction(client, 'COMMIT');
+    if (publishError) throw publishError;
+    if (rows.length > 0) {
+      recordPublished(metrics, rows);
+      logger.debug('outbox batch published', { count: rows.length });
+    }
+    return rows.length;
+  }
+
+  async function endTransaction(client: PoolClient, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    let brokenClient: Error | undefined;
+    try {
+      await client.query(how);
+    } catch (error) {
+      brokenClient = error as Error;
+      if (how === 'COMMIT') throw error;
     } finally {
       client.release(brokenClient);
     }
+  }
+
+  const publishAfter = (batch: Claimed, after?: Promise<void>) => {
+    const published = publisher.publish(batch.rows, after);
+    return {
+      issued: published.issued,
+      settled: published.confirmed.then(
+        () => finish(batch, undefined),
+        (error: Error) => {
+          publisher.abort(error);
+          return finish(batch, error);
+        },
+      ),
+    };
+  };
+
+  async function drainOnce(): Promise<number> {
+    publisher.reset();
+    const batch = await claim();
+    return publishAfter(batch).settled;
+  }
+
+  /**
+   * Drains until a batch comes back short, with up to `pipeline` batches in flight: batch N+1 is
+   * claimed (SKIP LOCKED skips N's rows, still locked) and published right behind N on the same
+   * channel, so outbox order holds; each is marked and committed after its own confirms. The first
+   * failure stops every later batch from publishing further; all in flight settle before it throws.
+   */
+  async function drainPipelined(): Promise<number> {
+    publisher.reset();
+    backlog = false;
+    const inFlight: Promise<number>[] = [];
+    let total = 0;
+    let failure: unknown;
+    const take = async (settled: Promise<number>) => {
+      try {
+        total += await settled;
+      } catch (error) {
+        failure ??= error;
+      }
+    };
+    let previous: Promise<void> | undefined;
+    try {
+      while (!stopping && failure === undefined) {
+        if (inFlight.length >= pipeline) {
+          await take(inFlight.shift()!);
+          continue;
+        }
+        const batch = await claim();
+        if (batch.rows.length === 0) {
+          await finish(batch, undefined);
+          break;
+        }
+        const { issued, settled } = publishAfter(batch, previous);
+        previous = issued;
+        inFlight.push(settled);
+        if (batch.rows.length < batchSize) break;
+        // Retention is due: let the batches in flight settle, prune, then carry on without sleeping.
+        if (Date.now() - lastPrune >= retention.everyMs) {
+          backlog = true;
+          break;
+        }
+      }
+    } catch (error) {
+      failure ??= error;
+      publisher.abort(error as Error);
+    }
+    for (const settled of inFlight) await take(settled);
+    if (failure !== undefined) throw failure;
+    return total;
   }
 
   async function pruneOnce(): Promise<number> {
@@ -167,11 +268,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let failures = 0;
-    let lastPrune = 0;
     while (!stopping) {
-      let published: number;
       try {
-        published = await drainOnce();
+        await drainPipelined();
         failures = 0;
       } catch (error) {
         failures++;
@@ -191,7 +290,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           logger.warn('outbox retention failed', { err: error.message }),
         );
       }
-      if (published === batchSize || stopping) continue;
+      if (stopping || backlog) continue;
       if (!wakePending && !stopping) await idle.sleep(pollIntervalMs);
       wakePending = false;
     }
@@ -205,7 +304,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopping = false;
       await listener?.start();
       loop = run();
-      logger.info('outbox relay started', { batchSize, window, pollIntervalMs });
+      logger.info('outbox relay started', { batchSize, window, pipeline, pollIntervalMs });
     },
     stop: async () => {
       stopping = true;
