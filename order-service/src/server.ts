@@ -21,7 +21,9 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { createIdempotencyRepository } from './db/idempotency-repository';
 import { createOrderReader } from './db/order-repository';
-import { createPrisma } from './db/prisma';
+import { createOrderWriter } from './db/order-writer';
+import { createPool } from './db/pg-pool';
+import { createPrisma, PRISMA_COLD_POOL_SIZE } from './db/prisma';
 import { createProductClient } from './http-clients/product-client';
 import { createInventoryConsumer } from './messaging/inventory.message-controller';
 
@@ -45,8 +47,11 @@ export interface Started {
 export async function start(config: Config, options: StartOptions = {}): Promise<Started> {
   const logger = options.logger ?? createLogger('order-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  const prisma = createPrisma(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  const outboxProbe = createOutboxProbe((sql) => prisma.$queryRawUnsafe(sql));
+  // Hot paths (placing orders, the inventory consumer) on pg; Prisma only for the cold reads and PATCH.
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  pool.on('error', (error) => logger.warn('idle database connection failed', { err: error.message }));
+  const prisma = createPrisma(config.DATABASE_URL, PRISMA_COLD_POOL_SIZE);
+  const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'order-service', outboxProbe);
   const catalogue = createProductClient({
     baseUrl: config.PRODUCT_SERVICE_URL,
@@ -65,7 +70,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   });
   const consumer = config.CONSUMERS_ENABLED
     ? createInventoryConsumer({
-        prisma,
+        pool,
         connection,
         logger: logger.child({ component: 'inventory-consumer' }),
       })
@@ -85,12 +90,13 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const app = createApp({
     prisma,
     orders: createOrderReader(prisma),
+    writer: createOrderWriter(pool),
     catalogue,
-    idempotency: createIdempotencyRepository(prisma, config.IDEMPOTENCY_IN_FLIGHT_TTL_MS),
+    idempotency: createIdempotencyRepository(pool, config.IDEMPOTENCY_IN_FLIGHT_TTL_MS),
     jwtSecret: config.JWT_SECRET,
     logger,
     checks: {
-      database: databaseCheck(() => prisma.$queryRaw`SELECT 1`),
+      database: databaseCheck(() => pool.query('SELECT 1')),
       broker: brokerCheck,
       outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
     },
@@ -124,6 +130,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     catalogue.close();
     unwatchOutbox();
     await prisma.$disconnect();
+    await pool.end();
   }
 
   let closing: Promise<void> | undefined;

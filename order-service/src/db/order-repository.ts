@@ -1,5 +1,4 @@
 import type { Order, OrderStatus } from '@shop/contracts';
-import type { PricedOrder } from '../domain/pricing';
 import type { Prisma as P } from '../generated/prisma/client';
 import type { Prisma } from './prisma';
 import { toOrder } from './order-mapper';
@@ -50,28 +49,8 @@ export function createOrderReader(prisma: Prisma) {
 
 export type OrderReader = ReturnType<typeof createOrderReader>;
 
-/** Writes, always inside the caller's transaction (see `runInTransaction`). */
+/** Status changes (PATCH), always inside the caller's transaction (see `runInTransaction`); placing an order is `order-writer.ts`. */
 export const orderWrites = {
-  async insert(tx: Tx, userId: number, priced: PricedOrder): Promise<Order> {
-    const row = await tx.order.create({
-      data: {
-        userId,
-        totalAmount: priced.totalAmount,
-        items: {
-          create: priced.lines.map((line) => ({
-            productId: line.productId,
-            productName: line.productName,
-            productPrice: line.productPrice,
-            quantity: line.quantity,
-            subtotal: line.subtotal,
-          })),
-        },
-      },
-      include: withItems,
-    });
-    return toOrder(row);
-  },
-
   /** Locks the order row (SELECT … FOR UPDATE) so a concurrent change waits and then sees ours. */
   async lock(tx: Tx, id: number): Promise<LockedOrder | undefined> {
     const rows = await tx.$queryRaw<{ id: number; user_id: number; status: string; version: number }[]>`

@@ -9,6 +9,7 @@ import {
 import { AppError, authenticate, identityOf, jsonBody, parseIdOr404, parseWith } from '@shop/platform';
 import type { IdempotencyRepository } from '../db/idempotency-repository';
 import type { OrderReader } from '../db/order-repository';
+import type { OrderWriter } from '../db/order-writer';
 import type { Prisma } from '../db/prisma';
 import type { ProductCatalogue } from '../http-clients/product-client';
 import { changeOrderStatus } from '../use-cases/change-order-status';
@@ -20,6 +21,7 @@ import { eventContextOf } from './event-context';
 export interface OrderRoutesDeps {
   prisma: Prisma;
   orders: OrderReader;
+  writer: OrderWriter;
   catalogue: ProductCatalogue;
   idempotency: IdempotencyRepository;
   jwtSecret: string;

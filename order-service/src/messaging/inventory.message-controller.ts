@@ -6,12 +6,12 @@ import {
   type EventHandlers,
   type Logger,
 } from '@shop/platform';
-import type { Prisma } from '../db/prisma';
+import type { Pool } from '../db/pg-pool';
 import { cancelOrderForInsufficientStock } from '../use-cases/cancel-order-for-insufficient-stock';
 import { recordInventoryEvent } from '../use-cases/record-inventory-event';
 
 /** order-service.inventory: each handler only dispatches to its use case. */
-export function inventoryHandlers(deps: { prisma: Prisma }): EventHandlers {
+export function inventoryHandlers(deps: { pool: Pool }): EventHandlers {
   return {
     StockReservationFailed: (event, { consumer }) => cancelOrderForInsufficientStock(deps, event, consumer),
     StockReserved: (event, { consumer }) => recordInventoryEvent(deps, event, consumer),
@@ -20,7 +20,7 @@ export function inventoryHandlers(deps: { prisma: Prisma }): EventHandlers {
 }
 
 export function createInventoryConsumer(deps: {
-  prisma: Prisma;
+  pool: Pool;
   connection: BrokerConnection;
   logger: Logger;
 }): Consumer {

@@ -1,7 +1,7 @@
 import type { TypedEvent } from '@shop/contracts';
-import { recordInboxOnce, type HandlerOutcome } from '@shop/platform';
-import { orderWrites, runInTransaction } from '../db/order-repository';
-import type { Prisma } from '../db/prisma';
+import { pgExecutor, recordInboxOnce, type HandlerOutcome } from '@shop/platform';
+import { inPgTransaction, pgOrderWrites } from '../db/order-writer';
+import type { Pool } from '../db/pg-pool';
 import { isCancellable } from '../domain/order-status';
 import { orderEvents } from '../messaging/order-events';
 
@@ -14,18 +14,16 @@ export const INSUFFICIENT_STOCK = 'insufficient_stock';
  * changes nothing.
  */
 export async function cancelOrderForInsufficientStock(
-  deps: { prisma: Prisma },
+  deps: { pool: Pool },
   event: TypedEvent<'StockReservationFailed'>,
   consumer: string,
 ): Promise<HandlerOutcome> {
-  return runInTransaction(deps.prisma, async (tx) => {
+  return inPgTransaction(deps.pool, async (client) => {
+    const tx = pgExecutor(client);
     if (!(await recordInboxOnce(tx, consumer, event.id))) return 'duplicate';
-    const current = await orderWrites.lock(tx, event.data.order_id);
+    const current = await pgOrderWrites.lock(client, event.data.order_id);
     if (!current || !isCancellable(current.status)) return 'ignored';
-    const updated = await orderWrites.updateStatus(tx, current, {
-      status: 'cancelled',
-      cancelReason: INSUFFICIENT_STOCK,
-    });
+    const updated = await pgOrderWrites.cancel(client, current, INSUFFICIENT_STOCK);
     await orderEvents.append(tx, [
       orderEvents.statusUpdated(
         updated,

@@ -2,16 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Order, OrderLine } from '@shop/contracts';
 import { AppError } from '@shop/platform';
 import type { IdempotencyRepository } from '../db/idempotency-repository';
-import { orderWrites, runInTransaction } from '../db/order-repository';
-import type { Prisma } from '../db/prisma';
+import type { OrderWriter, ReservedOrder } from '../db/order-writer';
 import type { Actor } from '../domain/order-permissions';
-import { exceedsMaxAmount, priceOrder } from '../domain/pricing';
+import { exceedsMaxAmount, priceOrder, type PricedOrder } from '../domain/pricing';
 import { findShortages } from '../domain/stock-check';
 import type { ProductCatalogue } from '../http-clients/product-client';
 import { orderEvents, type EventContext } from '../messaging/order-events';
 
 export interface PlaceOrderDeps {
-  prisma: Prisma;
+  writer: OrderWriter;
   catalogue: ProductCatalogue;
   idempotency: IdempotencyRepository;
 }
@@ -29,7 +28,7 @@ export type PlaceOrderResult =
 /**
  * Places an order (SPEC §4): claim the Idempotency-Key, fetch the products in one batch call,
  * reject unknown products and quantities above stock, snapshot name and price, price it exactly,
- * then write order + items + OrderCreated outbox row + the idempotent response in ONE transaction.
+ * then write order + items + OrderCreated outbox row + the idempotent response in ONE statement.
  */
 export async function placeOrder(
   deps: PlaceOrderDeps,
@@ -95,13 +94,9 @@ export async function placeOrder(
       });
     }
 
-    const order = await runInTransaction(deps.prisma, async (tx) => {
-      const created = await orderWrites.insert(tx, actor.userId, priced);
-      await orderEvents.append(tx, [orderEvents.created(created, command.context)]);
-      if (claim)
-        await deps.idempotency.complete(tx, claim, { status: 201, body: created, orderId: created.id });
-      return created;
-    });
+    const reserved = await deps.writer.reserve(priced.lines.length);
+    const order = newOrder(actor.userId, priced, reserved);
+    await deps.writer.insert(order, priced, orderEvents.created(order, command.context), claim);
     return { replayed: false, status: 201, order };
   } catch (error) {
     // Nothing was written: give the key back so the client can retry the same request.
@@ -109,6 +104,28 @@ export async function placeOrder(
     if (claim) await deps.idempotency.release(claim.userId, claim.key).catch(() => undefined);
     throw error;
   }
+}
+
+/** The order as it will be stored (and answered): nothing is read back after the write. */
+function newOrder(userId: number, priced: PricedOrder, reserved: ReservedOrder): Order {
+  const at = reserved.createdAt.toISOString();
+  return {
+    id: reserved.id,
+    user_id: userId,
+    status: 'pending',
+    total_amount: priced.totalAmount,
+    cancel_reason: null,
+    items: priced.lines.map((line, index) => ({
+      id: reserved.itemIds[index]!,
+      product_id: line.productId,
+      product_name: line.productName,
+      product_price: line.productPrice,
+      quantity: line.quantity,
+      subtotal: line.subtotal,
+    })),
+    created_at: at,
+    updated_at: at,
+  };
 }
 
 /** The request's fingerprint for Idempotency-Key reuse detection: the validated body, canonically. */

@@ -1,14 +1,16 @@
 import type { AnyEvent } from '@shop/contracts';
-import { recordInboxOnce, type HandlerOutcome } from '@shop/platform';
-import { runInTransaction } from '../db/order-repository';
-import type { Prisma } from '../db/prisma';
+import { pgExecutor, recordInboxOnce, type HandlerOutcome } from '@shop/platform';
+import type { Pool } from '../db/pg-pool';
 
-/** Inventory events the order service has no effect for are still recorded in the inbox, for the record. */
+/**
+ * Inventory events the order service has no effect for are still recorded in the inbox, for the
+ * record: one INSERT … ON CONFLICT DO NOTHING, atomic on its own, so no transaction around it.
+ */
 export async function recordInventoryEvent(
-  deps: { prisma: Prisma },
+  deps: { pool: Pool },
   event: AnyEvent,
   consumer: string,
 ): Promise<HandlerOutcome> {
-  const first = await runInTransaction(deps.prisma, (tx) => recordInboxOnce(tx, consumer, event.id));
+  const first = await recordInboxOnce(pgExecutor(deps.pool), consumer, event.id);
   return first ? 'ignored' : 'duplicate';
 }

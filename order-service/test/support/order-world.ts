@@ -6,6 +6,8 @@ import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
 import { createOrderReader } from '../../src/db/order-repository';
+import { createOrderWriter } from '../../src/db/order-writer';
+import { createPool } from '../../src/db/pg-pool';
 import { createPrisma, type Prisma } from '../../src/db/prisma';
 import { createProductClient, type ProductClient } from '../../src/http-clients/product-client';
 import { startProductStub, type ProductStub } from './product-stub';
@@ -36,12 +38,14 @@ export async function createOrderWorld(): Promise<OrderWorld> {
   const stub = await startProductStub();
   const prisma = createPrisma(database.url, 5);
   const pool = new Pool({ connectionString: database.url, max: 2 });
+  const servicePool = createPool(database.url, 5);
   const catalogue = createProductClient({ baseUrl: stub.url, timeoutMs: 1_000 });
   const app = createApp({
     prisma,
     orders: createOrderReader(prisma),
+    writer: createOrderWriter(servicePool),
     catalogue,
-    idempotency: createIdempotencyRepository(prisma, 60_000),
+    idempotency: createIdempotencyRepository(servicePool, 60_000),
     jwtSecret: JWT_SECRET,
     logger,
     checks: { database: databaseCheck(() => prisma.$queryRaw`SELECT 1`) },
@@ -57,6 +61,7 @@ export async function createOrderWorld(): Promise<OrderWorld> {
       catalogue.close();
       await stub.close();
       await prisma.$disconnect();
+      await servicePool.end();
       await pool.end();
       await database.drop();
     },
