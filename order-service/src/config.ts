@@ -20,7 +20,7 @@ export const configShape = {
     .int()
     .positive()
     .default(10)
-    .describe('Connections in the Prisma pool'),
+    .describe('Connections in the pg pool of the hot paths (placing orders, consuming events, the relay)'),
   AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672').describe('RabbitMQ connection URL'),
   PRODUCT_SERVICE_URL: z
     .string()

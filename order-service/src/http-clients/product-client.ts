@@ -36,9 +36,14 @@ export interface ProductClient extends ProductCatalogue {
  * refused / breaker open / 5xx → 503 product_service_unavailable, timeout → 504
  * product_service_timeout, ids the catalogue does not know → 404 product_not_found.
  */
+const IDLE_SOCKET_TIMEOUT_MS = 30_000;
+
 export function createProductClient(options: ProductClientOptions): ProductClient {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  // Idle keep-alive sockets are dropped after 30 s, well before the product service's own 65 s
+  // keep-alive timeout, so a request never lands on a socket the server is closing (ECONNRESET → 503).
+  const agentOptions = { keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_TIMEOUT_MS };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
   const api: AxiosInstance = axios.create({
     baseURL: options.baseUrl,
     timeout: options.timeoutMs,
