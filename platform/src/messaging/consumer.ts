@@ -137,12 +137,17 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       });
     }
     const event = decoded.event;
-    const eventLogger = logger.child(logFieldsOf(event));
+    // The event's ids go on every line about it. The consumer's own lines pass them as fields; a
+    // child logger (for the handler) is only made if the handler asks for one.
+    const ids = logFieldsOf(event);
+    let eventLogger: Logger | undefined;
+    const eventLog = () => (eventLogger ??= logger.child(ids));
     const handler = handlers[event.type] as EventHandler<EventType> | undefined;
     if (!handler) {
-      eventLogger.debug('event not handled by this consumer, acked', base);
+      if (logger.isDebugEnabled())
+        logger.debug('event not handled by this consumer, acked', { ...ids, ...base });
       metrics.eventsConsumed.inc({ type: event.type, outcome: 'ignored' });
-      return settle(ch, message, 'ack', eventLogger);
+      return settle(ch, message, 'ack', logger);
     }
     const stopTimer = metrics.consumerProcessingSeconds.startTimer({ type: event.type });
     for (let attempt = 1; ; attempt++) {
@@ -150,25 +155,27 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         const outcome =
           (await handler(event, {
             consumer: consumerName,
-            logger: eventLogger,
+            get logger() {
+              return eventLog();
+            },
             attempt,
             redelivered: message.fields.redelivered,
           })) ?? 'applied';
-        eventLogger.info(outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled', {
-          ...base,
-          outcome,
-          attempt,
-        });
+        if (logger.isInfoEnabled()) {
+          const text = outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled';
+          if (eventLogger) eventLogger.info(text, { ...base, outcome, attempt });
+          else logger.info(text, { ...ids, ...base, outcome, attempt });
+        }
         stopTimer();
         metrics.eventsConsumed.inc({ type: event.type, outcome });
-        return settle(ch, message, 'ack', eventLogger);
+        return settle(ch, message, 'ack', logger);
       } catch (error) {
         const err = error as Error & { retryable?: boolean };
         metrics.eventsFailed.inc({ type: event.type });
         if (err.retryable === false || attempt >= maxAttempts) {
           stopTimer();
           metrics.eventsDeadLettered.inc({ reason: 'handler_failed' });
-          return deadLetter(ch, message, eventLogger, 'error', 'event dead-lettered: handler failed', {
+          return deadLetter(ch, message, eventLog(), 'error', 'event dead-lettered: handler failed', {
             ...base,
             attempt,
             err: err.message,
@@ -176,7 +183,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           });
         }
         const waitMs = backoffDelay(attempt, backoff);
-        eventLogger.warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
+        eventLog().warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
         // On shutdown the message is left unsettled; the broker redelivers it to the next consumer.
         if (stopping) return;
         await retryPause.sleep(waitMs);
