@@ -1,4 +1,4 @@
-import { buildEvent } from '@shop/platform';
+import { buildEvent, RELAY_DEFAULTS } from '@shop/platform';
 import type { Pool } from 'pg';
 import { connectBroker } from '../broker';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
@@ -8,8 +8,8 @@ import { ratio } from '../stats';
 import type { BenchSystem } from '../system';
 import { waitUntil } from '../wait';
 
-/** The relay's defaults (platform/src/messaging/outbox-relay.ts); relay.js passes no tuning. */
-export const RELAY_WINDOW = 200;
+/** The relay's own default window (relay.js passes no tuning), so the baseline publishes with the same one. */
+export const RELAY_WINDOW = RELAY_DEFAULTS.window;
 const EXCHANGE = 'bench.drain';
 const QUEUE = 'bench.drain';
 const ROUTING_KEY = 'order.created';

@@ -21,6 +21,7 @@ export { recordInboxOnce } from './inbox';
 export {
   BrokerUnavailableError,
   createOutboxRelay,
+  RELAY_DEFAULTS,
   type OutboxRelay,
   type OutboxRelayOptions,
 } from './outbox-relay';

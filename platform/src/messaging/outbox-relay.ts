@@ -8,14 +8,20 @@ import { createOutboxListener } from './outbox-listener';
 import { createConfirmPublisher, type OutboxRow } from './outbox-publisher';
 import { declareTopology } from './topology';
 
+/**
+ * Tuning every relay uses unless told otherwise. A window of 1000 unconfirmed messages keeps a
+ * quorum queue's confirm pipeline full; the bench's raw-publish baseline uses the same window.
+ */
+export const RELAY_DEFAULTS = { batchSize: 1000, window: 1000, pipeline: 2 } as const;
+
 export interface OutboxRelayOptions {
   /** The service's database: a pool the caller owns, or a connection string (the relay then owns its pool). */
   pool: Pool | string;
   connection: BrokerConnection;
   logger: Logger;
-  /** Rows claimed per transaction. Default 500. */
+  /** Rows claimed per transaction. Default RELAY_DEFAULTS.batchSize. */
   batchSize?: number;
-  /** Unconfirmed publishes in flight at once, across every batch in flight. Default 200. */
+  /** Unconfirmed publishes in flight at once, across every batch in flight. Default RELAY_DEFAULTS.window. */
   window?: number;
   /**
    * Batches in flight at once while running (each its own transaction and pooled connection):
@@ -92,9 +98,9 @@ const PRUNE_CHUNK = 5_000;
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { connection, logger } = options;
   const metrics = options.metrics ?? processMetrics();
-  const batchSize = options.batchSize ?? 500;
-  const window = options.window ?? 200;
-  const pipeline = Math.max(1, options.pipeline ?? 2);
+  const batchSize = options.batchSize ?? RELAY_DEFAULTS.batchSize;
+  const window = options.window ?? RELAY_DEFAULTS.window;
+  const pipeline = Math.max(1, options.pipeline ?? RELAY_DEFAULTS.pipeline);
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
