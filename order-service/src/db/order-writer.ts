@@ -1,4 +1,5 @@
-import { ROUTES, type AnyEvent, type Order, type OrderStatus } from '@shop/contracts';
+import type { AnyEvent, Order, OrderStatus } from '@shop/contracts';
+import { OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from '@shop/platform';
 import type { PoolClient } from 'pg';
 import type { PricedOrder } from '../domain/pricing';
 import type { Pool } from './pg-pool';
@@ -48,7 +49,6 @@ export function createOrderWriter(pool: Pool) {
       event: AnyEvent,
       claim?: { userId: number; key: string },
     ): Promise<void> {
-      const route = ROUTES[event.type];
       const values: unknown[] = [
         order.id,
         order.user_id,
@@ -61,14 +61,7 @@ export function createOrderWriter(pool: Pool) {
         order.items.map((item) => item.product_price),
         order.items.map((item) => item.quantity),
         order.items.map((item) => item.subtotal),
-        event.id,
-        event.subject,
-        event.sequence,
-        event.type,
-        route.exchange,
-        route.routingKey,
-        JSON.stringify(event),
-        JSON.stringify(event.traceparent ? { traceparent: event.traceparent } : {}),
+        ...outboxRow(event, 'order'),
       ];
       let claimSql = '';
       let check = '';
@@ -76,8 +69,8 @@ export function createOrderWriter(pool: Pool) {
         values.push(claim.userId, claim.key, JSON.stringify(order));
         claimSql = `, k AS (
           UPDATE idempotency_keys
-             SET status = 'done', response_status = 201, response_body = $22::jsonb, order_id = $1
-           WHERE user_id = $20 AND key = $21 AND status = 'in_flight'
+             SET status = 'done', response_status = 201, response_body = $23::jsonb, order_id = $1
+           WHERE user_id = $21 AND key = $22 AND status = 'in_flight'
           RETURNING 1)`;
         check = ', 1 / (SELECT count(*)::int FROM k) AS claimed';
       }
@@ -95,9 +88,7 @@ export function createOrderWriter(pool: Pool) {
                      AS t(id, product_id, product_name, product_price, quantity, subtotal)
               RETURNING 1),
             e AS (
-              INSERT INTO outbox_events
-                (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
-              VALUES ($12::uuid, 'order', $13, $14::int, $15, $16, $17, $18::jsonb, $19::jsonb)
+              INSERT INTO outbox_events (${OUTBOX_COLUMNS}) VALUES (${outboxPlaceholders(12)})
               RETURNING 1)${claimSql}
             SELECT (SELECT count(*) FROM i)::int AS items, (SELECT count(*) FROM e)::int AS events${check}`,
           values,

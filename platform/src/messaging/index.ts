@@ -25,7 +25,7 @@ export {
   type OutboxRelay,
   type OutboxRelayOptions,
 } from './outbox-relay';
-export { appendToOutbox } from './outbox-writer';
+export { appendToOutbox, OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from './outbox-writer';
 export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
 export { pgExecutor, type SqlExecutor } from './sql-executor';
 export { declareTopology, DELIVERY_LIMIT } from './topology';

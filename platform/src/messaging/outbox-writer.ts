@@ -1,8 +1,34 @@
 import { ROUTES, type AnyEvent } from '@shop/contracts';
 import type { SqlExecutor } from './sql-executor';
 
-const COLUMNS = 'id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers';
-const PLACEHOLDERS_PER_ROW = 9;
+/** The outbox columns a writer fills, in the order of `outboxRow`'s values. */
+export const OUTBOX_COLUMNS = 'id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers';
+
+/**
+ * `$first … $first+8` with their casts, in OUTBOX_COLUMNS order: for services that write the outbox
+ * row inside a larger statement of their own (one round trip for the state change and its event).
+ */
+export const outboxPlaceholders = (first: number): string => {
+  const p = (n: number) => `$${first + n}`;
+  return `${p(0)}::uuid, ${p(1)}, ${p(2)}, ${p(3)}::int, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}::jsonb, ${p(8)}::jsonb`;
+};
+
+/** The values of one outbox row for `event`, in OUTBOX_COLUMNS order (exchange and key from ROUTES). */
+export function outboxRow(event: AnyEvent, aggregateType?: string): unknown[] {
+  const route = ROUTES[event.type];
+  const headers = event.traceparent ? { traceparent: event.traceparent } : {};
+  return [
+    event.id,
+    aggregateType ?? route.exchange,
+    event.subject,
+    event.sequence,
+    event.type,
+    route.exchange,
+    route.routingKey,
+    JSON.stringify(event),
+    JSON.stringify(headers),
+  ];
+}
 
 /**
  * Writes events to the outbox inside the caller's transaction, so they commit (or roll back)
@@ -15,23 +41,7 @@ export async function appendToOutbox(
   options: { aggregateType?: string } = {},
 ): Promise<number> {
   if (events.length === 0) return 0;
-  const values: unknown[] = [];
-  const rows = events.map((event, index) => {
-    const route = ROUTES[event.type];
-    const headers = event.traceparent ? { traceparent: event.traceparent } : {};
-    values.push(
-      event.id,
-      options.aggregateType ?? route.exchange,
-      event.subject,
-      event.sequence,
-      event.type,
-      route.exchange,
-      route.routingKey,
-      JSON.stringify(event),
-      JSON.stringify(headers),
-    );
-    const p = (n: number) => `$${index * PLACEHOLDERS_PER_ROW + n}`;
-    return `(${p(1)}::uuid, ${p(2)}, ${p(3)}, ${p(4)}::int, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}::jsonb, ${p(9)}::jsonb)`;
-  });
-  return tx.$executeRawUnsafe(`INSERT INTO outbox_events (${COLUMNS}) VALUES ${rows.join(', ')}`, ...values);
+  const values = events.flatMap((event) => outboxRow(event, options.aggregateType));
+  const rows = events.map((_, index) => `(${outboxPlaceholders(index * 9 + 1)})`);
+  return tx.$executeRawUnsafe(`INSERT INTO outbox_events (${OUTBOX_COLUMNS}) VALUES ${rows.join(', ')}`, ...values);
 }

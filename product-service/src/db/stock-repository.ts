@@ -1,4 +1,5 @@
-import { ROUTES, type AnyEvent } from '@shop/contracts';
+import type { AnyEvent } from '@shop/contracts';
+import { OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from '@shop/platform';
 import type { StockLine } from '../domain/reserve-stock';
 import { inTransaction, type Pool, type PoolClient } from './pool';
 
@@ -19,17 +20,8 @@ function inOrderTransaction<T>(pool: Pool, orderId: number, work: (client: PoolC
   return inTransaction(pool, `SELECT pg_advisory_xact_lock(${ADVISORY_NAMESPACE}, ${orderId})`, work);
 }
 
-/** The outbox row of `event`, as the 8 parameters after the order id the statements below take ($n … $n+7). */
-function outboxParams(event: AnyEvent): unknown[] {
-  const route = ROUTES[event.type];
-  const headers = event.traceparent ? { traceparent: event.traceparent } : {};
-  return [event.id, event.subject, event.sequence, event.type, route.exchange, route.routingKey, JSON.stringify(event), JSON.stringify(headers)];
-}
-const outboxInsert = (first: number) => {
-  const p = (n: number) => `$${first + n}`;
-  return `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
-          SELECT ${p(0)}::uuid, '${AGGREGATE_TYPE}', ${p(1)}, ${p(2)}::int, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::jsonb, ${p(7)}::jsonb`;
-};
+/** The outbox row of an inventory event, inserted from inside the statements below. */
+const outboxInsert = (first: number) => `INSERT INTO outbox_events (${OUTBOX_COLUMNS}) SELECT ${outboxPlaceholders(first)}`;
 
 const INBOX = `INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING`;
 
@@ -97,8 +89,8 @@ const CANCEL = {
     UPDATE stock_reservations SET status = 'released', updated_at = now()
      WHERE order_id = $3 AND EXISTS (SELECT 1 FROM go) RETURNING 1),
   outbox AS (
-    INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
-    SELECT $4::uuid, '${AGGREGATE_TYPE}', $5, $6::int, $7, $8, $9, jsonb_set($10::jsonb, '{data,items}', go.items), $11::jsonb
+    INSERT INTO outbox_events (${OUTBOX_COLUMNS})
+    SELECT $4::uuid, $5, $6, $7::int, $8, $9, $10, jsonb_set($11::jsonb, '{data,items}', go.items), $12::jsonb
       FROM go RETURNING 1)
   SELECT EXISTS (SELECT 1 FROM inbox) AS first_delivery, (SELECT status FROM existing) AS status,
          EXISTS (SELECT 1 FROM released) AND EXISTS (SELECT 1 FROM outbox) AS released,
@@ -125,7 +117,7 @@ export function reserveInTransaction<T>(
     const [ids, quantities] = idsAndQuantities(input.lines);
     const { rows } = await client.query<{ first_delivery: boolean; existing: boolean; reserved: boolean; stock_ids: number[]; stock_values: number[] }>({
       ...RESERVE,
-      values: [input.consumer, input.eventId, input.orderId, ids, quantities, JSON.stringify(input.lines), ...outboxParams(input.reservedEvent)],
+      values: [input.consumer, input.eventId, input.orderId, ids, quantities, JSON.stringify(input.lines), ...outboxRow(input.reservedEvent, AGGREGATE_TYPE)],
     });
     const row = rows[0];
     if (!row.first_delivery) return decide({ kind: 'duplicate' }).result;
@@ -134,7 +126,7 @@ export function reserveInTransaction<T>(
     const stock = new Map(row.stock_ids.map((id, index) => [id, row.stock_values[index]]));
     const { result, rejectedEvent } = decide({ kind: 'short', stock });
     if (!rejectedEvent) throw new Error(`order ${input.orderId}: stock was short in SQL but the reservation rule did not reject`);
-    await client.query({ ...REJECT, values: [input.orderId, JSON.stringify(input.lines), ...outboxParams(rejectedEvent)] });
+    await client.query({ ...REJECT, values: [input.orderId, JSON.stringify(input.lines), ...outboxRow(rejectedEvent, AGGREGATE_TYPE)] });
     return result;
   });
 }
@@ -152,7 +144,7 @@ export async function releaseInTransaction(
   return inOrderTransaction(pool, input.orderId, async (client) => {
     const { rows } = await client.query<{ first_delivery: boolean; status: ReservationStatus | null; released: boolean }>({
       ...CANCEL,
-      values: [input.consumer, input.eventId, input.orderId, ...outboxParams(input.releasedEvent)],
+      values: [input.consumer, input.eventId, input.orderId, ...outboxRow(input.releasedEvent, AGGREGATE_TYPE)],
     });
     const row = rows[0];
     if (!row.first_delivery) return 'duplicate';

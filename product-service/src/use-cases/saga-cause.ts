@@ -12,7 +12,6 @@ export interface SagaCause {
 }
 
 export const SOURCE = '/product-service';
-export const AGGREGATE_TYPE = 'stock_reservation';
 
 /** An inventory event about one order's reservation, caused by `cause`. */
 export function inventoryEvent<T extends EventType>(
