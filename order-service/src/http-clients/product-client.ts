@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import axios, { AxiosError, type AxiosInstance } from 'axios';
 import CircuitBreaker from 'opossum';
 import { ProductList, MAX_IDS_PER_LOOKUP, type Product } from '@shop/contracts';
 import { AppError } from '@shop/platform';
@@ -30,39 +29,85 @@ export interface ProductClient extends ProductCatalogue {
 }
 
 /**
- * The order service's one edge to the product service: a keep-alive axios instance with a
- * timeout, one batch call per order, behind an opossum circuit breaker so a sick product service
- * costs callers a fast 503 instead of a pile of hung requests. Failures map to the SPEC §4 codes:
- * refused / breaker open / 5xx → 503 product_service_unavailable, timeout → 504
+ * The order service's one edge to the product service: a lean `http.request` over a keep-alive
+ * agent with a timeout, one batch call per order, behind an opossum circuit breaker so a sick
+ * product service costs callers a fast 503 instead of a pile of hung requests. Failures map to the
+ * SPEC §4 codes: refused / breaker open / 5xx → 503 product_service_unavailable, timeout → 504
  * product_service_timeout, ids the catalogue does not know → 404 product_not_found.
  */
 const IDLE_SOCKET_TIMEOUT_MS = 30_000;
+
+/** A failed call to the product service: a network error, a timeout, or a 5xx answer. */
+class ProductCallError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
 
 export function createProductClient(options: ProductClientOptions): ProductClient {
   // Idle keep-alive sockets are dropped after 30 s, well before the product service's own 65 s
   // keep-alive timeout, so a request never lands on a socket the server is closing (ECONNRESET → 503).
   const agentOptions = { keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_TIMEOUT_MS };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
-  const api: AxiosInstance = axios.create({
-    baseURL: options.baseUrl,
-    timeout: options.timeoutMs,
-    httpAgent,
-    httpsAgent,
+  const base = new URL(options.baseUrl);
+  const secure = base.protocol === 'https:';
+  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  const request = secure ? https.request : http.request;
+  const basePath = base.pathname.replace(/\/$/, '');
+  const target = {
+    protocol: base.protocol,
+    hostname: base.hostname.replace(/^\[|\]$/g, ''),
+    port: base.port || undefined,
+    agent,
     headers: { Accept: 'application/json' },
-    // The breaker must see 5xx as failures; 4xx are answers (and never open it).
-    validateStatus: (status) => status < 500,
-  });
-
-  const fetchBatch = async (ids: readonly number[]): Promise<{ status: number; body: unknown }> => {
-    const response = await api.get('/api/v1/products', {
-      params: { ids: ids.join(','), limit: MAX_IDS_PER_LOOKUP },
-    });
-    return { status: response.status, body: response.data };
   };
 
+  const fetchBatch = (ids: readonly number[]): Promise<{ status: number; body: unknown }> =>
+    new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: ProductCallError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      };
+      const req = request(
+        { ...target, method: 'GET', path: `${basePath}/api/v1/products?ids=${ids.join(',')}&limit=${MAX_IDS_PER_LOOKUP}` },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (error: NodeJS.ErrnoException) => fail(new ProductCallError(error.message, error.code)));
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            // The breaker must see 5xx as failures; 4xx are answers (and never open it).
+            if (status >= 500) return fail(new ProductCallError(`answered ${status}`, undefined, status));
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            let body: unknown;
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              body = undefined;
+            }
+            resolve({ status, body });
+          });
+        },
+      );
+      // The timeout covers the whole call; the socket is really given up when it fires.
+      const timer = setTimeout(() => {
+        fail(new ProductCallError(`no answer within ${options.timeoutMs} ms`, 'ETIMEDOUT'));
+        req.destroy();
+      }, options.timeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => fail(new ProductCallError(error.message, error.code)));
+      req.end();
+    });
+
   const breaker = new CircuitBreaker(fetchBatch, {
-    timeout: false, // axios enforces the timeout, so the socket is really given up
+    timeout: false, // fetchBatch enforces the timeout, so the socket is really given up
     errorThresholdPercentage: options.breaker?.errorThresholdPercentage ?? 50,
     resetTimeout: options.breaker?.resetTimeoutMs ?? 10_000,
     volumeThreshold: options.breaker?.volumeThreshold ?? 5,
@@ -97,8 +142,7 @@ export function createProductClient(options: ProductClientOptions): ProductClien
     },
     close() {
       breaker.shutdown();
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      agent.destroy();
     },
   };
 }
@@ -110,11 +154,11 @@ function toProductServiceError(error: unknown): AppError {
   if (code === 'EOPENBREAKER') {
     return unavailable('The product service is failing; calls to it are paused for a moment.');
   }
-  if (error instanceof AxiosError) {
-    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+  if (error instanceof ProductCallError) {
+    if (code === 'ETIMEDOUT') {
       return new AppError(504, 'product_service_timeout', 'The product service did not answer in time.');
     }
-    if (error.response) return unavailable(`The product service answered ${error.response.status}.`);
+    if (error.status !== undefined) return unavailable(`The product service answered ${error.status}.`);
     return unavailable(`The product service is unreachable (${code ?? error.message}).`);
   }
   return unavailable('The product service could not be asked.');

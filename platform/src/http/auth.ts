@@ -9,10 +9,46 @@ export interface Identity {
 }
 
 const ALGORITHM = 'HS256';
-const secretKey = (secret: string) => new TextEncoder().encode(secret);
+const keys = new Map<string, Uint8Array>();
+const secretKey = (secret: string) => {
+  let key = keys.get(secret);
+  if (!key) {
+    key = new TextEncoder().encode(secret);
+    if (keys.size < 16) keys.set(secret, key);
+  }
+  return key;
+};
+
+/**
+ * Tokens already verified, by token string, for the rest of their lifetime: the gateway and every
+ * service verify the same token on each request, and a hit skips the HMAC and the JSON parsing.
+ * Bounded (least recently used out first); failures are never cached.
+ */
+const VERIFIED_CACHE_SIZE = 10_000;
+interface Verified {
+  secret: string;
+  /** `exp` in seconds since the epoch: valid while the current second is before it (as jose checks). */
+  exp: number;
+  identity: Identity;
+}
+const verified = new Map<string, Verified>();
+
+const copyOf = (identity: Identity): Identity => ({ ...identity, roles: [...identity.roles] });
 
 /** Verifies an HS256 access token and returns who it speaks for; throws 401 otherwise. */
 export async function verifyToken(token: string, secret: string): Promise<Identity> {
+  const hit = verified.get(token);
+  if (hit) {
+    verified.delete(token);
+    if (hit.secret === secret && Math.floor(Date.now() / 1000) < hit.exp) {
+      verified.set(token, hit);
+      return copyOf(hit.identity);
+    }
+  }
+  return verifyUncached(token, secret);
+}
+
+async function verifyUncached(token: string, secret: string): Promise<Identity> {
   let payload;
   try {
     ({ payload } = await jwtVerify(token, secretKey(secret), { algorithms: [ALGORITHM], requiredClaims: ['sub', 'exp'] }));
@@ -24,7 +60,12 @@ export async function verifyToken(token: string, secret: string): Promise<Identi
     throw new AppError(401, 'unauthorized', 'The token subject must be a numeric user id.');
   }
   const roles = Array.isArray(payload.roles) ? (payload.roles as unknown[]).filter((role): role is string => typeof role === 'string') : [];
-  return { userId: Number(payload.sub), roles, isAdmin: roles.includes('admin') };
+  const identity = { userId: Number(payload.sub), roles, isAdmin: roles.includes('admin') };
+  if (typeof payload.exp === 'number') {
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { secret, exp: payload.exp, identity: copyOf(identity) });
+  }
+  return identity;
 }
 
 export async function signToken(

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger';
-import {
-  isValidTraceparent,
-  newTraceparent,
-  traceIdOf,
-  TRACEPARENT_HEADER,
-} from '../observability/trace-context';
+import { isValidTraceparent, newTraceparent, TRACEPARENT_HEADER } from '../observability/trace-context';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_ID = /^[\w.:-]{1,128}$/;
@@ -24,11 +19,15 @@ export function requestContext(logger: Logger): RequestHandler {
     res.locals.requestId = requestId;
     req.headers[REQUEST_ID_HEADER] = requestId;
     res.setHeader('X-Request-Id', requestId);
-    if (!isValidTraceparent(req.headers[TRACEPARENT_HEADER]))
-      req.headers[TRACEPARENT_HEADER] = newTraceparent();
-    const traceId = traceIdOf(req.headers[TRACEPARENT_HEADER]);
+    const incomingTrace = req.headers[TRACEPARENT_HEADER];
+    const traceparent = isValidTraceparent(incomingTrace)
+      ? incomingTrace
+      : (req.headers[TRACEPARENT_HEADER] = newTraceparent());
+    // The access log is at `http`, below the default `info`: build nothing when it is off.
+    if (!logger.isLevelEnabled('http')) return next();
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      const traceId = traceparent.slice(3, 35);
       const duration_ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.http('request', {
         request_id: requestId,
