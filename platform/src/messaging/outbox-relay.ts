@@ -134,7 +134,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   let stopping = false;
   let lastPrune = 0;
-  let backlog = false;
 
   interface Claimed {
     client: PoolClient;
@@ -212,51 +211,53 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   /**
-   * Drains until a batch comes back short, with up to `pipeline` batches in flight: batch N+1 is
-   * claimed (SKIP LOCKED skips N's rows, still locked) and published right behind N on the same
-   * channel, so outbox order holds; each is marked and committed after its own confirms. The first
+   * Runs until stopped, a failure, or retention falls due, with up to `pipeline` batches in flight:
+   * batch N+1 is claimed (SKIP LOCKED skips N's rows, still locked) and published right behind N on
+   * the same channel, so outbox order holds; each is marked and committed after its own confirms.
+   * After a short batch it waits for the next NOTIFY (or the poll) without waiting for the batches
+   * in flight, so a row committed while a batch awaits its confirms is claimed at once. The first
    * failure stops every later batch from publishing further; all in flight settle before it throws.
    */
   async function drainPipelined(): Promise<number> {
     publisher.reset();
-    backlog = false;
-    const inFlight: Promise<number>[] = [];
+    const inFlight = new Set<Promise<void>>();
     let total = 0;
     let failure: unknown;
-    const take = async (settled: Promise<number>) => {
-      try {
-        total += await settled;
-      } catch (error) {
-        failure ??= error;
-      }
+    const fail = (error: unknown) => {
+      failure ??= error;
+      publisher.abort(error as Error);
+      idle.wake();
     };
     let previous: Promise<void> | undefined;
     try {
       while (!stopping && failure === undefined) {
-        if (inFlight.length >= pipeline) {
-          await take(inFlight.shift()!);
+        if (inFlight.size >= pipeline) {
+          await Promise.race(inFlight);
           continue;
         }
+        // Every row committed before this claim starts is visible to it: a NOTIFY from now on means more.
+        wakePending = false;
         const batch = await claim();
-        if (batch.rows.length === 0) {
-          await finish(batch, undefined);
-          break;
+        if (batch.rows.length > 0) {
+          const { issued, settled } = publishAfter(batch, previous);
+          previous = issued;
+          const tracked: Promise<void> = settled
+            .then((count) => void (total += count), fail)
+            .finally(() => inFlight.delete(tracked));
+          inFlight.add(tracked);
+        } else await finish(batch, undefined);
+        if (batch.rows.length === batchSize) {
+          // Retention is due: let the batches in flight settle, prune, then carry on without sleeping.
+          if (Date.now() - lastPrune >= retention.everyMs) break;
+          continue;
         }
-        const { issued, settled } = publishAfter(batch, previous);
-        previous = issued;
-        inFlight.push(settled);
-        if (batch.rows.length < batchSize) break;
-        // Retention is due: let the batches in flight settle, prune, then carry on without sleeping.
-        if (Date.now() - lastPrune >= retention.everyMs) {
-          backlog = true;
-          break;
-        }
+        if (Date.now() - lastPrune >= retention.everyMs) break;
+        if (!wakePending && !stopping && failure === undefined) await idle.sleep(pollIntervalMs);
       }
     } catch (error) {
-      failure ??= error;
-      publisher.abort(error as Error);
+      fail(error);
     }
-    for (const settled of inFlight) await take(settled);
+    await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     return total;
   }
@@ -296,9 +297,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           logger.warn('outbox retention failed', { err: error.message }),
         );
       }
-      if (stopping || backlog) continue;
-      if (!wakePending && !stopping) await idle.sleep(pollIntervalMs);
-      wakePending = false;
     }
   }
 

@@ -97,6 +97,47 @@ describe('outbox relay', () => {
     expect(probe.ids()).toEqual(events.map((event) => event.id));
   });
 
+  test('a row committed while an earlier batch awaits its confirms is published without waiting for them', async () => {
+    // Arrange: the first message's confirm is held back until the test releases it.
+    const connection = await world.connect();
+    let releaseConfirm!: () => void;
+    const confirmHeld = new Promise<void>((resolve) => (releaseConfirm = resolve));
+    let held = false;
+    const holdingConnection: typeof connection = {
+      ...connection,
+      createChannel: (options) => {
+        const channel = connection.createChannel(options);
+        const publish = channel.publish.bind(channel);
+        channel.publish = (...args: Parameters<typeof publish>) => {
+          const confirmed = publish(...args);
+          if (held) return confirmed;
+          held = true;
+          return confirmed.then(async (value) => {
+            await confirmHeld;
+            return value;
+          });
+        };
+        return channel;
+      },
+    };
+    const relay = await newRelay({ connection: holdingConnection, pollIntervalMs: 60_000 });
+    await relay.start();
+    const [first] = await append(1);
+    await waitFor(() => probe.messages.length === 1, 5_000);
+
+    // Act
+    const [second] = await append(1);
+
+    // Assert
+    try {
+      await waitFor(() => probe.messages.length === 2, 5_000);
+      expect(probe.ids()).toEqual([first.id, second.id]);
+    } finally {
+      releaseConfirm();
+    }
+    await waitFor(async () => (await unpublishedCount()) === 0, 5_000);
+  });
+
   test('two relays over one outbox publish each of 500 rows exactly once', async () => {
     // Arrange
     const events = await append(500);
