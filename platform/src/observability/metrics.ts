@@ -95,7 +95,7 @@ export function processMetrics(): Metrics {
  */
 export function httpMetrics(metrics: Metrics = processMetrics()): RequestHandler {
   return (req, res, next) => {
-    const stop = metrics.httpRequestDuration.startTimer();
+    const started = process.hrtime.bigint();
     let matched: string | undefined;
     let route: unknown;
     Object.defineProperty(req, 'route', {
@@ -110,7 +110,8 @@ export function httpMetrics(metrics: Metrics = processMetrics()): RequestHandler
     });
     res.on('finish', () => {
       const label = matched ?? (req.baseUrl ? `${req.baseUrl}/*` : 'unmatched');
-      stop({ method: req.method, route: label, status: String(res.statusCode) });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequestDuration.observe({ method: req.method, route: label, status: String(res.statusCode) }, seconds);
     });
     next();
   };
