@@ -1,3 +1,4 @@
+import '@shop/platform/otel';
 import { loadConfigOrExit, runOutboxRelay } from '@shop/platform';
 import { configShape } from './config';
 

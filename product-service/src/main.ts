@@ -1,3 +1,4 @@
+import '@shop/platform/otel';
 import { createLogger, loadConfigOrExit, onShutdown } from '@shop/platform';
 import { configShape } from './config';
 import { start } from './server';

@@ -14,3 +14,4 @@ export {
   traceIdOf,
   TRACEPARENT_HEADER,
 } from './trace-context';
+export { shutdownTracing, tracesEndpoint, tracingStarted } from './tracing';

@@ -10,8 +10,20 @@ export function isValidTraceparent(value: unknown): value is string {
   return !!match && match[1] !== 'ff' && !/^0+$/.test(match[2]!) && !/^0+$/.test(match[3]!);
 }
 
-/** A new sampled root: `00-<32 hex trace id>-<16 hex span id>-01`. */
+let activeTraceparent: (() => string | undefined) | undefined;
+
+/** Set by the tracing entry (`@shop/platform/otel`): the active span's traceparent, if any. */
+export function useActiveTraceparent(source: () => string | undefined): void {
+  activeTraceparent = source;
+}
+
+/**
+ * A new sampled root: `00-<32 hex trace id>-<16 hex span id>-01` — or, while spans are
+ * exported, the active span's traceparent, so a request's logs and spans share its trace id.
+ */
 export function newTraceparent(): string {
+  const active = activeTraceparent?.();
+  if (active) return active;
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
 
@@ -23,17 +35,17 @@ export function traceIdOf(traceparent: unknown): string | undefined {
 let otelNoticeLogged = false;
 
 /**
- * The OpenTelemetry SDK is not part of this build: trace context travels as W3C `traceparent`
- * (HTTP headers, outbox rows, CloudEvents envelopes, AMQP headers) and appears in logs as
- * `trace_id`, but no spans are exported. Say so once rather than silently ignore the setting.
+ * Spans are exported only when the process loaded `@shop/platform/otel` first (its main module's
+ * first import), which logs "tracing: exporting spans to <endpoint>" itself. If the endpoint is
+ * set but tracing did not start, say so once rather than silently ignore the setting.
  */
 export function noteOtelExport(logger: Logger, env: Record<string, string | undefined> = process.env): void {
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (!endpoint || otelNoticeLogged) return;
+  if (!endpoint || otelNoticeLogged || activeTraceparent) return;
   otelNoticeLogged = true;
   logger.warn(
-    'OTEL_EXPORTER_OTLP_ENDPOINT is set, but OpenTelemetry span export is not bundled in this build; ' +
-      'traces are propagated (traceparent) and logged as trace_id only',
+    "OTEL_EXPORTER_OTLP_ENDPOINT is set, but '@shop/platform/otel' was not loaded first in this process; " +
+      'no spans are exported (traceparent is still propagated and logged as trace_id)',
     { endpoint },
   );
 }
