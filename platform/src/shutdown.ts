@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Logger } from './logger';
+import { shutdownTracing } from './observability/tracing';
 
 export type Closer = { name: string; close: () => Promise<unknown> | unknown };
 
@@ -16,7 +17,7 @@ export function closeServer(server: Server): Promise<void> {
 
 /**
  * On SIGTERM/SIGINT: run the closers in order (HTTP first, then consumers and relays, then
- * pools), and exit 0 — or exit 1 if they have not finished within the timeout, so an
+ * pools), flush buffered trace spans, and exit 0 — or exit 1 if they have not finished within the timeout, so an
  * orchestrator never waits on a stuck process.
  */
 export function onShutdown(logger: Logger, closers: Closer[], timeoutMs = 10_000): () => Promise<void> {
@@ -36,6 +37,8 @@ export function onShutdown(logger: Logger, closers: Closer[], timeoutMs = 10_000
           logger.warn('shutdown step failed', { step: closer.name, err: error });
         }
       }
+      // Spans of the drain itself are exported too (a no-op when tracing is off).
+      await shutdownTracing();
       clearTimeout(timer);
       logger.info('shut down cleanly');
     })();

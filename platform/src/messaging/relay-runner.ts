@@ -1,6 +1,7 @@
 import { createLogger, type Logger } from '../logger';
 import { createBrokerConnection } from './broker-connection';
 import { createOutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+import { shutdownTracing } from '../observability/tracing';
 
 export interface RelayRunnerOptions extends Omit<OutboxRelayOptions, 'pool' | 'connection' | 'logger'> {
   /** Names the logs and the broker connection, e.g. "order-service". */
@@ -35,7 +36,7 @@ export async function runOutboxRelay(options: RelayRunnerOptions): Promise<{ sto
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info('relay shutting down', { signal });
       stop().then(
-        () => process.exit(0),
+        () => shutdownTracing().finally(() => process.exit(0)),
         (error: Error) => {
           logger.error('relay shutdown failed', { err: error.message });
           process.exit(1);

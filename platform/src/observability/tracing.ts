@@ -139,27 +139,15 @@ export function startTracing(options: { serviceName?: string } = {}): boolean {
   return true;
 }
 
-const EXIT_FLUSH_TIMEOUT_MS = 3_000;
-
 /**
- * Spans are batched, so a process must flush before it ends. On SIGTERM/SIGINT the service's own
- * handler (`onShutdown`, the relay runner) drains and then calls `process.exit`: that exit is
- * held until the spans are flushed (at most 3 s), so the spans of the drain are exported too.
- * Alone, the listener flushes and re-raises the signal; a process that simply runs out of work
- * flushes on `beforeExit`.
+ * Spans are batched, so a process must flush before it ends. `onShutdown` and the relay runner
+ * flush after their drain; a process without such a handler flushes here and re-raises the
+ * signal, and one that simply runs out of work flushes on `beforeExit`.
  */
 function flushOnExit(): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      if (process.listenerCount(signal) === 0) {
-        void shutdownTracing().finally(() => process.kill(process.pid, signal));
-        return;
-      }
-      const exit = process.exit.bind(process);
-      process.exit = ((code?: number | string | null) => {
-        const timeout = new Promise<void>((resolve) => setTimeout(resolve, EXIT_FLUSH_TIMEOUT_MS).unref());
-        void Promise.race([shutdownTracing(), timeout]).finally(() => exit(code));
-      }) as typeof process.exit;
+      if (process.listenerCount(signal) === 0) void shutdownTracing().finally(() => process.kill(process.pid, signal));
     });
   }
   process.once('beforeExit', () => void shutdownTracing());
