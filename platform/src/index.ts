@@ -7,3 +7,4 @@ export * from './shutdown';
 export * from './messaging';
 export * from './tools';
 export * from './observability';
+export * from './pg';

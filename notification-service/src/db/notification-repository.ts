@@ -1,5 +1,5 @@
 import type { EventType, Notification } from '@shop/contracts';
-import type { PoolClient } from 'pg';
+import { inTransaction } from '@shop/platform';
 import type { Db } from './pool';
 
 type NotificationRow = {
@@ -107,30 +107,30 @@ export function createNotificationRepository(db: Db) {
      * trips: BEGIN with the order's lock, the recording statement, COMMIT.
      */
     async recordOnce(consumer: string, input: NewNotification): Promise<RecordOutcome> {
-      if (!Number.isSafeInteger(input.orderId)) throw new TypeError(`order id ${String(input.orderId)} is not an integer`);
-      const client = await db.connect();
-      let broken: Error | undefined;
       try {
-        // Events of one order are recorded one at a time: an inventory event consumed alongside its
-        // OrderCreated then either sees the user it names, or is there for its back-fill to find.
-        // The lock comes first, in its own statement, so the recording statement's snapshot sees
-        // whatever the previous holder committed. (The key is a checked integer, written inline so
-        // BEGIN and the lock share one round trip.)
-        await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${ORDER_LOCK_SPACE}, ${input.orderId})`);
-        const { rows } = await client.query<{ id: number; user_id: number | null; created_at: Date }>({
-          name: 'notification-record',
-          text: RECORD,
-          values: [
-            consumer,
-            input.eventId,
-            input.eventType,
-            input.orderId,
-            input.userId ?? null,
-            input.message,
-            input.occurredAt,
-          ],
-        });
-        await client.query('COMMIT');
+        // Events of one order are recorded one at a time (the order's advisory lock): an inventory
+        // event consumed alongside its OrderCreated then either sees the user it names, or is there
+        // for its back-fill to find.
+        const rows = await inTransaction(
+          db,
+          async (client) =>
+            (
+              await client.query<{ id: number; user_id: number | null; created_at: Date }>({
+                name: 'notification-record',
+                text: RECORD,
+                values: [
+                  consumer,
+                  input.eventId,
+                  input.eventType,
+                  input.orderId,
+                  input.userId ?? null,
+                  input.message,
+                  input.occurredAt,
+                ],
+              })
+            ).rows,
+          { advisoryLock: [ORDER_LOCK_SPACE, input.orderId] },
+        );
         const [row] = rows;
         if (!row) return { outcome: 'duplicate' };
         return {
@@ -147,12 +147,9 @@ export function createNotificationRepository(db: Db) {
           }),
         };
       } catch (error) {
-        await rollback(client).catch((rollbackError: Error) => (broken = rollbackError));
         // Same event id already recorded (e.g. under another inbox name): still one notification.
         if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'duplicate' };
         throw error;
-      } finally {
-        client.release(broken);
       }
     },
 
@@ -179,10 +176,6 @@ export function createNotificationRepository(db: Db) {
       return { items, total: rows[0]?.total ?? 0 };
     },
   };
-}
-
-async function rollback(client: PoolClient): Promise<void> {
-  await client.query('ROLLBACK');
 }
 
 export type NotificationRepository = ReturnType<typeof createNotificationRepository>;

@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import { createPgPool } from '@shop/platform';
+import type { Pool } from 'pg';
 
 export type Db = Pool;
 
@@ -9,5 +10,5 @@ export type Db = Pool;
  * prefetch (one short transaction per event in flight) plus HTTP.
  */
 export function createPool(connectionString: string, max = 10): Db {
-  return new Pool({ connectionString, max });
+  return createPgPool(connectionString, { max });
 }

@@ -105,7 +105,7 @@ export function createOrderWriter(pool: Pool) {
 
 export type OrderWriter = ReturnType<typeof createOrderWriter>;
 
-/** Order writes inside a `pg` transaction the caller holds (see `inPgTransaction`). */
+/** Order writes inside a `pg` transaction the caller holds (platform `inTransaction`). */
 export const pgOrderWrites = {
   /** Locks the order row (SELECT … FOR UPDATE) so a concurrent change waits and then sees ours. */
   async lock(client: PoolClient, id: number): Promise<LockedOrder | undefined> {
@@ -154,20 +154,3 @@ interface OrderHeadRow {
   updated_at: Date;
 }
 
-/** Runs `work` in one short `pg` transaction: everything it writes commits together or not at all. */
-export async function inPgTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    // A connection that cannot even roll back is not given back to the pool.
-    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-    throw error;
-  } finally {
-    client.release(broken);
-  }
-}

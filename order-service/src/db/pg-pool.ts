@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import { createPgPool } from '@shop/platform';
+import type { Pool } from 'pg';
 
 export type { Pool } from 'pg';
 
@@ -7,5 +8,5 @@ export type { Pool } from 'pg';
  * claims): parameterised SQL, as few round trips as possible, no query compiler in between.
  */
 export function createPool(connectionString: string, max = 10): Pool {
-  return new Pool({ connectionString, max });
+  return createPgPool(connectionString, { max });
 }

@@ -1,6 +1,7 @@
 import type { TypedEvent } from '@shop/contracts';
 import { pgExecutor, recordInboxOnce, type HandlerOutcome } from '@shop/platform';
-import { inPgTransaction, pgOrderWrites } from '../db/order-writer';
+import { inTransaction } from '@shop/platform';
+import { pgOrderWrites } from '../db/order-writer';
 import type { Pool } from '../db/pg-pool';
 import { isCancellable } from '../domain/order-status';
 import { orderEvents } from '../messaging/order-events';
@@ -18,7 +19,7 @@ export async function cancelOrderForInsufficientStock(
   event: TypedEvent<'StockReservationFailed'>,
   consumer: string,
 ): Promise<HandlerOutcome> {
-  return inPgTransaction(deps.pool, async (client) => {
+  return inTransaction(deps.pool, async (client) => {
     const tx = pgExecutor(client);
     if (!(await recordInboxOnce(tx, consumer, event.id))) return 'duplicate';
     const current = await pgOrderWrites.lock(client, event.data.order_id);

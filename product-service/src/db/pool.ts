@@ -1,4 +1,5 @@
-import { Pool, type PoolClient } from 'pg';
+import { createPgPool } from '@shop/platform';
+import type { Pool, PoolClient } from 'pg';
 
 export type { Pool, PoolClient };
 
@@ -9,29 +10,5 @@ export type { Pool, PoolClient };
  * (one LISTEN connection and one claiming transaction).
  */
 export function createPool(connectionString: string, max = 14): Pool {
-  return new Pool({ connectionString, max, idleTimeoutMillis: 30_000 });
-}
-
-/**
- * Runs `work` in one transaction on one connection: `BEGIN` and the first statement travel in one
- * simple-protocol round trip (`begin` is SQL without parameters), then `work`, then `COMMIT`.
- * On any failure the transaction rolls back; a connection whose rollback fails is discarded.
- */
-export async function inTransaction<T>(pool: Pool, begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(`BEGIN; ${begin}`);
-    const result = await work(client);
-    await client.query('COMMIT');
-    client.release();
-    return result;
-  } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-      client.release();
-    } catch (rollbackError) {
-      client.release(rollbackError as Error);
-    }
-    throw error;
-  }
+  return createPgPool(connectionString, { max });
 }

@@ -1,7 +1,8 @@
 import type { AnyEvent } from '@shop/contracts';
 import { OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from '@shop/platform';
 import type { StockLine } from '../domain/reserve-stock';
-import { inTransaction, type Pool, type PoolClient } from './pool';
+import { inTransaction } from '@shop/platform';
+import type { Pool, PoolClient } from './pool';
 
 export type ReservationStatus = 'reserved' | 'released' | 'rejected' | 'cancelled_before_create';
 
@@ -15,9 +16,7 @@ const AGGREGATE_TYPE = 'stock_reservation';
  * share one round trip; every later statement takes its snapshot after the lock is held.
  */
 function inOrderTransaction<T>(pool: Pool, orderId: number, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  // Inlined (the simple protocol takes no parameters), so it must be a plain int4.
-  if (!Number.isInteger(orderId) || orderId < -2_147_483_648 || orderId > 2_147_483_647) throw new Error(`invalid order id ${orderId}`);
-  return inTransaction(pool, `SELECT pg_advisory_xact_lock(${ADVISORY_NAMESPACE}, ${orderId})`, work);
+  return inTransaction(pool, work, { advisoryLock: [ADVISORY_NAMESPACE, orderId] });
 }
 
 /** The outbox row of an inventory event, inserted from inside the statements below. */
