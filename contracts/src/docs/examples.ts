@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { PageQuery, type ErrorCode, type Problem } from '../common';
+import { PageQuery, PROBLEM_TITLES, type ErrorCode, type Problem } from '../common';
 import { ChangeOrderStatusBody, CreateOrderBody, type Order, type OrderList } from '../orders';
 import { CreateProductBody, type PatchProductBody, type Product, type ProductList } from '../products';
 import type { Health } from '../health';
@@ -121,20 +121,6 @@ export const METRICS_EXAMPLE = [
   '',
 ].join('\n');
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
 
 /** A problem document as platform's problem handler writes it (type URL, title by status). */
 export function problemExample(
@@ -145,7 +131,7 @@ export function problemExample(
 ): Problem & Record<string, unknown> {
   return {
     type: `https://shop.example/problems/${code.replace(/_/g, '-')}`,
-    title: TITLES[status] ?? 'Error',
+    title: PROBLEM_TITLES[status] ?? 'Error',
     status,
     detail,
     code,

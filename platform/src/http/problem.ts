@@ -1,23 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import type { Problem } from '@shop/contracts';
+import { PROBLEM_TITLES, type Problem } from '@shop/contracts';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger';
 import { AppError, type FieldError } from './app-error';
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
 
 const pathOf = (path: readonly PropertyKey[]) => (path.length ? path.map(String).join('.') : '(body)');
 
@@ -33,7 +19,7 @@ export function zodFieldErrors(error: ZodError): FieldError[] {
 export function sendProblem(res: Response, error: AppError): void {
   const problem: Problem & Record<string, unknown> = {
     type: `https://shop.example/problems/${error.code.replace(/_/g, '-')}`,
-    title: TITLES[error.status] ?? 'Error',
+    title: PROBLEM_TITLES[error.status] ?? 'Error',
     status: error.status,
     detail: error.message,
     code: error.code,
