@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape } from '@shop/platform';
+import { baseConfigShape, outboxConfigShape } from '@shop/platform';
 
 const bool = (fallback: boolean) =>
   z
@@ -63,11 +63,7 @@ export const configShape = {
   RELAY_ENABLED: bool(true).describe(
     'Run the outbox relay inside the HTTP process (false: run `npm run relay`)',
   ),
-  OUTBOX_MAX_LAG: z.coerce
-    .number()
-    .positive()
-    .default(60)
-    .describe('Seconds the oldest unpublished outbox event may wait before /health/ready answers 503'),
+  ...outboxConfigShape,
   CONSUMERS_ENABLED: bool(true).describe('Consume order-service.inventory inside the HTTP process'),
 };
 

@@ -11,6 +11,7 @@ import {
   listen,
   noteOtelExport,
   outboxLagCheck,
+  outboxRetention,
   portOf,
   processMetrics,
   watchOutbox,
@@ -80,6 +81,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         pool: config.DATABASE_URL,
         connection,
         logger: logger.child({ component: 'outbox-relay' }),
+        retention: outboxRetention(config),
       })
     : undefined;
 

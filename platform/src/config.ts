@@ -15,6 +15,27 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Grace period on SIGTERM'),
 };
 
+/** Keys of a service that publishes through an outbox (order and product services). */
+export const outboxConfigShape = {
+  OUTBOX_MAX_LAG: z.coerce
+    .number()
+    .positive()
+    .default(60)
+    .describe('Seconds the oldest unpublished outbox event may wait before /health/ready answers 503'),
+  OUTBOX_RETENTION: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600)
+    .describe('Seconds a published outbox row is kept before the relay deletes it'),
+};
+
+/** The relay's retention from OUTBOX_RETENTION (checked hourly, or as often as the period if shorter). */
+export function outboxRetention(config: { OUTBOX_RETENTION: number }): { keepMs: number; everyMs: number } {
+  const keepMs = config.OUTBOX_RETENTION * 1000;
+  return { keepMs, everyMs: Math.min(keepMs, 3_600_000) };
+}
+
 export class ConfigError extends Error {}
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape } from '@shop/platform';
+import { baseConfigShape, outboxConfigShape } from '@shop/platform';
 
 export const configShape = {
   ...baseConfigShape,
@@ -16,11 +16,7 @@ export const configShape = {
     .min(0)
     .default(5_000)
     .describe('How long start-up waits for RabbitMQ before serving anyway (consumers attach when it arrives)'),
-  OUTBOX_MAX_LAG: z.coerce
-    .number()
-    .positive()
-    .default(60)
-    .describe('Seconds the oldest unpublished outbox event may wait before /health/ready answers 503'),
+  ...outboxConfigShape,
 };
 
 export type Config = z.infer<z.ZodObject<typeof configShape>>;

@@ -10,6 +10,7 @@ import {
   listen,
   noteOtelExport,
   outboxLagCheck,
+  outboxRetention,
   portOf,
   processMetrics,
   watchOutbox,
@@ -47,7 +48,12 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const unwatchOutbox = watchOutbox(processMetrics(), 'product-service', outboxProbe);
   const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'product-service' });
   const consumer = createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(pool), logger });
-  const relay = createOutboxRelay({ pool, connection, logger: logger.child({ component: 'outbox-relay' }) });
+  const relay = createOutboxRelay({
+    pool,
+    connection,
+    logger: logger.child({ component: 'outbox-relay' }),
+    retention: outboxRetention(config),
+  });
 
   const app = createApp({
     products: createProductRepository(pool),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, baseConfigShape, parseConfig } from '../../src/config';
+import { ConfigError, baseConfigShape, outboxConfigShape, outboxRetention, parseConfig } from '../../src/config';
 
 const shape = { ...baseConfigShape, PORT: z.coerce.number().int().min(0).max(65_535).default(8001) };
 
@@ -17,5 +17,15 @@ describe('service configuration', () => {
     expect(parse).toThrow(ConfigError);
     expect(parse).toThrow(/JWT_SECRET: must be at least 16 characters/);
     expect(parse).toThrow(/PORT: .*expected number/);
+  });
+});
+
+describe('outbox settings', () => {
+  it('OUTBOX_RETENTION is how long the relay keeps published rows, checked at least hourly', () => {
+    const week = parseConfig(outboxConfigShape, {});
+    const minute = parseConfig(outboxConfigShape, { OUTBOX_RETENTION: '60' });
+
+    expect(outboxRetention(week)).toEqual({ keepMs: 604_800_000, everyMs: 3_600_000 });
+    expect(outboxRetention(minute)).toEqual({ keepMs: 60_000, everyMs: 60_000 });
   });
 });
