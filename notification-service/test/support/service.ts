@@ -1,8 +1,8 @@
 import { connect, type ChannelModel, type GetMessage } from 'amqplib';
 import { EXCHANGES, QUEUES, ROUTES, deadLetterQueueOf, type AnyEvent } from '@shop/contracts';
-import { createLogger, parseConfig, signToken } from '@shop/platform';
+import { createLogger, createPgPool, parseConfig, signToken } from '@shop/platform';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { configShape, migrationsDir, start, type RunningService } from '../../src';
 
 export const JWT_SECRET = 'notification-service-test-secret';
@@ -35,7 +35,7 @@ export async function startTestService(): Promise<TestService> {
   // Dead-letter tests log errors on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
   logger.silent = !process.env.LOG_LEVEL;
   const service = await start(config, { logger, brokerWaitMs: 15_000, retryBackoff: { initialMs: 10, maxMs: 50 } });
-  const pool = new Pool({ connectionString: database.url, max: 2 });
+  const pool = createPgPool(database.url, { max: 2 });
   const broker = await connect(vhost.url);
   const channel = await broker.createConfirmChannel();
   const inspect = await broker.createChannel();

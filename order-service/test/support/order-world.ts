@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Express } from 'express';
-import { Pool } from 'pg';
-import { baseConfigShape, createLogger, databaseCheck, parseConfig, signToken } from '@shop/platform';
+import type { Pool } from 'pg';
+import { baseConfigShape, createLogger, createPgPool, databaseCheck, parseConfig, signToken } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
@@ -37,7 +37,7 @@ export async function createOrderWorld(): Promise<OrderWorld> {
   const database = await createTestDatabase({ migrationsDir: MIGRATIONS_DIR });
   const stub = await startProductStub();
   const prisma = createPrisma(database.url, 5);
-  const pool = new Pool({ connectionString: database.url, max: 2 });
+  const pool = createPgPool(database.url, { max: 2 });
   const servicePool = createPool(database.url, 5);
   const catalogue = createProductClient({ baseUrl: stub.url, timeoutMs: 1_000 });
   const app = createApp({

@@ -1,6 +1,6 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { connect, type ConsumeMessage } from 'amqplib';
-import { buildEvent, createLogger, declareTopology, parseConfig, type BuildEventInput } from '@shop/platform';
+import { buildEvent, createLogger, createPgPool, declareTopology, parseConfig, type BuildEventInput } from '@shop/platform';
 import {
   createTestDatabase,
   createTestVhost,
@@ -46,7 +46,7 @@ export async function createServiceWorld(env: Record<string, string> = {}): Prom
     ...env,
   });
   const service = await start(config, { logger: testLogger });
-  const pool = new Pool({ connectionString: database.url, max: 3 });
+  const pool = createPgPool(database.url, { max: 3 });
   return {
     service,
     baseUrl: `http://127.0.0.1:${service.port}`,
