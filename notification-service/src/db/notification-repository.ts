@@ -1,5 +1,5 @@
 import type { EventType, Notification } from '@shop/contracts';
-import { inTransaction } from '@shop/platform';
+import { INBOX_INSERT, inTransaction } from '@shop/platform';
 import type { Db } from './pool';
 
 type NotificationRow = {
@@ -54,10 +54,7 @@ export type RecordOutcome = { outcome: 'applied'; notification: Notification } |
 // event's own, else the one a notification of the order already named (else null); naming a user
 // back-fills the order's notifications recorded without one.
 const RECORD = `
-  WITH inbox AS (
-    INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2::uuid)
-    ON CONFLICT DO NOTHING RETURNING event_id
-  ), inserted AS (
+  WITH inbox AS (${INBOX_INSERT} RETURNING event_id), inserted AS (
     INSERT INTO notifications (event_id, event_type, order_id, user_id, message, occurred_at)
     SELECT inbox.event_id, $3, $4::int,
            coalesce($5::int, (SELECT user_id FROM notifications

@@ -17,7 +17,7 @@ export {
   type HandlerOutcome,
 } from './consumer';
 export { decodeMessage, type DecodedMessage } from './decode-message';
-export { recordInboxOnce } from './inbox';
+export { INBOX_INSERT, recordInboxOnce } from './inbox';
 export {
   BrokerUnavailableError,
   createOutboxRelay,

@@ -1,7 +1,7 @@
 import type { AnyEvent } from '@shop/contracts';
 import { OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from '@shop/platform';
 import type { StockLine } from '../domain/reserve-stock';
-import { inTransaction } from '@shop/platform';
+import { inTransaction, INBOX_INSERT, pgExecutor, recordInboxOnce } from '@shop/platform';
 import type { Pool, PoolClient } from './pool';
 
 export type ReservationStatus = 'reserved' | 'released' | 'rejected' | 'cancelled_before_create';
@@ -22,7 +22,7 @@ function inOrderTransaction<T>(pool: Pool, orderId: number, work: (client: PoolC
 /** The outbox row of an inventory event, inserted from inside the statements below. */
 const outboxInsert = (first: number) => `INSERT INTO outbox_events (${OUTBOX_COLUMNS}) SELECT ${outboxPlaceholders(first)}`;
 
-const INBOX = `INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING`;
+const INBOX = INBOX_INSERT;
 
 /**
  * OrderCreated in one statement, after the lock: the inbox row; the reservation check (tombstone or
@@ -156,6 +156,5 @@ export async function releaseInTransaction(
 
 /** A status change that touches nothing but the inbox: one autocommitted statement. True when first seen. */
 export async function recordInboxOnly(pool: Pool, consumer: string, eventId: string): Promise<boolean> {
-  const { rowCount } = await pool.query({ name: 'inbox-only', text: INBOX, values: [consumer, eventId] });
-  return rowCount === 1;
+  return recordInboxOnce(pgExecutor(pool), consumer, eventId);
 }
