@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
-import type { Logger } from './logger';
+import type { z } from 'zod';
+import { loadConfigOrExit } from './config';
+import { createLogger, type Logger } from './logger';
 import { shutdownTracing } from './observability/tracing';
 
 export type Closer = { name: string; close: () => Promise<unknown> | unknown };
@@ -48,4 +50,24 @@ export function onShutdown(logger: Logger, closers: Closer[], timeoutMs = 10_000
     process.once(signal, () => void shutdown().then(() => process.exit(0)));
   }
   return shutdown;
+}
+
+/**
+ * A service's `main`: parse its config (a bad one exits 1 with one message), start it, and close
+ * it gracefully on SIGTERM/SIGINT. A failure to start is printed with its stack and exits 1.
+ */
+export function runService<S extends z.ZodRawShape, C extends z.infer<z.ZodObject<S>> & { LOG_LEVEL: string; SHUTDOWN_TIMEOUT_MS: number }>(
+  service: string,
+  configShape: S,
+  start: (config: C, options: { logger: Logger }) => Promise<{ close(): Promise<void> }>,
+): void {
+  (async () => {
+    const config = loadConfigOrExit(service, configShape) as C;
+    const logger = createLogger(service, config.LOG_LEVEL);
+    const running = await start(config, { logger });
+    onShutdown(logger, [{ name: service, close: () => running.close() }], config.SHUTDOWN_TIMEOUT_MS);
+  })().catch((error: unknown) => {
+    process.stderr.write(`${service} failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
 }

@@ -1,16 +1,6 @@
 import '@shop/platform/otel';
-import { createLogger, loadConfigOrExit, onShutdown } from '@shop/platform';
+import { runService } from '@shop/platform';
 import { configShape } from './config';
 import { start } from './server';
 
-async function main() {
-  const config = loadConfigOrExit('product-service', configShape);
-  const logger = createLogger('product-service', config.LOG_LEVEL);
-  const service = await start(config, { logger });
-  onShutdown(logger, [{ name: 'product-service', close: () => service.close() }], config.SHUTDOWN_TIMEOUT_MS);
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`product-service failed to start: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runService('product-service', configShape, start);
