@@ -67,7 +67,7 @@ export async function main(options: BenchOptions): Promise<number> {
     );
 
     step('[3/5] relay drain');
-    results.relayDrain = await relayDrain(s, settings);
+    results.relayDrain = await relayDrain(s, settings, sampler);
     results.checks.push(`relay drains delivered all ${settings.drainEvents} events per run`);
 
     step('[4/5] consumer throughput');

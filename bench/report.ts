@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CoresUsed } from './machine-cpu';
 import type { ConsumerThroughput } from './phases/consumer-throughput';
 import type { EventLatency } from './phases/event-latency';
 import type { OrderPlacement } from './phases/order-placement';
@@ -115,6 +116,8 @@ export function judge(results: Results): Target[] {
 
 const n0 = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '—');
 const x2 = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '—');
+const cores = (c: CoresUsed, publisher: number) =>
+  [c.rabbitmq, c.postgres, publisher, c.machine].map((value) => value.toFixed(2)).join(' / ');
 const ms = (p: Percentiles) => `${p.p50.toFixed(1)} / ${p.p95.toFixed(1)} / ${p.p99.toFixed(1)}`;
 
 export function markdown(results: Results): string {
@@ -131,12 +134,25 @@ export function markdown(results: Results): string {
     rows.push(['', 'p50 / p95 / p99 ms', ms(level.shop.latency), ms(level.baseline.latency), '']);
   }
   if (results.placement) {
-    const cpu = Object.entries(results.placement.cpuMsPerOrder).filter(([, value]) => value > 0);
+    const list = (ms: Record<string, number>) =>
+      Object.entries(ms)
+        .filter(([, value]) => value > 0)
+        .map(([role, value]) => `${role} ${value.toFixed(2)}`)
+        .join('<br>');
+    const total = (ms: Record<string, number>) => Object.values(ms).reduce((sum, value) => sum + value, 0);
+    const { cpuMsPerOrder, baselineCpuMsPerOrder } = results.placement;
     rows.push([
       '1 · CPU per order placed',
-      'ms of CPU per order, its events included',
-      cpu.map(([role, value]) => `${role} ${value.toFixed(1)}`).join('<br>'),
-      '',
+      'ms of CPU per order, its events included (raw: per transaction)',
+      `${list(cpuMsPerOrder)}<br>**total ${total(cpuMsPerOrder).toFixed(2)}**`,
+      `${list(baselineCpuMsPerOrder)}<br>**total ${total(baselineCpuMsPerOrder).toFixed(2)}**`,
+      x2(total(baselineCpuMsPerOrder) / total(cpuMsPerOrder)),
+    ]);
+    rows.push([
+      '1 · busy cores during the load',
+      `of ${results.machine.cpus}, whole machine, at ${results.placement.levels.map((l) => l.concurrency).join(' / ')} conn`,
+      results.placement.levels.map((l) => l.shop.cores.machine.toFixed(2)).join(' / '),
+      results.placement.levels.map((l) => l.baseline.cores.machine.toFixed(2)).join(' / '),
       '',
     ]);
   }
@@ -166,6 +182,13 @@ export function markdown(results: Results): string {
         n0(run.messagesPerSecond),
         n0(d.baseline.messagesPerSecond),
         x2(run.messagesPerSecond / d.baseline.messagesPerSecond),
+      ]);
+      rows.push([
+        '',
+        'busy cores: RabbitMQ / Postgres / relays (raw: publisher) / machine',
+        cores(run.cores, run.cores.relays),
+        cores(d.baseline.cores, d.baseline.cores.bench),
+        '',
       ]);
     }
   }

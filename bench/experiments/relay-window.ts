@@ -12,7 +12,7 @@ import { amqpUrl, createDatabases, createVhost, databaseUrl, dropDatabases, drop
 import { envelopeTemplate, prefillOutbox } from '../phases/relay-drain';
 
 const EXCHANGE = 'bench.window';
-const CONFIGS = [
+const CONFIGS = process.env.ONLY ? [{ batchSize: 1000, window: 1000 }] : [
   { batchSize: 500, window: 200 },
   { batchSize: 2000, window: 200 },
   { batchSize: 1000, window: 1000 },
@@ -37,11 +37,14 @@ async function main(): Promise<void> {
       await prefillOutbox(pool, template, events, EXCHANGE);
       const relay = createOutboxRelay({ pool, connection, logger, listen: false, ...config });
       const started = performance.now();
+      const relayCpu = process.cpuUsage();
       let published = 0;
       while (published < events) published += await relay.drainOnce();
       const relayRate = events / ((performance.now() - started) / 1000);
+      const relayCpuUs = cpuMicros(process.cpuUsage(relayCpu)) / events;
       await relay.stop();
       await channel.purgeQueue(EXCHANGE);
+      const rawCpu = process.cpuUsage();
       const baseline = await runConfirmPublishBaseline(raw, {
         exchange: EXCHANGE,
         routingKey: 'order.created',
@@ -49,11 +52,13 @@ async function main(): Promise<void> {
         count: events,
         window: config.window,
       });
+      const rawCpuUs = cpuMicros(process.cpuUsage(rawCpu)) / events;
       await channel.purgeQueue(EXCHANGE);
       console.log(
         `batch ${String(config.batchSize).padStart(5)} window ${String(config.window).padStart(5)}: ` +
           `relay ${relayRate.toFixed(0).padStart(6)}/s  raw ${baseline.messagesPerSecond.toFixed(0).padStart(6)}/s  ` +
-          `ratio ${(relayRate / baseline.messagesPerSecond).toFixed(2)}`,
+          `ratio ${(relayRate / baseline.messagesPerSecond).toFixed(2)}  ` +
+          `Node CPU per message: relay ${relayCpuUs.toFixed(1)} µs, raw ${rawCpuUs.toFixed(1)} µs`,
       );
     }
   } finally {
@@ -63,6 +68,8 @@ async function main(): Promise<void> {
     await Promise.all([dropDatabases(), dropVhost()]);
   }
 }
+
+const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 
 main().catch((error: Error) => {
   console.error(error);

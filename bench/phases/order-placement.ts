@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 import { runOrderInsertBaseline } from '../baselines/order-inserts';
 import { databaseUrl } from '../infra';
 import { CorrectnessError } from '../correctness';
+import { coresUsed, readMachineCpu, type CoresUsed } from '../machine-cpu';
 import { randomOrder, randomUser, USERS } from '../order-mix';
 import { step, timedBar } from '../progress';
 import { settle } from '../settle';
@@ -12,15 +13,20 @@ import type { BenchSystem } from '../system';
 
 export interface OrderPlacement {
   levels: PlacementLevel[];
-  /** CPU milliseconds each Shop process spent per order placed, the order's events included. */
+  /**
+   * CPU milliseconds per order placed, its events included: each Shop role, and what the machine
+   * spent besides them on it — Postgres, RabbitMQ and the load generator (the bench process).
+   */
   cpuMsPerOrder: Record<string, number>;
+  /** The same for the raw baseline: Postgres and the `pg` client (the bench process). */
+  baselineCpuMsPerOrder: Record<string, number>;
 }
 
 export interface PlacementLevel {
   concurrency: number;
   /** `shed`: 429/503/504 answers — the system refusing load, which is slow, not wrong. */
-  shop: { ordersPerSecond: number; latency: Percentiles; shed: number; errors: number };
-  baseline: { ordersPerSecond: number; latency: Percentiles };
+  shop: { ordersPerSecond: number; latency: Percentiles; shed: number; errors: number; cores: CoresUsed };
+  baseline: { ordersPerSecond: number; latency: Percentiles; cores: CoresUsed };
   ratio: number;
 }
 
@@ -40,12 +46,16 @@ export async function orderPlacement(
 
   const levels: PlacementLevel[] = [];
   const cpu: Record<string, number> = {};
+  const baselineCpu = { postgres: 0, 'pg client (bench)': 0 };
   let placed = 0;
+  let baselinePlaced = 0;
   for (const concurrency of settings.concurrencies) {
     await settle(system, settings.settleTimeoutMs);
     step(`order placement through the gateway, concurrency ${concurrency}, ${settings.placementSeconds}s`);
     const before = sampler.cpuSnapshot();
+    const machineBefore = readMachineCpu();
     const shop = await loadOrders(system, tokens, concurrency, settings.placementSeconds);
+    const shopCores = coresUsed(machineBefore);
     if (shop.wrong > 0) {
       throw new CorrectnessError(
         `order placement at concurrency ${concurrency}: ${shop.wrong} answers were neither 201 nor load shedding ` +
@@ -57,16 +67,26 @@ export async function orderPlacement(
     await settle(system, settings.settleTimeoutMs);
     const after = sampler.cpuSnapshot();
     for (const role of Object.keys(after)) cpu[role] = (cpu[role] ?? 0) + after[role] - (before[role] ?? 0);
+    // Until the events settled, so each order's saga is paid for.
+    const machine = coresUsed(machineBefore);
+    cpu.postgres = (cpu.postgres ?? 0) + machine.postgres * machine.seconds;
+    cpu.rabbitmq = (cpu.rabbitmq ?? 0) + machine.rabbitmq * machine.seconds;
+    cpu['load generator (bench)'] = (cpu['load generator (bench)'] ?? 0) + machine.bench * machine.seconds;
     placed += shop.created;
     step(
       `baseline: raw pg order+items+outbox transactions, concurrency ${concurrency}, ${settings.placementSeconds}s`,
     );
+    const baselineBefore = readMachineCpu();
     const baseline = await runOrderInsertBaseline(
       databaseUrl('baselineOrders'),
       system.products,
       concurrency,
       settings.placementSeconds,
     );
+    const baselineCores = coresUsed(baselineBefore);
+    baselineCpu.postgres += baselineCores.postgres * baselineCores.seconds;
+    baselineCpu['pg client (bench)'] += baselineCores.bench * baselineCores.seconds;
+    baselinePlaced += baseline.ordersPerSecond * settings.placementSeconds;
     levels.push({
       concurrency,
       shop: {
@@ -74,24 +94,30 @@ export async function orderPlacement(
         latency: shop.latency,
         shed: shop.shed,
         errors: shop.errors,
+        cores: shopCores,
       },
-      baseline,
+      baseline: { ...baseline, cores: baselineCores },
       ratio: ratio(shop.ordersPerSecond, baseline.ordersPerSecond),
     });
     step(
       `  c=${concurrency}: Shop ${shop.ordersPerSecond.toFixed(0)} orders/s (p99 ${shop.latency.p99.toFixed(1)} ms), ` +
-        `raw ${baseline.ordersPerSecond.toFixed(0)}/s → ratio ${levels.at(-1)!.ratio.toFixed(2)}`,
+        `raw ${baseline.ordersPerSecond.toFixed(0)}/s → ratio ${levels.at(-1)!.ratio.toFixed(2)}; ` +
+        `busy cores ${shopCores.machine.toFixed(2)} vs ${baselineCores.machine.toFixed(2)}`,
     );
   }
-  const cpuMsPerOrder = Object.fromEntries(
-    Object.entries(cpu).map(([role, seconds]) => [role, (seconds * 1000) / Math.max(1, placed)]),
-  );
-  step(
-    `  CPU per order: ${Object.entries(cpuMsPerOrder)
-      .map(([role, ms]) => `${role} ${ms.toFixed(1)} ms`)
-      .join(', ')}`,
-  );
-  return { levels, cpuMsPerOrder };
+  const perOrder = (seconds: Record<string, number>, orders: number) =>
+    Object.fromEntries(
+      Object.entries(seconds).map(([role, value]) => [role, (value * 1000) / Math.max(1, orders)]),
+    );
+  const cpuMsPerOrder = perOrder(cpu, placed);
+  const baselineCpuMsPerOrder = perOrder(baselineCpu, baselinePlaced);
+  const show = (ms: Record<string, number>) =>
+    Object.entries(ms)
+      .map(([role, value]) => `${role} ${value.toFixed(2)} ms`)
+      .join(', ');
+  step(`  CPU per order: ${show(cpuMsPerOrder)}`);
+  step(`  CPU per raw transaction: ${show(baselineCpuMsPerOrder)}`);
+  return { levels, cpuMsPerOrder, baselineCpuMsPerOrder };
 }
 
 async function loadOrders(system: BenchSystem, tokens: string[], connections: number, seconds: number) {

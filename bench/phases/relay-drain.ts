@@ -2,7 +2,9 @@ import { buildEvent, RELAY_DEFAULTS } from '@shop/platform';
 import type { Pool } from 'pg';
 import { connectBroker } from '../broker';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
+import { coresUsed, readMachineCpu, type CoresUsed } from '../machine-cpu';
 import { bar, step } from '../progress';
+import type { ResourceSampler } from '../resources';
 import type { BenchSettings } from '../settings';
 import { ratio } from '../stats';
 import type { BenchSystem } from '../system';
@@ -21,12 +23,14 @@ export interface DrainRun {
   messagesPerSecond: number;
   /** From spawning the relay process(es) to the last row marked published (includes start-up). */
   wallSeconds: number;
+  /** Over the wall time: where the machine's CPU went. `relays` are the relay processes together. */
+  cores: CoresUsed & { relays: number };
 }
 
 export interface RelayDrain {
   window: number;
   runs: DrainRun[];
-  baseline: { messagesPerSecond: number; seconds: number };
+  baseline: { messagesPerSecond: number; seconds: number; cores: CoresUsed };
   ratio: number;
 }
 
@@ -37,7 +41,11 @@ export interface RelayDrain {
  * relays drain a fresh N. Baseline: raw confirm-channel publishing of N such messages with the
  * relay's window. Each run must deliver every message to the queue.
  */
-export async function relayDrain(system: BenchSystem, settings: BenchSettings): Promise<RelayDrain> {
+export async function relayDrain(
+  system: BenchSystem,
+  settings: BenchSettings,
+  sampler: ResourceSampler,
+): Promise<RelayDrain> {
   const connection = await connectBroker();
   const channel = await connection.createChannel();
   try {
@@ -53,26 +61,29 @@ export async function relayDrain(system: BenchSystem, settings: BenchSettings): 
     for (const relays of [1, 2]) {
       await prefillOutbox(system.db.orders, template, settings.drainEvents);
       step(`relay drain: ${settings.drainEvents} outbox rows, ${relays} relay process(es)`);
-      const run = await drain(system, relays, settings);
+      const run = await drain(system, relays, settings, sampler);
       await expectQueueDepth(channel, settings.drainEvents, `relay drain with ${relays} relay(s)`);
       runs.push(run);
       step(
-        `  ${relays} relay(s): ${run.messagesPerSecond.toFixed(0)} msgs/s (wall ${run.wallSeconds.toFixed(1)} s incl. start-up)`,
+        `  ${relays} relay(s): ${run.messagesPerSecond.toFixed(0)} msgs/s (wall ${run.wallSeconds.toFixed(1)} s incl. start-up); ` +
+          showCores(run.cores),
       );
     }
 
     step(
       `baseline: raw amqplib confirm-channel publish of ${settings.drainEvents} messages, window ${RELAY_WINDOW}`,
     );
-    const baseline = await runConfirmPublishBaseline(connection, {
+    const baselineBefore = readMachineCpu();
+    const published = await runConfirmPublishBaseline(connection, {
       exchange: EXCHANGE,
       routingKey: ROUTING_KEY,
       body: (id) => JSON.stringify({ ...template, id }),
       count: settings.drainEvents,
       window: RELAY_WINDOW,
     });
+    const baseline = { ...published, cores: coresUsed(baselineBefore) };
     await expectQueueDepth(channel, settings.drainEvents, 'raw publish baseline');
-    step(`  raw: ${baseline.messagesPerSecond.toFixed(0)} msgs/s`);
+    step(`  raw: ${baseline.messagesPerSecond.toFixed(0)} msgs/s; ${showCores(baseline.cores)}`);
     return {
       window: RELAY_WINDOW,
       runs,
@@ -138,9 +149,21 @@ export async function prefillOutbox(
   await orders.query('ANALYZE outbox_events');
 }
 
-async function drain(system: BenchSystem, relays: number, settings: BenchSettings): Promise<DrainRun> {
+const showCores = (cores: CoresUsed & { relays?: number }) =>
+  `busy cores: RabbitMQ ${cores.rabbitmq.toFixed(2)}, Postgres ${cores.postgres.toFixed(2)}, ` +
+  `${cores.relays === undefined ? `publisher (bench) ${cores.bench.toFixed(2)}` : `relay ${cores.relays.toFixed(2)}`}, ` +
+  `machine ${cores.machine.toFixed(2)}`;
+
+async function drain(
+  system: BenchSystem,
+  relays: number,
+  settings: BenchSettings,
+  sampler: ResourceSampler,
+): Promise<DrainRun> {
   const orders = system.db.orders;
   const spawnedAt = Date.now();
+  const machineBefore = readMachineCpu();
+  const relayCpuBefore = sampler.cpuSnapshot()['order-relay'] ?? 0;
   const processes = Array.from({ length: relays }, () => system.spawnOrderRelay());
   const progress = bar(`${relays} relay(s)`, settings.drainEvents);
   try {
@@ -166,7 +189,10 @@ async function drain(system: BenchSystem, relays: number, settings: BenchSetting
       [EXCHANGE],
     );
     const seconds = (done.nowMs - Number(rows[0].first_ms)) / 1000;
+    const cores = coresUsed(machineBefore);
+    const relayCpu = (sampler.cpuSnapshot()['order-relay'] ?? 0) - relayCpuBefore;
     return {
+      cores: { ...cores, relays: relayCpu / cores.seconds },
       relays,
       events: settings.drainEvents,
       messagesPerSecond: settings.drainEvents / seconds,
