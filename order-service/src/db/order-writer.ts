@@ -2,6 +2,7 @@ import type { AnyEvent, Order, OrderStatus } from '@shop/contracts';
 import { OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from '@shop/platform';
 import type { PoolClient } from 'pg';
 import type { PricedOrder } from '../domain/pricing';
+import type { IdempotencyClaim } from './idempotency-repository';
 import type { Pool } from './pg-pool';
 import type { LockedOrder } from './order-repository';
 
@@ -47,7 +48,7 @@ export function createOrderWriter(pool: Pool) {
       order: Order,
       priced: PricedOrder,
       event: AnyEvent,
-      claim?: { userId: number; key: string },
+      claim?: IdempotencyClaim,
     ): Promise<void> {
       const values: unknown[] = [
         order.id,
@@ -66,11 +67,11 @@ export function createOrderWriter(pool: Pool) {
       let claimSql = '';
       let check = '';
       if (claim) {
-        values.push(claim.userId, claim.key, JSON.stringify(order));
+        values.push(claim.userId, claim.key, JSON.stringify(order), claim.token);
         claimSql = `, k AS (
           UPDATE idempotency_keys
              SET status = 'done', response_status = 201, response_body = $23::jsonb, order_id = $1
-           WHERE user_id = $21 AND key = $22 AND status = 'in_flight'
+           WHERE user_id = $21 AND key = $22 AND status = 'in_flight' AND created_at = $24::timestamptz
           RETURNING 1)`;
         check = ', 1 / (SELECT count(*)::int FROM k) AS claimed';
       }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Order, OrderLine } from '@shop/contracts';
 import { AppError } from '@shop/platform';
-import type { IdempotencyRepository } from '../db/idempotency-repository';
-import type { OrderWriter, ReservedOrder } from '../db/order-writer';
+import type { IdempotencyClaim, IdempotencyRepository } from '../db/idempotency-repository';
+import { IdempotencyClaimLost, type OrderWriter, type ReservedOrder } from '../db/order-writer';
 import type { Actor } from '../domain/order-permissions';
 import { exceedsMaxAmount, priceOrder, type PricedOrder } from '../domain/pricing';
 import { findShortages } from '../domain/stock-check';
@@ -35,9 +35,9 @@ export async function placeOrder(
   command: PlaceOrderCommand,
 ): Promise<PlaceOrderResult> {
   const { actor, items, idempotencyKey } = command;
-  const claim = idempotencyKey ? { userId: actor.userId, key: idempotencyKey } : undefined;
-  if (claim) {
-    const claimed = await deps.idempotency.claim(claim.userId, claim.key, requestHash(items));
+  let claim: IdempotencyClaim | undefined;
+  if (idempotencyKey) {
+    const claimed = await deps.idempotency.claim(actor.userId, idempotencyKey, requestHash(items));
     if (claimed.kind === 'reused') {
       throw new AppError(
         422,
@@ -45,17 +45,9 @@ export async function placeOrder(
         'This Idempotency-Key was already used with a different request body.',
       );
     }
-    if (claimed.kind === 'in_flight') {
-      throw new AppError(
-        409,
-        'idempotency_request_in_flight',
-        'A request with this Idempotency-Key is still being processed.',
-        {
-          headers: { 'Retry-After': '1' },
-        },
-      );
-    }
+    if (claimed.kind === 'in_flight') throw requestInFlight();
     if (claimed.kind === 'replay') return { replayed: true, status: claimed.status, body: claimed.body };
+    claim = { userId: actor.userId, key: idempotencyKey, token: claimed.token };
   }
 
   try {
@@ -101,10 +93,17 @@ export async function placeOrder(
   } catch (error) {
     // Nothing was written: give the key back so the client can retry the same request.
     // (A failing release must not hide the error that matters.)
-    if (claim) await deps.idempotency.release(claim.userId, claim.key).catch(() => undefined);
+    if (claim) await deps.idempotency.release(claim).catch(() => undefined);
+    // Taken over after its TTL while this request was slow: the key is another request's now.
+    if (error instanceof IdempotencyClaimLost) throw requestInFlight();
     throw error;
   }
 }
+
+const requestInFlight = () =>
+  new AppError(409, 'idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed.', {
+    headers: { 'Retry-After': '1' },
+  });
 
 /** The order as it will be stored (and answered): nothing is read back after the write. */
 function newOrder(userId: number, priced: PricedOrder, reserved: ReservedOrder): Order {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
 import {
   bearer,
   buildOrderBody,
@@ -121,6 +122,30 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     expect(retried.status).toBe(201);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     expect(await ordersOf(userId)).toBe(1);
+  });
+
+  test('a slow request whose claim was taken over after the TTL can no longer free the key: it stays with the new owner', async () => {
+    // Arrange: the first request's claim outlives the TTL (as if it hung) and a retry takes it over.
+    const keys = createIdempotencyRepository(world.pool, 60_000);
+    const userId = newUserId();
+    const first = await keys.claim(userId, 'key-take-over', 'hash');
+    await world.pool.query(
+      `UPDATE idempotency_keys SET created_at = created_at - interval '1 hour' WHERE user_id = $1`,
+      [userId],
+    );
+    const second = await keys.claim(userId, 'key-take-over', 'hash');
+    expect(first.kind).toBe('claimed');
+    expect(second.kind).toBe('claimed');
+
+    // Act: the slow first request fails at last and gives back what it had claimed.
+    if (first.kind !== 'claimed') throw new Error('unreachable');
+    await keys.release({ userId, key: 'key-take-over', token: first.token });
+
+    // Assert: the key is still the second request's, in flight; a third must wait.
+    expect(await keys.claim(userId, 'key-take-over', 'hash')).toEqual({ kind: 'in_flight' });
+    if (second.kind !== 'claimed') throw new Error('unreachable');
+    await keys.release({ userId, key: 'key-take-over', token: second.token });
+    expect((await keys.claim(userId, 'key-take-over', 'hash')).kind).toBe('claimed');
   });
 
   test('many concurrent requests with one key create exactly one order', async () => {
