@@ -27,5 +27,10 @@ export {
 } from './outbox-relay';
 export { appendToOutbox, OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from './outbox-writer';
 export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
+export {
+  createServiceMessaging,
+  type ServiceMessaging,
+  type ServiceMessagingOptions,
+} from './service-messaging';
 export { pgExecutor, type SqlExecutor } from './sql-executor';
 export { declareTopology, DELIVERY_LIMIT } from './topology';
