@@ -1,9 +1,9 @@
 import { QUEUES } from '@shop/contracts';
 import {
   closeServer,
-  createBrokerConnection,
   createConsumer,
   createLogger,
+  createServiceMessaging,
   databaseCheck,
   listen,
   noteOtelExport,
@@ -42,23 +42,24 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const db = createPool(config.DATABASE_URL, config.CONSUMER_PREFETCH + 5);
   db.on('error', (error: Error) => logger.warn('database connection error', { err: error.message }));
   const notifications = createNotificationRepository(db);
-  const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'notification-service' });
-  const consumer = createConsumer({
-    connection,
-    queue: QUEUES.notificationEvents,
-    handlers: notificationHandlers(notifications),
+  const messaging = createServiceMessaging({
+    name: 'notification-service',
+    url: config.AMQP_URL,
     logger,
-    prefetch: config.CONSUMER_PREFETCH,
-    maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
-    backoff: options.retryBackoff,
+    startupWaitMs: options.brokerWaitMs ?? 5_000,
+    consumers: (connection) => [
+      createConsumer({
+        connection,
+        queue: QUEUES.notificationEvents,
+        handlers: notificationHandlers(notifications),
+        logger,
+        prefetch: config.CONSUMER_PREFETCH,
+        maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
+        backoff: options.retryBackoff,
+      }),
+    ],
   });
-  consumer.start();
-  const brokerWaitMs = options.brokerWaitMs ?? 5_000;
-  try {
-    await consumer.waitUntilConsuming(brokerWaitMs);
-  } catch {
-    logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: brokerWaitMs });
-  }
+  await messaging.start();
 
   const app = createApp({
     notifications,
@@ -66,7 +67,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     logger,
     health: {
       database: databaseCheck(() => db.query('SELECT 1')),
-      broker: async () => (connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected' }),
+      broker: messaging.brokerCheck,
     },
   });
   const server = await listen(app, config.PORT);
@@ -76,8 +77,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     port,
     close: async () => {
       await closeServer(server);
-      await consumer.stop();
-      await connection.close();
+      await messaging.stop();
       await db.end();
     },
   };

@@ -2,12 +2,11 @@ import type { Server } from 'node:http';
 import { QUEUES } from '@shop/contracts';
 import {
   closeServer,
-  createBrokerConnection,
   createLogger,
   createOutboxProbe,
   createOutboxRelay,
+  createServiceMessaging,
   databaseCheck,
-  declareTopology,
   listen,
   noteOtelExport,
   outboxLagCheck,
@@ -15,7 +14,6 @@ import {
   portOf,
   processMetrics,
   watchOutbox,
-  type HealthCheck,
   type Logger,
 } from '@shop/platform';
 import { createApp } from './app';
@@ -62,33 +60,33 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       resetTimeoutMs: config.PRODUCT_BREAKER_RESET_MS,
     },
   });
-  const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'order-service' });
-  const topology = connection.createChannel({
-    name: 'topology',
-    confirm: false,
-    setup: (channel: Parameters<typeof declareTopology>[0]) =>
-      declareTopology(channel, [QUEUES.orderInventory]),
+  const messaging = createServiceMessaging({
+    name: 'order-service',
+    url: config.AMQP_URL,
+    logger,
+    startupWaitMs: config.BROKER_STARTUP_WAIT_MS,
+    downDetail: 'not connected; events wait in the outbox',
+    declareQueues: [QUEUES.orderInventory],
+    consumers: (connection) =>
+      config.CONSUMERS_ENABLED
+        ? [
+            createInventoryConsumer({
+              pool,
+              connection,
+              logger: logger.child({ component: 'inventory-consumer' }),
+            }),
+          ]
+        : [],
+    relay: config.RELAY_ENABLED
+      ? (connection) =>
+          createOutboxRelay({
+            pool: config.DATABASE_URL,
+            connection,
+            logger: logger.child({ component: 'outbox-relay' }),
+            retention: outboxRetention(config),
+          })
+      : undefined,
   });
-  const consumer = config.CONSUMERS_ENABLED
-    ? createInventoryConsumer({
-        pool,
-        connection,
-        logger: logger.child({ component: 'inventory-consumer' }),
-      })
-    : undefined;
-  const relay = config.RELAY_ENABLED
-    ? createOutboxRelay({
-        pool: config.DATABASE_URL,
-        connection,
-        logger: logger.child({ component: 'outbox-relay' }),
-        retention: outboxRetention(config),
-      })
-    : undefined;
-
-  const brokerCheck: HealthCheck = async () =>
-    connection.isConnected()
-      ? { status: 'up' }
-      : { status: 'down', detail: 'not connected; events wait in the outbox' };
   const app = createApp({
     prisma,
     orders: createOrderReader(prisma),
@@ -99,22 +97,14 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     logger,
     checks: {
       database: databaseCheck(() => pool.query('SELECT 1')),
-      broker: brokerCheck,
+      broker: messaging.brokerCheck,
       outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
     },
   });
 
   let server: Server | undefined;
   try {
-    await relay?.start();
-    consumer?.start();
-    // A short grace period so our queue exists before the first order (and its saga) starts;
-    // after it, HTTP serves anyway and the consumer attaches whenever the broker arrives.
-    await consumer?.waitUntilConsuming(config.BROKER_STARTUP_WAIT_MS).catch(() =>
-      logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', {
-        wait_ms: config.BROKER_STARTUP_WAIT_MS,
-      }),
-    );
+    await messaging.start();
     server = await listen(app, config.PORT);
   } catch (error) {
     await shutdown();
@@ -125,10 +115,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
 
   async function shutdown(): Promise<void> {
     if (server) await closeServer(server);
-    await consumer?.stop();
-    await relay?.stop();
-    await topology.close().catch(() => undefined);
-    await connection.close();
+    await messaging.stop();
     catalogue.close();
     unwatchOutbox();
     await prisma.$disconnect();
@@ -138,7 +125,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   let closing: Promise<void> | undefined;
   return {
     port,
-    consuming: async (timeoutMs) => consumer?.waitUntilConsuming(timeoutMs),
+    consuming: (timeoutMs) => messaging.waitUntilConsuming(timeoutMs),
     close: () => (closing ??= shutdown()),
   };
 }

@@ -1,11 +1,11 @@
 import { QUEUES } from '@shop/contracts';
 import {
   closeServer,
-  createBrokerConnection,
   createConsumer,
   createLogger,
   createOutboxProbe,
   createOutboxRelay,
+  createServiceMessaging,
   databaseCheck,
   listen,
   noteOtelExport,
@@ -46,13 +46,22 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   pool.on('error', (error) => logger.warn('database connection error', { err: error.message }));
   const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'product-service', outboxProbe);
-  const connection = createBrokerConnection({ url: config.AMQP_URL, logger, name: 'product-service' });
-  const consumer = createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(pool), logger });
-  const relay = createOutboxRelay({
-    pool,
-    connection,
-    logger: logger.child({ component: 'outbox-relay' }),
-    retention: outboxRetention(config),
+  const messaging = createServiceMessaging({
+    name: 'product-service',
+    url: config.AMQP_URL,
+    logger,
+    startupWaitMs: config.BROKER_STARTUP_WAIT_MS,
+    downDetail: 'not connected to RabbitMQ',
+    consumers: (connection) => [
+      createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(pool), logger }),
+    ],
+    relay: (connection) =>
+      createOutboxRelay({
+        pool,
+        connection,
+        logger: logger.child({ component: 'outbox-relay' }),
+        retention: outboxRetention(config),
+      }),
   });
 
   const app = createApp({
@@ -61,18 +70,12 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     logger,
     health: {
       database: databaseCheck(() => pool.query('SELECT 1')),
-      broker: async () => (connection.isConnected() ? { status: 'up' } : { status: 'down', detail: 'not connected to RabbitMQ' }),
+      broker: messaging.brokerCheck,
       outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
     },
   });
 
-  await relay.start();
-  consumer.start();
-  try {
-    await consumer.waitUntilConsuming(config.BROKER_STARTUP_WAIT_MS);
-  } catch {
-    logger.warn('RabbitMQ not reachable yet; serving HTTP, consuming once it is', { wait_ms: config.BROKER_STARTUP_WAIT_MS });
-  }
+  await messaging.start();
 
   const server = await listen(app, config.PORT);
   const port = portOf(server);
@@ -81,9 +84,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     port,
     close: async () => {
       await closeServer(server);
-      await consumer.stop();
-      await relay.stop();
-      await connection.close();
+      await messaging.stop();
       unwatchOutbox();
       await pool.end();
     },
