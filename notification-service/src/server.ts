@@ -39,8 +39,7 @@ export interface RunningService {
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('notification-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  const db = createPool(config.DATABASE_URL, config.CONSUMER_PREFETCH + 5);
-  db.on('error', (error: Error) => logger.warn('database connection error', { err: error.message }));
+  const db = createPool(config.DATABASE_URL, config.CONSUMER_PREFETCH + 5, logger);
   const notifications = createNotificationRepository(db);
   const messaging = createServiceMessaging({
     name: 'notification-service',

@@ -47,8 +47,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const logger = options.logger ?? createLogger('order-service', config.LOG_LEVEL);
   noteOtelExport(logger);
   // Hot paths (placing orders, the inventory consumer) on pg; Prisma only for the cold reads and PATCH.
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  pool.on('error', (error) => logger.warn('idle database connection failed', { err: error.message }));
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger);
   const prisma = createPrisma(config.DATABASE_URL, PRISMA_COLD_POOL_SIZE);
   const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'order-service', outboxProbe);

@@ -42,8 +42,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const logger = options.logger ?? createLogger('product-service', config.LOG_LEVEL);
   noteOtelExport(logger);
   // One pg pool for HTTP, the consumer and the relay; the running service never creates a Prisma client.
-  const pool = createPool(config.DATABASE_URL);
-  pool.on('error', (error) => logger.warn('database connection error', { err: error.message }));
+  const pool = createPool(config.DATABASE_URL, undefined, logger);
   const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'product-service', outboxProbe);
   const messaging = createServiceMessaging({

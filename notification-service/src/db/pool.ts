@@ -1,4 +1,4 @@
-import { createPgPool } from '@shop/platform';
+import { createPgPool, type Logger } from '@shop/platform';
 import type { Pool } from 'pg';
 
 export type Db = Pool;
@@ -9,6 +9,6 @@ export type Db = Pool;
  * Prisma stays for the schema, migrations and generated types. `max` covers the consumer's
  * prefetch (one short transaction per event in flight) plus HTTP.
  */
-export function createPool(connectionString: string, max = 10): Db {
-  return createPgPool(connectionString, { max });
+export function createPool(connectionString: string, max = 10, logger?: Logger): Db {
+  return createPgPool(connectionString, { max, logger });
 }

@@ -1,4 +1,4 @@
-import { createPgPool } from '@shop/platform';
+import { createPgPool, type Logger } from '@shop/platform';
 import type { Pool, PoolClient } from 'pg';
 
 export type { Pool, PoolClient };
@@ -9,6 +9,6 @@ export type { Pool, PoolClient };
  * service. Sized for the consumer's prefetch (10 handlers in flight) plus HTTP and the relay
  * (one LISTEN connection and one claiming transaction).
  */
-export function createPool(connectionString: string, max = 14): Pool {
-  return createPgPool(connectionString, { max });
+export function createPool(connectionString: string, max = 14, logger?: Logger): Pool {
+  return createPgPool(connectionString, { max, logger });
 }
