@@ -32,13 +32,21 @@ export async function main(options: BenchOptions): Promise<number> {
   const results: Results = { startedAt: new Date().toISOString(), settings, machine: machine(), checks: [] };
   const sampler = createResourceSampler();
   let system: BenchSystem | undefined;
+  let aborting = false;
   const abort = (signal: NodeJS.Signals) => {
+    // A terminal's Ctrl-C reaches this process twice (directly, and relayed by the tsx wrapper):
+    // one clean-up is enough, and a second signal must not kill it half-way.
+    if (aborting) return;
+    aborting = true;
     console.error(`[bench] ${signal}: stopping services and dropping the bench databases`);
     killAllSpawned();
-    void dropLeftovers().finally(() => process.exit(130));
+    setTimeout(() => process.exit(130), 20_000).unref();
+    void dropLeftovers()
+      .catch((error: Error) => console.error(`[bench] clean-up failed: ${error.message}`))
+      .finally(() => process.exit(130));
   };
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
+  process.on('SIGINT', abort);
+  process.on('SIGTERM', abort);
 
   const started = Date.now();
   try {
