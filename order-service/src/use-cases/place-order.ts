@@ -101,9 +101,14 @@ export async function placeOrder(
 }
 
 const requestInFlight = () =>
-  new AppError(409, 'idempotency_request_in_flight', 'A request with this Idempotency-Key is still being processed.', {
-    headers: { 'Retry-After': '1' },
-  });
+  new AppError(
+    409,
+    'idempotency_request_in_flight',
+    'A request with this Idempotency-Key is still being processed.',
+    {
+      headers: { 'Retry-After': '1' },
+    },
+  );
 
 /** The order as it will be stored (and answered): nothing is read back after the write. */
 function newOrder(userId: number, priced: PricedOrder, reserved: ReservedOrder): Order {

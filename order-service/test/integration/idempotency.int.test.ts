@@ -26,6 +26,10 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
       (await world.pool.query('SELECT count(*) FROM orders WHERE user_id = $1', [userId])).rows[0].count,
     );
 
+  const requestHashOf = async (userId: number): Promise<string> =>
+    (await world.pool.query('SELECT request_hash FROM idempotency_keys WHERE user_id = $1', [userId])).rows[0]
+      .request_hash;
+
   test('when the same user repeats the same request with the same key, the first response comes back once more, marked replayed', async () => {
     // Arrange
     const userId = newUserId();
@@ -146,6 +150,45 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     if (second.kind !== 'claimed') throw new Error('unreachable');
     await keys.release({ userId, key: 'key-take-over', token: second.token });
     expect((await keys.claim(userId, 'key-take-over', 'hash')).kind).toBe('claimed');
+  });
+
+  test('a request whose claim was taken over while it waited on the product service writes nothing and answers 409', async () => {
+    // Arrange: the product service answers slowly; while the request waits, its claim is aged past
+    // the TTL and taken over by a retry (claimed directly, as a second request would).
+    const keys = createIdempotencyRepository(world.pool, 60_000);
+    const userId = newUserId();
+    const auth = await bearer(userId);
+    world.stub.behaviour = 'slow';
+    let slow;
+    let retry;
+    try {
+      const pending = post(auth, 'key-lost').then((response) => response);
+      await waitFor(
+        async () =>
+          (await world.pool.query('SELECT 1 FROM idempotency_keys WHERE user_id = $1', [userId])).rowCount ===
+          1,
+      );
+      await world.pool.query(
+        `UPDATE idempotency_keys SET created_at = created_at - interval '1 hour' WHERE user_id = $1`,
+        [userId],
+      );
+      retry = await keys.claim(userId, 'key-lost', await requestHashOf(userId));
+
+      // Act
+      slow = await pending;
+    } finally {
+      world.stub.behaviour = 'ok';
+    }
+
+    // Assert
+    expect(retry.kind).toBe('claimed');
+    expect(slow.status).toBe(409);
+    expect(slow.body.code).toBe('idempotency_request_in_flight');
+    expect(await ordersOf(userId)).toBe(0);
+    const { rows } = await world.pool.query('SELECT status FROM idempotency_keys WHERE user_id = $1', [
+      userId,
+    ]);
+    expect(rows).toEqual([{ status: 'in_flight' }]);
   });
 
   test('many concurrent requests with one key create exactly one order', async () => {

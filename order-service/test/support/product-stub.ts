@@ -5,9 +5,9 @@ import type { Product } from '@shop/contracts';
 /**
  * A throwaway product service over real HTTP (port 0) for tests: the one edge the order service
  * may fake is the product HTTP API. It serves `GET /api/v1/products?ids=…` from `products`, and
- * `behaviour` can make it fail, stall or answer garbage.
+ * `behaviour` can make it fail, stall, answer garbage, or answer correctly after `SLOW_ANSWER_MS` (`slow`).
  */
-export type StubBehaviour = 'ok' | 'fail-500' | 'stall' | 'garbage';
+export type StubBehaviour = 'ok' | 'fail-500' | 'stall' | 'garbage' | 'slow';
 
 export interface ProductStub {
   url: string;
@@ -17,6 +17,9 @@ export interface ProductStub {
   requests: string[];
   close(): Promise<void>;
 }
+
+/** How long the `slow` behaviour holds an answer: well inside the order service's 1 s client timeout. */
+export const SLOW_ANSWER_MS = 400;
 
 const now = '2025-01-01T00:00:00.000Z';
 export const buildProduct = (overrides: Partial<Product> = {}): Product => ({
@@ -45,6 +48,10 @@ export async function startProductStub(products: Product[] = SEED_PRODUCTS): Pro
   };
   const server = http.createServer((req, res) => {
     stub.requests.push(req.url ?? '');
+    if (stub.behaviour === 'slow') return void setTimeout(() => answer(req, res), SLOW_ANSWER_MS);
+    answer(req, res);
+  });
+  function answer(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://stub');
     if (stub.behaviour === 'stall') return; // never answers; the client's timeout must fire
     if (stub.behaviour === 'fail-500') {
@@ -67,7 +74,7 @@ export async function startProductStub(products: Product[] = SEED_PRODUCTS): Pro
     res
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ items, total: items.length, limit, offset: 0 }));
-  });
+  }
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
