@@ -12,12 +12,14 @@ import { amqpUrl, createDatabases, createVhost, databaseUrl, dropDatabases, drop
 import { envelopeTemplate, prefillOutbox } from '../phases/relay-drain';
 
 const EXCHANGE = 'bench.window';
-const CONFIGS = process.env.ONLY ? [{ batchSize: 1000, window: 1000 }] : [
-  { batchSize: 500, window: 200 },
-  { batchSize: 2000, window: 200 },
-  { batchSize: 1000, window: 1000 },
-  { batchSize: 5000, window: 1000 },
-];
+const CONFIGS = process.env.ONLY
+  ? [{ batchSize: 1000, window: 1000 }]
+  : [
+      { batchSize: 500, window: 200 },
+      { batchSize: 2000, window: 200 },
+      { batchSize: 1000, window: 1000 },
+      { batchSize: 5000, window: 1000 },
+    ];
 
 async function main(): Promise<void> {
   const events = Number(process.argv[2] ?? 20_000);

@@ -154,4 +154,3 @@ interface OrderHeadRow {
   created_at: Date;
   updated_at: Date;
 }
-
