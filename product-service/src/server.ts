@@ -18,7 +18,7 @@ import {
 } from '@shop/platform';
 import { createApp } from './app';
 import type { Config } from './config';
-import { createPool } from './db/pool';
+import { createPool, DEFAULT_POOL_SIZE } from './db/pool';
 import { createProductRepository } from './db/product-repository';
 import { orderEventHandlers } from './messaging/order-events.handlers';
 
@@ -42,7 +42,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const logger = options.logger ?? createLogger('product-service', config.LOG_LEVEL);
   noteOtelExport(logger);
   // One pg pool for HTTP, the consumer and the relay; the running service never creates a Prisma client.
-  const pool = createPool(config.DATABASE_URL, undefined, logger);
+  const pool = createPool(config.DATABASE_URL, DEFAULT_POOL_SIZE, logger);
   const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'product-service', outboxProbe);
   const messaging = createServiceMessaging({
