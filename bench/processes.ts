@@ -30,7 +30,7 @@ export function spawnNode(options: {
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, options.entry)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...otelSettings(), ...options.env },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
@@ -108,4 +108,13 @@ export function tail(file: string, lines = 20): string {
   } catch {
     return '(no log)';
   }
+}
+
+/** OpenTelemetry settings pass through, so a bench run can export every service's spans (`OTEL_EXPORTER_OTLP_ENDPOINT=…`). */
+function otelSettings(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined,
+    ),
+  );
 }

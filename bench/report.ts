@@ -172,6 +172,7 @@ export function markdown(results: Results): string {
       '',
       '',
     ]);
+    rows.push(['', 'load generator behind its schedule, p50 / p95 / p99 ms', ms(e.senderLateness), '', '']);
   }
   if (results.relayDrain) {
     const d = results.relayDrain;

@@ -16,6 +16,12 @@ export interface EventLatency {
   commitToReserved: Percentiles;
   /** 201 received by the client → StockReserved received by a bench subscriber (client clock). */
   responseToStockReservedEvent: Percentiles;
+  /**
+   * How late the load generator sent each order against its schedule. When it falls behind it
+   * sends what is overdue at once, so a large value here means part of the tail is a burst the
+   * bench made, not a steady rate.
+   */
+  senderLateness: Percentiles;
 }
 
 /**
@@ -47,10 +53,12 @@ export async function eventLatency(
     const progress = bar('orders sent', total);
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
+    const lateness: number[] = [];
     for (let index = 0; index < total; index++) {
       const due = started + (index * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
+      lateness.push(Math.max(0, performance.now() - due));
       inFlight.push(
         placeOrder(system, tokens[randomUser() - 1]).then(
           (answer) => {
@@ -106,6 +114,10 @@ export async function eventLatency(
     const eventTimes = ids
       .filter((id) => subscriber.receivedAt.has(id))
       .map((id) => subscriber.receivedAt.get(id)! - respondedAt.get(id)!);
+    const late = percentiles(lateness);
+    step(
+      `  load generator behind its schedule: p99 ${late.p99.toFixed(1)} ms, worst ${Math.max(...lateness).toFixed(1)} ms`,
+    );
     if (subscriber.duplicates() > 0)
       step(`  note: the subscriber saw ${subscriber.duplicates()} duplicate StockReserved (at-least-once)`);
     return {
@@ -114,6 +126,7 @@ export async function eventLatency(
       shed,
       commitToReserved: percentiles(commitToReserved),
       responseToStockReservedEvent: percentiles(eventTimes),
+      senderLateness: late,
     };
   } finally {
     await subscriber.close();
