@@ -173,6 +173,13 @@ export function markdown(results: Results): string {
       '',
     ]);
     rows.push(['', 'load generator behind its schedule, p50 / p95 / p99 ms', ms(e.senderLateness), '', '']);
+    rows.push([
+      '',
+      `busy cores of ${results.machine.cpus}, whole machine, while sending`,
+      e.busyCores.toFixed(2),
+      '',
+      '',
+    ]);
   }
   if (results.relayDrain) {
     const d = results.relayDrain;

@@ -1,5 +1,6 @@
 import { subscribeStockReserved, connectBroker } from '../broker';
 import { CorrectnessError } from '../correctness';
+import { coresUsed, readMachineCpu } from '../machine-cpu';
 import { randomOrder, randomUser, USERS } from '../order-mix';
 import { bar, step } from '../progress';
 import type { BenchSettings } from '../settings';
@@ -22,6 +23,8 @@ export interface EventLatency {
    * bench made, not a steady rate.
    */
   senderLateness: Percentiles;
+  /** Busy cores of the whole machine while the orders were sent: how close to saturation "steady" was. */
+  busyCores: number;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function eventLatency(
     let shed = 0;
     const progress = bar('orders sent', total);
     const started = performance.now();
+    const machineBefore = readMachineCpu();
     const inFlight: Promise<void>[] = [];
     const lateness: number[] = [];
     for (let index = 0; index < total; index++) {
@@ -72,6 +76,7 @@ export async function eventLatency(
       progress.update(index + 1);
     }
     await Promise.all(inFlight);
+    const busyCores = coresUsed(machineBefore).machine;
     progress.stop();
     if (failures.length > 0)
       throw new CorrectnessError(`event latency: ${failures.length} orders failed, e.g. ${failures[0]}`);
@@ -116,7 +121,8 @@ export async function eventLatency(
       .map((id) => subscriber.receivedAt.get(id)! - respondedAt.get(id)!);
     const late = percentiles(lateness);
     step(
-      `  load generator behind its schedule: p99 ${late.p99.toFixed(1)} ms, worst ${Math.max(...lateness).toFixed(1)} ms`,
+      `  load generator behind its schedule: p99 ${late.p99.toFixed(1)} ms, worst ${Math.max(...lateness).toFixed(1)} ms; ` +
+        `busy cores while sending ${busyCores.toFixed(2)}`,
     );
     if (subscriber.duplicates() > 0)
       step(`  note: the subscriber saw ${subscriber.duplicates()} duplicate StockReserved (at-least-once)`);
@@ -127,6 +133,7 @@ export async function eventLatency(
       commitToReserved: percentiles(commitToReserved),
       responseToStockReservedEvent: percentiles(eventTimes),
       senderLateness: late,
+      busyCores,
     };
   } finally {
     await subscriber.close();
