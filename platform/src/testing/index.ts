@@ -2,3 +2,4 @@ export * from './broker';
 export * from './database';
 export * from './docker';
 export * from './schema-drift';
+export * from './capturing-logger';

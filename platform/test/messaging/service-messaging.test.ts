@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import type { QueueSpec } from '@shop/contracts';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
-import winston from 'winston';
 import {
   appendToOutbox,
   createConsumer,
@@ -18,6 +16,7 @@ import {
   waitFor,
   type MessagingWorld,
 } from './support/fixtures';
+import { capturingLogger } from '../../src/testing';
 
 const consumedQueue: QueueSpec = {
   name: 'test.service-messaging.orders',
@@ -30,25 +29,6 @@ const declaredQueue: QueueSpec = {
 // Nothing listens on port 1.
 const UNREACHABLE_BROKER = 'amqp://guest:guest@127.0.0.1:1';
 const WARNING = 'RabbitMQ not reachable yet; serving HTTP, consuming once it is';
-
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = winston.createLogger({
-    level: 'debug',
-    format: winston.format.json(),
-    transports: [
-      new winston.transports.Stream({
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-            done();
-          },
-        }),
-      }),
-    ],
-  });
-  return { logger, lines };
-}
 
 describe('service messaging', () => {
   let world: MessagingWorld;

@@ -1,6 +1,4 @@
-import { Writable } from 'node:stream';
 import type { QueueSpec } from '@shop/contracts';
-import winston from 'winston';
 import { createConsumer, type Consumer, type ConsumerOptions } from '../../src/messaging';
 import { createMetrics, type Metrics } from '../../src/observability';
 import {
@@ -10,6 +8,7 @@ import {
   type MessagingWorld,
 } from '../messaging/support/fixtures';
 import { publishRaw } from '../messaging/support/queue-probe';
+import { capturingLogger } from '../../src/testing';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -18,25 +17,6 @@ const queueFor = (name: string): QueueSpec => ({
   name: `test.observability.${name}`,
   bindings: [{ exchange: 'orders', routingKey: `obs-${name}.#` }],
 });
-
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = winston.createLogger({
-    level: 'debug',
-    format: winston.format.json(),
-    transports: [
-      new winston.transports.Stream({
-        stream: new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-            done();
-          },
-        }),
-      }),
-    ],
-  });
-  return { logger, lines };
-}
 
 const valueOf = async (metrics: Metrics, name: string, labels: Record<string, string>) =>
   (await metrics.registry.getSingleMetric(name)!.get()).values

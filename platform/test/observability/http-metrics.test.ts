@@ -1,10 +1,9 @@
 import express, { Router } from 'express';
 import request from 'supertest';
-import winston from 'winston';
-import { Writable } from 'node:stream';
 import { AppError, notFoundHandler, problemHandler, requestContext } from '../../src/http';
 import { createLogger } from '../../src/logger';
 import { createMetrics, httpMetrics, metricsHandler, type Metrics } from '../../src/observability';
+import { capturingLogger } from '../../src/testing';
 
 const quiet = createLogger('http-metrics-test');
 quiet.silent = true;
@@ -81,21 +80,7 @@ describe('HTTP metrics', () => {
 
 describe('trace context on requests', () => {
   const capture = () => {
-    const lines: Record<string, unknown>[] = [];
-    const logger = winston.createLogger({
-      level: 'http',
-      format: winston.format.json(),
-      transports: [
-        new winston.transports.Stream({
-          stream: new Writable({
-            write(chunk: Buffer, _encoding, done) {
-              lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-              done();
-            },
-          }),
-        }),
-      ],
-    });
+    const { logger, lines } = capturingLogger('http');
     const app = express();
     app.use(requestContext(logger));
     app.get('/echo', (req, res) => res.json({ traceparent: req.headers.traceparent }));
