@@ -143,7 +143,7 @@ export function markdown(results: Results): string {
     const { cpuMsPerOrder, baselineCpuMsPerOrder } = results.placement;
     rows.push([
       '1 · CPU per order placed',
-      'ms of CPU per order, its events included (raw: per transaction)',
+      'ms of CPU per order, its events included (raw: per transaction; ratio: raw ÷ Shop)',
       `${list(cpuMsPerOrder)}<br>**total ${total(cpuMsPerOrder).toFixed(2)}**`,
       `${list(baselineCpuMsPerOrder)}<br>**total ${total(baselineCpuMsPerOrder).toFixed(2)}**`,
       x2(total(baselineCpuMsPerOrder) / total(cpuMsPerOrder)),
