@@ -2,6 +2,7 @@ import { QUEUES } from '@shop/contracts';
 import { Pool, type PoolClient } from 'pg';
 import type { Logger } from '../logger';
 import { processMetrics, type Metrics } from '../observability/metrics';
+import { POOL_IDLE_OPTIONS } from '../pg';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import { closeChannel, type BrokerConnection } from './broker-connection';
 import { createOutboxListener } from './outbox-listener';
@@ -107,7 +108,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const retention = options.retention ?? { keepMs: 7 * 24 * 3600_000, everyMs: 3600_000 };
   const ownsPool = typeof options.pool === 'string';
   const pool =
-    typeof options.pool === 'string' ? new Pool({ connectionString: options.pool, max: 3 }) : options.pool;
+    typeof options.pool === 'string'
+      ? new Pool({ connectionString: options.pool, max: 3, ...POOL_IDLE_OPTIONS })
+      : options.pool;
   const onPoolError = (error: Error) =>
     logger.warn('outbox relay database connection error', { err: error.message });
   pool.on('error', onPoolError);
