@@ -6,9 +6,9 @@ import { createLogger, type Logger } from './logger';
  * sized for a burst that closes its spare connections once the burst is over (pg's default is
  * 10 s, ours was 30 s) stalled every service for 0.2–0.5 s about 30 s after each burst in the
  * bench, while the connections were closed under steady load — the whole commit → stock p99 tail
- * (84–539 ms; 34–38 ms without the churn). Pools are small and bounded (`max`), so keeping them
- * warm costs a few idle backends. `allowExitOnIdle` keeps a script or test that forgets
- * `pool.end()` from waiting out the timeout.
+ * (84–539 ms in seven runs; 34–60 ms in three without the churn; docs/decisions.md 16). Pools
+ * are small and bounded (`max`), so keeping them warm costs a few idle backends.
+ * `allowExitOnIdle` keeps a script or test that forgets `pool.end()` from waiting out the timeout.
  */
 export const POOL_IDLE_OPTIONS = { idleTimeoutMillis: 10 * 60_000, allowExitOnIdle: true } as const;
 
