@@ -1,8 +1,8 @@
 import { QUEUES } from '@shop/contracts';
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../logger';
 import { processMetrics, type Metrics } from '../observability/metrics';
-import { POOL_IDLE_OPTIONS } from '../pg';
+import { createPgPool } from '../pg';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import { closeChannel, type BrokerConnection } from './broker-connection';
 import { createOutboxListener } from './outbox-listener';
@@ -107,13 +107,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const retention = options.retention ?? { keepMs: 7 * 24 * 3600_000, everyMs: 3600_000 };
   const ownsPool = typeof options.pool === 'string';
+  // An owned pool logs its idle-connection errors itself (createPgPool); a borrowed one may be a bare Pool.
   const pool =
-    typeof options.pool === 'string'
-      ? new Pool({ connectionString: options.pool, max: 3, ...POOL_IDLE_OPTIONS })
-      : options.pool;
+    typeof options.pool === 'string' ? createPgPool(options.pool, { max: 3, logger }) : options.pool;
   const onPoolError = (error: Error) =>
     logger.warn('outbox relay database connection error', { err: error.message });
-  pool.on('error', onPoolError);
+  if (!ownsPool) pool.on('error', onPoolError);
 
   const channel = connection.createChannel({
     name: 'outbox-relay',
