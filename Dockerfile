@@ -2,7 +2,7 @@
 # One image recipe for every service: docker build --build-arg SERVICE=order-service .
 # SERVICE is the workspace folder: product-service | order-service | notification-service | gateway.
 
-ARG NODE_IMAGE=node:20-slim
+ARG NODE_IMAGE=node:24-slim
 
 # ---- build: all dependencies, Prisma client generated, TypeScript compiled ------------------
 FROM ${NODE_IMAGE} AS build

@@ -191,8 +191,8 @@ describe('Dockerfile', () => {
     expect(stages[0]).toMatch(/turbo run build --filter="@shop\/\$\{SERVICE\}"/);
   });
 
-  test('runs on node:20-slim with production dependencies only, compiled code and the migrations', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+  test('runs on node:24-slim (the current LTS) with production dependencies only, compiled code and the migrations', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
     expect(runtime).toMatch(/^\$\{NODE_IMAGE\} AS runtime/);
     expect(stages.some((stage) => /npm ci --omit=dev/.test(stage))).toBe(true);
     expect(runtime).toContain('/app/${SERVICE}/dist/src');

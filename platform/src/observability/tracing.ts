@@ -7,6 +7,7 @@ import type * as AmqplibInstr from '@opentelemetry/instrumentation-amqplib';
 import type * as ExpressInstr from '@opentelemetry/instrumentation-express';
 import type * as HttpInstr from '@opentelemetry/instrumentation-http';
 import type * as PgInstr from '@opentelemetry/instrumentation-pg';
+import type * as OtelCore from '@opentelemetry/core';
 import type * as SdkNode from '@opentelemetry/sdk-node';
 import type * as LoggerModule from '../logger';
 import { traceIdOf, TRACEPARENT_HEADER, useActiveTraceparent } from './trace-context';
@@ -93,7 +94,8 @@ export function startTracing(options: { serviceName?: string } = {}): boolean {
   if (!url || /^true$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) return false;
 
   const api = load<typeof OtelApi>('@opentelemetry/api');
-  const { NodeSDK, core } = load<typeof SdkNode>('@opentelemetry/sdk-node');
+  const core = load<typeof OtelCore>('@opentelemetry/core');
+  const { NodeSDK } = load<typeof SdkNode>('@opentelemetry/sdk-node');
   const { OTLPTraceExporter } = load<typeof OtlpHttp>('@opentelemetry/exporter-trace-otlp-http');
   const { HttpInstrumentation } = load<typeof HttpInstr>('@opentelemetry/instrumentation-http');
   const { ExpressInstrumentation } = load<typeof ExpressInstr>('@opentelemetry/instrumentation-express');
