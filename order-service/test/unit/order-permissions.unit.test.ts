@@ -1,5 +1,5 @@
-import { ORDER_STATUSES } from '@shop/contracts';
-import { canSeeOrder, mayRequestStatus } from '../../src/domain/order-permissions';
+import { ORDER_STATUSES, type OrderStatus } from '@shop/contracts';
+import { canSeeOrder, judgeStatusChange, mayRequestStatus } from '../../src/domain/order-permissions';
 
 const owner = { userId: 7, isAdmin: false };
 const stranger = { userId: 8, isAdmin: false };
@@ -30,5 +30,56 @@ describe('who may ask for a status change', () => {
 
   test.each(ORDER_STATUSES)('another user may not ask for %s', (status) => {
     expect(mayRequestStatus(stranger, order, status)).toBe(false);
+  });
+});
+
+describe('judging a status change (who asks, from which status)', () => {
+  const at = (status: OrderStatus) => ({ userId: 7, status });
+
+  test.each(['pending', 'confirmed'] as OrderStatus[])('the owner may cancel a %s order', (status) => {
+    expect(judgeStatusChange(owner, at(status), 'cancelled')).toEqual({ allowed: true });
+  });
+
+  test('the owner may not cancel a shipped order: the goods have left, so it is an invalid transition for them', () => {
+    expect(judgeStatusChange(owner, at('shipped'), 'cancelled')).toEqual({
+      allowed: false,
+      code: 'invalid_status_transition',
+      detail: expect.stringContaining('shipped'),
+    });
+  });
+
+  test.each(['delivered', 'cancelled'] as OrderStatus[])(
+    'the owner cancelling a %s order is an invalid transition',
+    (status) => {
+      expect(judgeStatusChange(owner, at(status), 'cancelled')).toMatchObject({
+        allowed: false,
+        code: 'invalid_status_transition',
+      });
+    },
+  );
+
+  test('the owner asking for anything but cancelled is forbidden, whatever the order status', () => {
+    expect(judgeStatusChange(owner, at('pending'), 'confirmed')).toMatchObject({
+      allowed: false,
+      code: 'forbidden',
+    });
+  });
+
+  test('another user is forbidden even to cancel a pending order', () => {
+    expect(judgeStatusChange(stranger, at('pending'), 'cancelled')).toMatchObject({
+      allowed: false,
+      code: 'forbidden',
+    });
+  });
+
+  test('an admin may cancel a shipped order', () => {
+    expect(judgeStatusChange(admin, at('shipped'), 'cancelled')).toEqual({ allowed: true });
+  });
+
+  test('an admin may not make a transition the status machine forbids (delivered → shipped)', () => {
+    expect(judgeStatusChange(admin, at('delivered'), 'shipped')).toMatchObject({
+      allowed: false,
+      code: 'invalid_status_transition',
+    });
   });
 });

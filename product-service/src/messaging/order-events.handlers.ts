@@ -1,6 +1,7 @@
 import type { TypedEvent } from '@shop/contracts';
 import type { EventHandlers, HandlerContext } from '@shop/platform';
 import type { Pool } from '../db/pool';
+import { stockEffectOfStatusChange } from '../domain/stock-on-status-change';
 import { recordOrderStatus } from '../use-cases/record-order-status';
 import { releaseStock } from '../use-cases/release-stock';
 import { reserveStock } from '../use-cases/reserve-stock';
@@ -19,7 +20,7 @@ export function orderEventHandlers(pool: Pool): EventHandlers {
     OrderCreated: (event, context) =>
       reserveStock(pool, { orderId: event.data.order_id, items: event.data.items }, causeOf(event, context)),
     OrderStatusUpdated: (event, context) =>
-      event.data.to_status === 'cancelled'
+      stockEffectOfStatusChange(event.data) === 'release'
         ? releaseStock(pool, event.data.order_id, causeOf(event, context))
         : recordOrderStatus(pool, causeOf(event, context)),
   };

@@ -4,7 +4,8 @@ import { releaseInTransaction } from '../db/stock-repository';
 import { inventoryEvent, type SagaCause } from './saga-cause';
 
 /**
- * Stock saga, compensation (SPEC §6): a cancelled order gives its reserved stock back, exactly
+ * Stock saga, compensation (SPEC §6): a cancelled order that had not shipped gives its reserved
+ * stock back (the handler asks `stockEffectOfStatusChange`; a shipped one's goods have left), exactly
  * once — the reservation moves 'reserved' → 'released' in the same transaction as the stock and
  * the StockReleased event, so a second cancel finds nothing to release. A cancel that overtakes
  * its create leaves the tombstone 'cancelled_before_create', and the late create reserves nothing.

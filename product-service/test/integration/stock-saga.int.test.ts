@@ -138,6 +138,47 @@ describe('releasing stock when an order is cancelled', () => {
     expect(released[0]).toMatchObject({ causationid: cancel.id, data: { order_id: orderId, items: [{ product_id: product, quantity: 4 }] } });
   });
 
+  it('when a reserved confirmed order is cancelled, its stock comes back once', async () => {
+    const product = await createProductWithStock(world.db, 5);
+    const orderId = newOrderId();
+    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 3 }]));
+    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), 'reserved');
+    const cancel = buildOrderStatusUpdated(orderId, 'cancelled', 'confirmed');
+
+    await world.publish(cancel);
+    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReleased'), 'released');
+
+    expect(await stockOf(world.db, product)).toBe(5);
+    expect((await reservationOf(orderId))?.status).toBe('released');
+    expect(inventoryFor(world, orderId).filter((event) => event.type === 'StockReleased')).toHaveLength(1);
+  });
+
+  it('when a shipped order is cancelled (by an admin), its stock does not come back: the goods have left', async () => {
+    // Arrange: one shipped order and, on the same product, a pending one whose cancel is the marker.
+    const product = await createProductWithStock(world.db, 10);
+    const [shipped, marker] = [newOrderId(), newOrderId()];
+    await world.publish(buildOrderCreated(shipped, [{ product_id: product, quantity: 4 }]));
+    await world.publish(buildOrderCreated(marker, [{ product_id: product, quantity: 1 }]));
+    await waitFor(
+      () => [shipped, marker].every((orderId) => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved')),
+      'both reserved',
+    );
+    const cancel = buildOrderStatusUpdated(shipped, 'cancelled', 'shipped');
+    const markerCancel = buildOrderStatusUpdated(marker, 'cancelled', 'pending');
+
+    // Act
+    await world.publish(cancel);
+    await settled(world, cancel.id);
+    await world.publish(markerCancel);
+    await waitFor(() => inventoryFor(world, marker).some((event) => event.type === 'StockReleased'), 'marker released');
+
+    // Assert: only the marker's unit came back; the shipped order's reservation stands, unreleased.
+    expect(await stockOf(world.db, product)).toBe(10 - 4);
+    expect((await reservationOf(shipped))?.status).toBe('reserved');
+    expect(inventoryFor(world, shipped).map((event) => event.type)).toEqual(['StockReserved']);
+    expect(await world.db.processedMessage.count({ where: { eventId: cancel.id } })).toBe(1);
+  });
+
   it('when a cancel arrives before its create, a tombstone is left and the late create reserves nothing', async () => {
     const product = await createProductWithStock(world.db, 5);
     const orderId = newOrderId();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { EXCHANGES, ROUTES, type AnyEvent, type QueueSpec } from '@shop/contracts';
+import { EXCHANGES, ROUTES, type AnyEvent, type OrderStatus, type QueueSpec } from '@shop/contracts';
 import { buildEvent, declareTopology, parseConfig } from '@shop/platform';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
@@ -123,7 +123,7 @@ export function buildOrderCreated(orderId: number, items: { product_id: number; 
   }) as AnyEvent;
 }
 
-export function buildOrderStatusUpdated(orderId: number, to: 'cancelled' | 'confirmed', from: 'pending' | 'confirmed' = 'pending'): AnyEvent {
+export function buildOrderStatusUpdated(orderId: number, to: OrderStatus, from: OrderStatus = 'pending'): AnyEvent {
   return buildEvent({
     type: 'OrderStatusUpdated',
     source: '/order-service',
