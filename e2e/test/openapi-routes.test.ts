@@ -1,5 +1,5 @@
 import { OPENAPI_ROUTES, toExpressPath } from '@shop/contracts';
-import { createLogger, parseConfig } from '@shop/platform';
+import { createLogger, createTokenVerifier, parseConfig } from '@shop/platform';
 import * as gateway from '@shop/gateway';
 import * as notifications from '@shop/notification-service';
 import * as orders from '@shop/order-service';
@@ -14,14 +14,15 @@ import { routesOf, type RouteEntry } from './support/express-routes';
 const logger = createLogger('test', 'error');
 const check = async () => ({ status: 'up' as const });
 const stub = {} as never;
+const tokens = createTokenVerifier({ JWT_SECRET: 'x'.repeat(16) });
 
 function servedRoutes(): RouteEntry[] {
   const gatewayApp = gateway.createApp(parseConfig(gateway.configShape, {}), logger);
   gatewayApp.closeProxies();
   const apps = [
-    products.createApp({ products: stub, jwtSecret: 'x'.repeat(16), logger, health: { database: check, broker: check, outboxLag: check } }),
+    products.createApp({ products: stub, tokens, logger, health: { database: check, broker: check, outboxLag: check } }),
     orders.createApp({ ...(stub as object), logger, checks: { database: check, outboxLag: check } } as never),
-    notifications.createApp({ notifications: stub, jwtSecret: 'x'.repeat(16), logger, health: { database: check, broker: check } }),
+    notifications.createApp({ notifications: stub, tokens, logger, health: { database: check, broker: check } }),
     gatewayApp,
   ];
   const unique = new Map(apps.flatMap(routesOf).map((route) => [key(route), route]));

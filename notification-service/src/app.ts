@@ -1,11 +1,11 @@
 import type { Express } from 'express';
-import { createServiceApp, type ServiceChecks, type Logger, type Metrics } from '@shop/platform';
+import { createServiceApp, type ServiceChecks, type Logger, type Metrics, type TokenVerifier } from '@shop/platform';
 import type { NotificationRepository } from './db/notification-repository';
 import { notificationRoutes } from './http/notifications.routes';
 
 export interface AppDeps {
   notifications: NotificationRepository;
-  jwtSecret: string;
+  tokens: TokenVerifier;
   logger: Logger;
   health: ServiceChecks;
   /** Default: the process registry. */
@@ -19,6 +19,6 @@ export function createApp(deps: AppDeps): Express {
     logger: deps.logger,
     metrics: deps.metrics,
     checks: deps.health,
-    routes: { '/api/v1/notifications': notificationRoutes({ notifications: deps.notifications, jwtSecret: deps.jwtSecret }) },
+    routes: { '/api/v1/notifications': notificationRoutes({ notifications: deps.notifications, tokens: deps.tokens }) },
   });
 }

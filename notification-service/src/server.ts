@@ -4,6 +4,7 @@ import {
   createConsumer,
   createLogger,
   createServiceMessaging,
+  createTokenVerifier,
   databaseCheck,
   listen,
   noteOtelExport,
@@ -62,7 +63,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
 
   const app = createApp({
     notifications,
-    jwtSecret: config.JWT_SECRET,
+    tokens: createTokenVerifier(config),
     logger,
     health: {
       database: databaseCheck(() => db.query('SELECT 1')),

@@ -6,6 +6,7 @@ import {
   createOutboxProbe,
   createOutboxRelay,
   createServiceMessaging,
+  createTokenVerifier,
   databaseCheck,
   listen,
   noteOtelExport,
@@ -92,7 +93,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     writer: createOrderWriter(pool),
     catalogue,
     idempotency: createIdempotencyRepository(pool, config.IDEMPOTENCY_IN_FLIGHT_TTL_MS),
-    jwtSecret: config.JWT_SECRET,
+    tokens: createTokenVerifier(config),
     logger,
     checks: {
       database: databaseCheck(() => pool.query('SELECT 1')),

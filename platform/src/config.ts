@@ -1,5 +1,13 @@
 import { z } from 'zod';
 
+/** The development secret: published in this repository, so anyone can sign tokens with it. */
+export const PUBLISHED_DEV_SECRET = 'dev-secret-change-me-please';
+/** 256 bits, as RFC 7518 asks of an HS256 key, if each character carried only one byte of it. */
+const PRODUCTION_SECRET_MIN_LENGTH = 32;
+
+/** Compose and .env files pass unset keys as empty strings; those mean "use the default". */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 /**
  * Keys every service shares. Each service extends this with its own keys; every key has a
  * default that works on a developer machine and a description for `.env.example`.
@@ -7,11 +15,17 @@ import { z } from 'zod';
 export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('Runtime mode'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info').describe('winston log level'),
-  JWT_SECRET: z
-    .string()
-    .min(16, 'must be at least 16 characters')
-    .default('dev-secret-change-me-please')
-    .describe('HS256 secret that signs and verifies access tokens'),
+  JWT_SECRET: unsetIfEmpty(z.string().min(16, 'must be at least 16 characters').default(PUBLISHED_DEV_SECRET)).describe(
+    `HS256 secret that signs and verifies access tokens (production: ${PRODUCTION_SECRET_MIN_LENGTH}+ random characters, or set JWT_JWKS_URL)`,
+  ),
+  JWT_JWKS_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ }).optional()).describe(
+    "Identity provider's JWKS URL; when set, only its keys verify tokens (RS256/ES256/EdDSA), JWT_SECRET is not used",
+  ),
+  JWT_ISSUER: unsetIfEmpty(z.string().optional()).describe('When set, every token must carry this `iss`'),
+  JWT_AUDIENCE: unsetIfEmpty(z.string().optional()).describe('When set, every token must carry this `aud`'),
+  JWT_MAX_TTL: unsetIfEmpty(z.coerce.number().int().positive().default(24 * 3600)).describe(
+    'Longest token lifetime (exp − iat) accepted, in seconds',
+  ),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Grace period on SIGTERM'),
 };
 
@@ -47,11 +61,30 @@ export function parseConfig<S extends z.ZodRawShape>(
   env: Record<string, string | undefined> = process.env,
 ): z.infer<z.ZodObject<S>> {
   const result = z.object(shape).safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  const issues = result.success
+    ? productionSecretIssues(result.data)
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (issues.length === 1) throw new ConfigError(`Invalid configuration: ${issues[0]}`);
+  if (issues.length > 1) throw new ConfigError(`Invalid configuration:\n${issues.map((issue) => `  ${issue}`).join('\n')}`);
+  return result.data!;
+}
+
+/**
+ * SPEC §4: in production the HS256 secret is the only thing between anyone and an admin token, so
+ * a missing (defaulted), published or short one stops start-up, unless an identity provider's
+ * keys (JWT_JWKS_URL) verify tokens instead.
+ */
+function productionSecretIssues(config: Record<string, unknown>): string[] {
+  if (config.NODE_ENV !== 'production' || typeof config.JWT_SECRET !== 'string' || config.JWT_JWKS_URL) return [];
+  if (config.JWT_SECRET === PUBLISHED_DEV_SECRET) {
+    return [
+      `JWT_SECRET: unset or the published development default; production needs a random secret of at least ${PRODUCTION_SECRET_MIN_LENGTH} characters (or JWT_JWKS_URL)`,
+    ];
   }
-  return result.data;
+  if (config.JWT_SECRET.length < PRODUCTION_SECRET_MIN_LENGTH) {
+    return [`JWT_SECRET: too short for production; it needs at least ${PRODUCTION_SECRET_MIN_LENGTH} random characters (or JWT_JWKS_URL)`];
+  }
+  return [];
 }
 
 /** Used by a service's main: a bad config prints one clear message and exits 1. */

@@ -1,11 +1,11 @@
 import type { Express } from 'express';
-import { createServiceApp, type ServiceChecks, type Logger, type Metrics } from '@shop/platform';
+import { createServiceApp, type ServiceChecks, type Logger, type Metrics, type TokenVerifier } from '@shop/platform';
 import type { ProductRepository } from './db/product-repository';
 import { productRoutes } from './http/products.routes';
 
 export interface AppDeps {
   products: ProductRepository;
-  jwtSecret: string;
+  tokens: TokenVerifier;
   logger: Logger;
   /** `outboxLag` (readiness only): down when the oldest unpublished event is older than OUTBOX_MAX_LAG. */
   health: ServiceChecks;
@@ -20,6 +20,6 @@ export function createApp(deps: AppDeps): Express {
     logger: deps.logger,
     metrics: deps.metrics,
     checks: deps.health,
-    routes: { '/api/v1/products': productRoutes({ products: deps.products, jwtSecret: deps.jwtSecret }) },
+    routes: { '/api/v1/products': productRoutes({ products: deps.products, tokens: deps.tokens }) },
   });
 }

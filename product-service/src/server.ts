@@ -6,6 +6,7 @@ import {
   createOutboxProbe,
   createOutboxRelay,
   createServiceMessaging,
+  createTokenVerifier,
   databaseCheck,
   listen,
   noteOtelExport,
@@ -65,7 +66,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
 
   const app = createApp({
     products: createProductRepository(pool),
-    jwtSecret: config.JWT_SECRET,
+    tokens: createTokenVerifier(config),
     logger,
     health: {
       database: databaseCheck(() => pool.query('SELECT 1')),

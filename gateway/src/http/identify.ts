@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError, bearerToken, verifyToken } from '@shop/platform';
+import { AppError, bearerToken, type TokenVerifier } from '@shop/platform';
 
 /**
  * Edge authentication in two steps. `identify` verifies a bearer token if one is sent (so the
@@ -7,7 +7,7 @@ import { AppError, bearerToken, verifyToken } from '@shop/platform';
  * turns away, with 401 and before anything is proxied, requests to routes that need a user.
  * The Authorization header itself travels on unchanged: every service verifies it again.
  */
-export function identify(secret: string): RequestHandler {
+export function identify(tokens: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
     const token = bearerToken(req.headers.authorization);
     if (req.headers.authorization !== undefined && !token) {
@@ -18,7 +18,7 @@ export function identify(secret: string): RequestHandler {
     }
     if (!token) return next();
     try {
-      res.locals.identity = await verifyToken(token, secret);
+      res.locals.identity = await tokens.verify(token);
     } catch (error) {
       res.locals.authError = error;
     }

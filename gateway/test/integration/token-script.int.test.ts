@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { verifyToken } from '@shop/platform';
+import { createTokenVerifier } from '@shop/platform';
 import { SECRET, startTestGateway, type TestGateway } from '../support/gateway';
 
 const run = promisify(execFile);
 const TOKEN_SCRIPT = join(__dirname, '../../../scripts/token.js');
+const verifyToken = (token: string, secret: string) => createTokenVerifier({ JWT_SECRET: secret }).verify(token);
 const token = (args: string[]) => run(process.execPath, [TOKEN_SCRIPT, ...args], { env: { ...process.env, JWT_SECRET: SECRET } });
 
 describe('scripts/token.js (npm run token)', () => {

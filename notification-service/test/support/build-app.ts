@@ -1,4 +1,4 @@
-import { createLogger } from '@shop/platform';
+import { createLogger, createTokenVerifier } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { migrationsDir } from '../../src/db/migrations-dir';
@@ -28,7 +28,7 @@ export async function buildTestApp(): Promise<TestApp & { database: TestDatabase
   const notifications = createNotificationRepository(db);
   const app = createApp({
     notifications,
-    jwtSecret: JWT_SECRET,
+    tokens: createTokenVerifier({ JWT_SECRET }),
     logger,
     health: { database: async () => ({ status: 'up' }), broker: async () => ({ status: 'down', detail: 'no broker in this test' }) },
   });

@@ -6,7 +6,7 @@ import {
   ListOrdersQuery,
   RouteHealth,
 } from '@shop/contracts';
-import { AppError, authenticate, identityOf, jsonBody, parseIdOr404, parseWith } from '@shop/platform';
+import { AppError, authenticate, identityOf, jsonBody, parseIdOr404, parseWith, type TokenVerifier } from '@shop/platform';
 import type { IdempotencyRepository } from '../db/idempotency-repository';
 import type { OrderReader } from '../db/order-repository';
 import type { OrderWriter } from '../db/order-writer';
@@ -24,7 +24,7 @@ export interface OrderRoutesDeps {
   writer: OrderWriter;
   catalogue: ProductCatalogue;
   idempotency: IdempotencyRepository;
-  jwtSecret: string;
+  tokens: TokenVerifier;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -50,7 +50,7 @@ export function orderRoutes(deps: OrderRoutesDeps): Router {
     res.json(RouteHealth.parse({ status: 'ok', service: 'order-service' }));
   });
 
-  router.use(authenticate(deps.jwtSecret), jsonBody());
+  router.use(authenticate(deps.tokens), jsonBody());
 
   router.post('/', async (req, res) => {
     const body = parseWith(CreateOrderBody, req.body);

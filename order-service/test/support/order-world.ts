@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Pool } from 'pg';
-import { baseConfigShape, createLogger, createPgPool, databaseCheck, parseConfig, signToken } from '@shop/platform';
+import { baseConfigShape, createLogger, createPgPool, createTokenVerifier, databaseCheck, parseConfig, signToken } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
@@ -46,7 +46,7 @@ export async function createOrderWorld(): Promise<OrderWorld> {
     writer: createOrderWriter(servicePool),
     catalogue,
     idempotency: createIdempotencyRepository(servicePool, 60_000),
-    jwtSecret: JWT_SECRET,
+    tokens: createTokenVerifier({ JWT_SECRET }),
     logger,
     checks: { database: databaseCheck(() => prisma.$queryRaw`SELECT 1`) },
   });

@@ -1,5 +1,6 @@
 export * from './app-error';
 export * from './auth';
+export * from './token-verifier';
 export * from './json-body';
 export * from './listen';
 export * from './problem';

@@ -1,8 +1,10 @@
 import { SignJWT } from 'jose';
-import { signToken, verifyToken, bearerToken } from '../../src/http/auth';
+import { signToken, bearerToken } from '../../src/http/auth';
 import { AppError } from '../../src/http/app-error';
+import { createTokenVerifier } from '../../src/http/token-verifier';
 
 const SECRET = 'unit-test-secret-0123456789';
+const verifyToken = (token: string, secret: string) => createTokenVerifier({ JWT_SECRET: secret }).verify(token);
 
 describe('access tokens', () => {
   it('a token minted for user 42 with the admin role verifies as that admin', async () => {
@@ -29,6 +31,7 @@ describe('access tokens', () => {
     const token = await new SignJWT({ roles: [] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('alice')
+      .setIssuedAt()
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(SECRET));
 
@@ -39,9 +42,25 @@ describe('access tokens', () => {
     const token = await new SignJWT({ roles: [] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('42')
+      .setIssuedAt()
       .sign(new TextEncoder().encode(SECRET));
 
     await expect(verifyToken(token, SECRET)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('a token one verifier accepted (and cached) is still refused by a verifier with another secret', async () => {
+    const token = await signToken({ userId: 42 }, SECRET);
+    await createTokenVerifier({ JWT_SECRET: SECRET }).verify(token);
+
+    await expect(createTokenVerifier({ JWT_SECRET: 'another-secret-0123456789' }).verify(token)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('a cached identity cannot be changed through the copy a caller received', async () => {
+    const verifier = createTokenVerifier({ JWT_SECRET: SECRET });
+    const token = await signToken({ userId: 42, roles: ['admin'] }, SECRET);
+    (await verifier.verify(token)).roles.length = 0;
+
+    expect(await verifier.verify(token)).toEqual({ userId: 42, roles: ['admin'], isAdmin: true });
   });
 
   it('only a well-formed Bearer header yields a token', () => {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { CreateProductBody, IdParam, ListProductsQuery, PatchProductBody } from '@shop/contracts';
-import { authenticate, jsonBody, parseIdOr404, parseWith, requireAdmin } from '@shop/platform';
+import { authenticate, jsonBody, parseIdOr404, parseWith, requireAdmin, type TokenVerifier } from '@shop/platform';
 import type { ProductRepository } from '../db/product-repository';
 import { createProduct } from '../use-cases/create-product';
 import { getProduct, productNotFound } from '../use-cases/get-product';
@@ -8,9 +8,9 @@ import { listProducts } from '../use-cases/list-products';
 import { updateProduct } from '../use-cases/update-product';
 
 /** /api/v1/products: reads are public, writes need an admin token (verified here, not trusted from the gateway). */
-export function productRoutes(deps: { products: ProductRepository; jwtSecret: string }): Router {
+export function productRoutes(deps: { products: ProductRepository; tokens: TokenVerifier }): Router {
   const router = Router();
-  const adminOnly = [authenticate(deps.jwtSecret), requireAdmin];
+  const adminOnly = [authenticate(deps.tokens), requireAdmin];
   const idOf = (params: unknown) => parseIdOr404(IdParam, params, () => productNotFound()).id;
 
   router.get('/', async (req, res) => {

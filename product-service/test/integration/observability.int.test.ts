@@ -3,6 +3,7 @@ import {
   createLogger,
   createMetrics,
   createOutboxProbe,
+  createTokenVerifier,
   databaseCheck,
   outboxLagCheck,
 } from '@shop/platform';
@@ -31,7 +32,7 @@ describe('product-service: /metrics and /health/ready', () => {
     const probe = createOutboxProbe((sql) => db.$queryRawUnsafe(sql));
     app = createApp({
       products: createProductRepository(pool),
-      jwtSecret: JWT_SECRET,
+      tokens: createTokenVerifier({ JWT_SECRET }),
       logger,
       metrics,
       health: {

@@ -1,4 +1,4 @@
-import { createLogger, signToken } from '@shop/platform';
+import { createLogger, createTokenVerifier, signToken } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { migrationsDir } from '../../src/db/migrations-dir';
@@ -22,7 +22,7 @@ export async function buildTestApp(): Promise<TestApp> {
   const pool = createPool(database.url);
   const app = createApp({
     products: createProductRepository(pool),
-    jwtSecret: JWT_SECRET,
+    tokens: createTokenVerifier({ JWT_SECRET }),
     logger: createLogger('product-service-test'),
     health: { database: async () => ({ status: 'up' }), broker: async () => ({ status: 'up' }) },
   });
