@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import {
+  createTokenVerifier,
   httpMetrics,
   metricsHandler,
   notFoundHandler,
@@ -40,7 +41,7 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   const orders = proxy('order service', config.ORDER_SERVICE_URL);
   const notifications = proxy('notification service', config.NOTIFICATION_SERVICE_URL);
 
-  app.use('/api/v1', identify(config.JWT_SECRET), rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  app.use('/api/v1', identify(createTokenVerifier(config)), rateLimiter(config.RATE_LIMIT_PER_MINUTE));
   app.use('/api/v1/products', requireIdentityForWrites, products.handler);
   // GET /api/v1/orders/health is public (SPEC §4); everything else about orders needs a user.
   app.get('/api/v1/orders/health', orders.handler);
