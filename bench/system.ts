@@ -7,7 +7,7 @@ import { amqpUrl, createDatabases, createVhost, databaseUrl, dropDatabases, drop
 import { freePort, spawnNode, waitHealthy, type ServiceProcess } from './processes';
 import type { ResourceSampler } from './resources';
 
-export const JWT_SECRET = 'bench-secret-0123456789abcdef';
+export const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789'; // 32+ characters: the services run as production
 export const PRODUCT_COUNT = 20;
 export const INITIAL_STOCK = 10_000_000;
 
