@@ -70,7 +70,11 @@ export async function startBenchSystem(
         PRODUCT_SERVICE_URL: urlOf(ports.product),
         ORDER_SERVICE_URL: urlOf(ports.order),
         NOTIFICATION_SERVICE_URL: urlOf(ports.notification),
-        RATE_LIMIT_PER_MINUTE: '0', // the bench measures the spine, not the limiter's 429s
+        // The bench measures the spine, not the limiter's 429s: one user sends hundreds of orders a second.
+        RATE_LIMIT_PER_MINUTE: '0',
+        RATE_LIMIT_WRITES_PER_MINUTE: '0',
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+        METRICS_PORT: '0', // not scraped here; 0 so a running `npm start` (9400) cannot collide
       },
     },
   };

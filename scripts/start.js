@@ -93,6 +93,7 @@ async function main() {
     return child;
   });
   say('gateway on http://localhost:3000 — try: curl localhost:3000/api/v1/products');
+  say(`gateway metrics (internal) on http://localhost:${process.env.METRICS_PORT || 9400}/metrics`);
 
   let stopping = false;
   function stopAll(exitCode) {

@@ -1,9 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import {
-  createTokenVerifier,
   httpMetrics,
-  metricsHandler,
   notFoundHandler,
   problemHandler,
   requestContext,
@@ -13,7 +11,7 @@ import { upstreamsOf, type Config } from './config';
 import { apiDocs } from './http/api-docs';
 import { aggregateHealth } from './http/health';
 import { identify, requireIdentity, requireIdentityForWrites } from './http/identify';
-import { rateLimiter } from './http/rate-limit';
+import { addressRateLimit, apiRateLimits } from './http/rate-limit';
 import { serviceProxy } from './proxy/service-proxy';
 
 export type GatewayApp = Express & { closeProxies(): void };
@@ -29,11 +27,13 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   app.use(helmet());
   app.use(requestContext(logger));
   app.use(httpMetrics());
-  // The gateway's own metrics; each service serves its own /metrics on its port (never proxied).
-  app.get('/metrics', metricsHandler());
+  // No /metrics here: the gateway's are on its internal METRICS_PORT (server.ts), so :3000 answers 404.
 
+  // The gateway's own pages, limited per client address (/health also answers from a short cache).
+  const pagesLimit = addressRateLimit(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
+  app.use(['/docs', '/openapi.json'], pagesLimit);
   app.use(apiDocs());
-  app.get('/health', aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS));
+  app.get('/health', pagesLimit, aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS, config.HEALTH_CACHE_MS));
 
   const proxy = (service: string, target: string) =>
     serviceProxy({ service, target, timeoutMs: config.PROXY_TIMEOUT_MS, logger });
@@ -41,7 +41,15 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   const orders = proxy('order service', config.ORDER_SERVICE_URL);
   const notifications = proxy('notification service', config.NOTIFICATION_SERVICE_URL);
 
-  app.use('/api/v1', identify(createTokenVerifier(config)), rateLimiter(config.RATE_LIMIT_PER_MINUTE));
+  app.use(
+    '/api/v1',
+    identify(config.JWT_SECRET),
+    ...apiRateLimits({
+      perUser: config.RATE_LIMIT_PER_MINUTE,
+      writesPerUser: config.RATE_LIMIT_WRITES_PER_MINUTE,
+      anonymous: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    }),
+  );
   app.use('/api/v1/products', requireIdentityForWrites, products.handler);
   // GET /api/v1/orders/health is public (SPEC §4); everything else about orders needs a user.
   app.get('/api/v1/orders/health', orders.handler);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { baseConfigShape } from '@shop/platform';
 
+const perMinute = (fallback: number, what: string) =>
+  z.coerce.number().int().min(0).default(fallback).describe(`${what}; 0 turns this limit off`);
 const serviceUrl = (port: number, what: string) => z.url().default(`http://127.0.0.1:${port}`).describe(`Base URL of the ${what}`);
 
 export const configShape = {
@@ -9,14 +11,32 @@ export const configShape = {
   PRODUCT_SERVICE_URL: serviceUrl(8001, 'product service'),
   ORDER_SERVICE_URL: serviceUrl(8002, 'order service'),
   NOTIFICATION_SERVICE_URL: serviceUrl(8004, 'notification service'),
-  RATE_LIMIT_PER_MINUTE: z.coerce
+  METRICS_PORT: z.coerce
     .number()
     .int()
     .min(0)
-    .default(6000)
-    .describe('Requests per minute per user (or per IP when anonymous) on /api; 0 turns rate limiting off'),
+    .max(65_535)
+    .default(9400)
+    .describe("Internal port of the gateway's GET /metrics (never served on PORT): let Prometheus reach it, never publish it"),
+  METRICS_HOST: z
+    .string()
+    .min(1)
+    .default('0.0.0.0')
+    .describe('Address the metrics port binds to (0.0.0.0 so Prometheus can reach a container; 127.0.0.1 for this host only)'),
+  RATE_LIMIT_PER_MINUTE: perMinute(600, 'Requests per minute per signed-in user on /api'),
+  RATE_LIMIT_WRITES_PER_MINUTE: perMinute(60, 'Writes (POST, PUT, PATCH, DELETE) per minute per user on /api, on top of the limit above'),
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: perMinute(
+    120,
+    'Requests per minute per client address without a valid token on /api, and again (a separate budget) on /health, /docs, /openapi.json',
+  ),
   PROXY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('How long the gateway waits for a service to answer'),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().default(1_500).describe("How long /health waits for each service's /health"),
+  HEALTH_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1_000)
+    .describe('How long /health reuses its last answer, so a flood of calls asks the services at most once per interval; 0 reuses none'),
   TRUST_PROXY_HOPS: z.coerce
     .number()
     .int()

@@ -1,25 +1,36 @@
 import { closeServer, createLogger, listen, noteOtelExport, portOf, type Logger } from '@shop/platform';
 import { createApp } from './app';
 import type { Config } from './config';
+import { createMetricsApp } from './http/metrics-app';
 
 export interface RunningGateway {
   port: number;
+  /** The internal port serving GET /metrics (METRICS_PORT; 0 picks a free one). */
+  metricsPort: number;
   close(): Promise<void>;
 }
 
-/** Starts the gateway (port 0 picks a free one, as tests do). */
+/** Starts the gateway and its internal metrics listener (port 0 picks a free one, as tests do). */
 export async function start(config: Config, options: { logger?: Logger } = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
   noteOtelExport(logger);
+  const metricsServer = await listen(createMetricsApp(logger), config.METRICS_PORT, config.METRICS_HOST);
+  const metricsPort = portOf(metricsServer);
   const app = createApp(config, logger);
-  const server = await listen(app, config.PORT);
+  const server = await listen(app, config.PORT).catch(async (error: unknown) => {
+    await closeServer(metricsServer);
+    app.closeProxies();
+    throw error;
+  });
   const port = portOf(server);
-  logger.info('gateway listening', { port });
+  logger.info('gateway listening', { port, metrics_port: metricsPort });
   return {
     port,
+    metricsPort,
     close: async () => {
       await closeServer(server);
       app.closeProxies();
+      await closeServer(metricsServer);
     },
   };
 }

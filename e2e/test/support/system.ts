@@ -40,6 +40,12 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
   );
   const edge = await gateway.start(
     parseConfig(gateway.configShape, {
+      // These tests follow flows and floods of odd requests, not the limiter (gateway/test covers
+      // it), so limits are off unless a test passes its own; metrics on a free port, never 9400.
+      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_WRITES_PER_MINUTE: '0',
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+      METRICS_PORT: '0',
       ...common,
       PRODUCT_SERVICE_URL: productUrl,
       ORDER_SERVICE_URL: `http://127.0.0.1:${order.port}`,

@@ -7,21 +7,43 @@ import type { Health } from '@shop/contracts';
  * (`ok`, or `degraded` — still serving). All are asked at once with a short timeout, so one hung
  * service costs /health at most `timeoutMs`. Any service down or unreachable → 503, with each
  * service's status in `checks`.
+ *
+ * Each call would cost one request to every service, so the answer is shared: calls while a round
+ * is in flight wait for it, and its result is reused for `cacheMs` after it arrives. A flood of
+ * /health thus asks the services at most once per interval (0 asks on every call).
  */
-export function aggregateHealth(upstreams: Record<string, string>, timeoutMs: number): RequestHandler {
+export function aggregateHealth(upstreams: Record<string, string>, timeoutMs: number, cacheMs = 0): RequestHandler {
+  const check = shared(() => checkAll(upstreams, timeoutMs), cacheMs);
   return async (_req, res) => {
-    const entries = await Promise.all(
-      Object.entries(upstreams).map(async ([name, baseUrl]) => [name, await probe(baseUrl, timeoutMs)] as const),
-    );
-    const checks = Object.fromEntries(entries);
-    const results = Object.values(checks);
-    const status: Health['status'] = results.some((check) => check.status === 'down')
-      ? 'down'
-      : results.some((check) => check.status === 'degraded')
-        ? 'degraded'
-        : 'ok';
-    const health: Health = { status, service: 'gateway', checks };
-    res.status(status === 'down' ? 503 : 200).json(health);
+    const health = await check();
+    res.status(health.status === 'down' ? 503 : 200).json(health);
+  };
+}
+
+async function checkAll(upstreams: Record<string, string>, timeoutMs: number): Promise<Health> {
+  const entries = await Promise.all(
+    Object.entries(upstreams).map(async ([name, baseUrl]) => [name, await probe(baseUrl, timeoutMs)] as const),
+  );
+  const checks = Object.fromEntries(entries);
+  const results = Object.values(checks);
+  const status: Health['status'] = results.some((check) => check.status === 'down')
+    ? 'down'
+    : results.some((check) => check.status === 'degraded')
+      ? 'degraded'
+      : 'ok';
+  return { status, service: 'gateway', checks };
+}
+
+/** `compute` at most once per `ttlMs` (timed from when its answer arrived); callers meanwhile share it. */
+function shared<T>(compute: () => Promise<T>, ttlMs: number): () => Promise<T> {
+  let current: { answer: Promise<T>; settledAt?: number } | undefined;
+  return () => {
+    const fresh = current && (current.settledAt === undefined || performance.now() - current.settledAt < ttlMs);
+    if (current && fresh) return current.answer;
+    const entry: { answer: Promise<T>; settledAt?: number } = { answer: compute() };
+    entry.answer.finally(() => (entry.settledAt = performance.now())).catch(() => undefined);
+    current = entry;
+    return entry.answer;
   };
 }
 

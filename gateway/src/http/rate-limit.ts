@@ -1,31 +1,85 @@
-import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator, rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import { AppError, type Identity } from '@shop/platform';
 
 const WINDOW_MS = 60_000;
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface ApiRateLimits {
+  /** Requests a minute per signed-in user; 0 = unlimited. */
+  perUser: number;
+  /** Writes a minute per signed-in user, counted apart and on top; 0 = unlimited. */
+  writesPerUser: number;
+  /** Requests a minute per client address without a valid token; 0 = unlimited. */
+  anonymous: number;
+}
+
+const identityOf = (res: Response) => res.locals.identity as Identity | undefined;
+/** IPv6 addresses are grouped by /56, so one host cannot dodge its limit by rotating addresses. */
+const addressKey = (req: Request) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+const callerKey = (req: Request, res: Response) => {
+  const identity = identityOf(res);
+  return identity ? `user:${identity.userId}` : addressKey(req);
+};
 
 /**
- * Fixed one-minute window per caller: the user id when a valid token came with the request
- * (`identify` runs first), the client address otherwise (IPv6 grouped by /56 so one host cannot
- * dodge the limit by rotating addresses). Over the limit → 429 rate_limited problem+json with
- * Retry-After, through the one problem handler.
+ * /api limits, fixed one-minute windows (`identify` runs first): a signed-in user has
+ * `perUser` requests, of which at most `writesPerUser` may be writes; a caller without a valid
+ * token has `anonymous` requests per client address. Over a limit → 429 rate_limited
+ * problem+json with Retry-After, through the one problem handler, and nothing is proxied.
  */
-export function rateLimiter(perMinute: number): RequestHandler {
-  if (perMinute === 0) return (_req, _res, next) => next();
+export function apiRateLimits(limits: ApiRateLimits): RequestHandler[] {
+  const limitOf = (res: Response) => (identityOf(res) ? limits.perUser : limits.anonymous);
+  return [
+    fixedWindow({
+      name: 'api',
+      limit: (_req, res) => limitOf(res),
+      skip: (_req, res) => limitOf(res) === 0,
+      key: callerKey,
+    }),
+    fixedWindow({
+      name: 'writes',
+      limit: () => limits.writesPerUser,
+      skip: (req, res) => limits.writesPerUser === 0 || !identityOf(res) || !WRITES.has(req.method),
+      key: callerKey,
+      what: 'writes',
+    }),
+  ];
+}
+
+/**
+ * The gateway's own public pages (/health, /docs, /openapi.json): per client address, one budget
+ * for all of them, apart from the /api budget.
+ */
+export function addressRateLimit(perMinute: number): RequestHandler {
+  return fixedWindow({ name: 'pages', limit: () => perMinute, skip: () => perMinute === 0, key: addressKey });
+}
+
+interface FixedWindow {
+  /** Names the policy in the RateLimit headers. */
+  name: string;
+  limit: (req: Request, res: Response) => number;
+  skip: (req: Request, res: Response) => boolean;
+  key: (req: Request, res: Response) => string;
+  what?: string;
+}
+
+function fixedWindow({ name, limit, skip, key, what = 'requests' }: FixedWindow): RequestHandler {
   return rateLimit({
     windowMs: WINDOW_MS,
-    limit: perMinute,
-    standardHeaders: 'draft-7',
+    limit,
+    skip,
+    keyGenerator: key,
+    identifier: name,
+    standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: (req, res) => {
-      const identity = res.locals.identity as Identity | undefined;
-      return identity ? `user:${identity.userId}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
-    },
-    handler: (_req, res, next) =>
+    handler: (req, res, next) => {
+      const info = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
       next(
-        new AppError(429, 'rate_limited', `Too many requests; at most ${perMinute} a minute are allowed.`, {
+        new AppError(429, 'rate_limited', `Too many ${what}; at most ${info?.limit ?? limit(req, res)} a minute are allowed.`, {
           headers: { 'Retry-After': String(res.getHeader('Retry-After') ?? Math.ceil(WINDOW_MS / 1000)) },
         }),
-      ),
+      );
+    },
   });
 }

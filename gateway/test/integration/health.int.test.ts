@@ -4,7 +4,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway';
 describe('gateway: /health aggregates the services', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({ HEALTH_TIMEOUT_MS: '300' });
+    t = await startTestGateway({ HEALTH_TIMEOUT_MS: '300', HEALTH_CACHE_MS: '0' });
   });
   afterAll(() => t.close());
   afterEach(() => {
@@ -53,7 +53,7 @@ describe('gateway: /health aggregates the services', () => {
 describe('gateway: /health when a service is not running at all', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway();
+    t = await startTestGateway({ HEALTH_CACHE_MS: '0' });
     await t.products.close();
   });
   afterAll(() => t.close());
@@ -63,5 +63,43 @@ describe('gateway: /health when a service is not running at all', () => {
 
     expect(response.status).toBe(503);
     expect(((await response.json()) as Health).checks['product-service']).toEqual({ status: 'down', detail: 'unreachable' });
+  });
+});
+
+describe('gateway: /health is served from a short cache', () => {
+  let t: TestGateway;
+  afterEach(() => t.close());
+
+  const upstreamCalls = () => [t.products, t.orders, t.notifications].map((stub) => stub.healthCalls);
+
+  it('by default, a burst of 50 concurrent /health calls asks each service at most a couple of times', async () => {
+    t = await startTestGateway();
+
+    const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await fetch(`${t.url}/health`)).status));
+
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    for (const calls of upstreamCalls()) expect(calls).toBeLessThanOrEqual(2);
+  });
+
+  it('calls one after another within the cache interval cost one upstream round', async () => {
+    t = await startTestGateway({ HEALTH_CACHE_MS: '60000' });
+
+    for (let i = 0; i < 10; i++) await fetch(`${t.url}/health`);
+
+    expect(upstreamCalls()).toEqual([1, 1, 1]);
+  });
+
+  it('once the cache interval has passed, /health asks again and shows a change', async () => {
+    t = await startTestGateway({ HEALTH_CACHE_MS: '100' });
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    t.orders.health = 503;
+
+    let status = 200;
+    for (const deadline = Date.now() + 5_000; status === 200 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = (await fetch(`${t.url}/health`)).status;
+    }
+
+    expect(status).toBe(503);
   });
 });

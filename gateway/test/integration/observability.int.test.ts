@@ -24,11 +24,19 @@ describe('gateway: metrics and trace context', () => {
     expect(t.products.received[0]!.headers.traceparent).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
   });
 
-  it('/metrics is the gateway’s own Prometheus text, never proxied to a service', async () => {
+  it('/metrics on the public port answers 404 problem+json', async () => {
+    const response = await fetch(`${t.url}/metrics`);
+
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ status: 404, code: 'not_found' });
+  });
+
+  it('/metrics on the internal metrics port is the gateway’s own Prometheus text with its HTTP metrics, never proxied', async () => {
     await fetch(`${t.url}/api/v1/products/1`);
     t.products.received.length = 0;
 
-    const response = await fetch(`${t.url}/metrics`);
+    const response = await fetch(`${t.metricsUrl}/metrics`);
     const text = await response.text();
 
     expect(response.status).toBe(200);
@@ -36,6 +44,14 @@ describe('gateway: metrics and trace context', () => {
     expect(text).toMatch(
       /http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/products\/\*",status="200"\} \d+/,
     );
+    expect(t.products.received).toHaveLength(0);
+  });
+
+  it('the metrics port serves nothing but /metrics', async () => {
+    const response = await fetch(`${t.metricsUrl}/api/v1/products/1`);
+
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(t.products.received).toHaveLength(0);
   });
 });

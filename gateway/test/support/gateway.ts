@@ -6,6 +6,8 @@ export const SECRET = 'gateway-test-secret-0123456789';
 
 export interface TestGateway {
   url: string;
+  /** Base URL of the gateway's internal metrics listener. */
+  metricsUrl: string;
   products: StubService;
   orders: StubService;
   notifications: StubService;
@@ -22,6 +24,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   ]);
   const config = parseConfig(configShape, {
     PORT: '0',
+    METRICS_PORT: '0',
     JWT_SECRET: SECRET,
     LOG_LEVEL: 'error',
     PRODUCT_SERVICE_URL: products.url,
@@ -32,6 +35,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const gateway = await start(config);
   return {
     url: `http://127.0.0.1:${gateway.port}`,
+    metricsUrl: `http://127.0.0.1:${gateway.metricsPort}`,
     products,
     orders,
     notifications,

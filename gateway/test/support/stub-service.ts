@@ -11,6 +11,8 @@ export interface ReceivedRequest {
 export interface StubService {
   url: string;
   received: ReceivedRequest[];
+  /** How many times /health was asked (it is not in `received`). */
+  healthCalls: number;
   /** What /health answers: a status code, or 'hang' to never answer. */
   health: number | 'hang';
   /** When true, every non-health request is left unanswered. */
@@ -23,12 +25,13 @@ export interface StubService {
  * and answers 200 `{ service, path }` (or its /health), so tests can see what the gateway forwarded.
  */
 export async function startStubService(name: string): Promise<StubService> {
-  const stub: Omit<StubService, 'url' | 'close'> = { received: [], health: 200, hang: false };
+  const stub: Omit<StubService, 'url' | 'close'> = { received: [], healthCalls: 0, health: 200, hang: false };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       if (req.url === '/health') {
+        stub.healthCalls += 1;
         if (stub.health === 'hang') return;
         res.writeHead(stub.health, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ status: stub.health === 200 ? 'ok' : 'down', service: name, checks: {} }));
