@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import {
+  createTokenVerifier,
   httpMetrics,
   notFoundHandler,
   problemHandler,
@@ -43,7 +44,7 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
 
   app.use(
     '/api/v1',
-    identify(config.JWT_SECRET),
+    identify(createTokenVerifier(config)),
     ...apiRateLimits({
       perUser: config.RATE_LIMIT_PER_MINUTE,
       writesPerUser: config.RATE_LIMIT_WRITES_PER_MINUTE,
