@@ -8,3 +8,4 @@ export * from './messaging';
 export * from './tools';
 export * from './observability';
 export * from './pg';
+export * from './database-connection-errors';

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
+import { describeDatabaseError } from './database-connection-errors';
 import { createLogger, type Logger } from './logger';
 
 /**
@@ -24,19 +25,60 @@ export function createPgPool(
   const pool = new Pool({ connectionString, max: options.max ?? 10, ...POOL_IDLE_OPTIONS });
   const logger = options.logger ?? createLogger('database');
   pool.on('error', (error) =>
-    logger.warn('idle database connection lost; the pool reconnects', { err: error.message }),
+    logger.warn('idle database connection lost; the pool reconnects', { err: describeDatabaseError(error) }),
   );
   return pool;
+}
+
+/** A client checked out of a pool, with the error its connection died of, if it did. */
+export interface CheckedOutClient {
+  client: PoolClient;
+  /** Set once the connection is lost (terminated backend, failover, cut network); every query then rejects. */
+  readonly lost: Error | undefined;
+  /** Hands the client back; with an error, or once its connection was lost, it is destroyed, not pooled. Idempotent. */
+  release(error?: Error): void;
+}
+
+/**
+ * `pool.connect()` for code that holds a client: node-postgres emits 'error' on a client whose
+ * connection dies, and the pool listens only while the client sits idle in it — a checked-out
+ * client without a listener of its own turns a Postgres restart or failover into an unhandled
+ * 'error' that ends the process. This listens for as long as the client is out and keeps the
+ * error: the query in flight (or the next one) rejects anyway, and `release()` discards the client.
+ */
+export async function checkOutClient(pool: Pool): Promise<CheckedOutClient> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  let released = false;
+  const onError = (error: Error) => {
+    lost ??= error;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    get lost() {
+      return lost;
+    },
+    release: (error) => {
+      if (released) return;
+      released = true;
+      // The pool puts its own idle listener on before anything else can happen, so there is no gap.
+      client.removeListener('error', onError);
+      client.release(error ?? lost);
+    },
+  };
 }
 
 const INT4 = (value: number) => Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;
 
 /**
  * Runs `work` in one transaction on one connection and commits, or rolls back on any failure (a
- * connection that cannot even roll back is discarded, not pooled). With `advisoryLock`, the
- * transaction first takes `pg_advisory_xact_lock(a, b)` — in the same round trip as BEGIN (the keys
- * are checked integers written inline, since a multi-statement query takes no parameters) — so
- * every later statement's snapshot sees what the previous holder committed.
+ * connection that was lost or cannot even roll back is discarded, not pooled). A connection lost
+ * mid-way rejects with an error `isDatabaseUnavailable` recognises, never an unhandled 'error'.
+ * With `advisoryLock`, the transaction first takes `pg_advisory_xact_lock(a, b)` — in the same
+ * round trip as BEGIN (the keys are checked integers written inline, since a multi-statement
+ * query takes no parameters) — so every later statement's snapshot sees what the previous holder
+ * committed.
  */
 export async function inTransaction<T>(
   pool: Pool,
@@ -45,7 +87,8 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const lock = options.advisoryLock;
   if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
-  const client = await pool.connect();
+  const held = await checkOutClient(pool);
+  const { client } = held;
   let broken: Error | undefined;
   try {
     await client.query(lock ? `BEGIN; SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})` : 'BEGIN');
@@ -56,6 +99,6 @@ export async function inTransaction<T>(
     await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
     throw error;
   } finally {
-    client.release(broken);
+    held.release(broken);
   }
 }

@@ -1,5 +1,6 @@
 import { deadLetterQueueOf, type EventType, type QueueSpec, type TypedEvent } from '@shop/contracts';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { describeDatabaseError, isDatabaseUnavailable } from '../database-connection-errors';
 import type { Logger } from '../logger';
 import { processMetrics, type Metrics } from '../observability/metrics';
 import { traceIdOf } from '../observability/trace-context';
@@ -42,7 +43,10 @@ export interface ConsumerOptions {
   logger: Logger;
   /** Unacked messages in flight. Default 10. */
   prefetch?: number;
-  /** Handler runs per message before dead-lettering. Default 5. */
+  /**
+   * Handler runs per message before dead-lettering. Default 5. Runs that failed because the
+   * database was unreachable do not count: those retry (with backoff) until it is back.
+   */
   maxAttempts?: number;
   /** Wait between handler retries. Default 100 ms … 5 s. */
   backoff?: BackoffOptions;
@@ -72,7 +76,9 @@ export interface Consumer {
  * loss, and the inbox makes the redelivery a no-op. A message that can never succeed (bad JSON,
  * bad envelope, unknown type or schema version, invalid payload) is rejected without requeue at
  * once and reaches `<queue>.dlq` through `dlx`; the consumer goes on with the next. A handler that
- * throws is retried in-process with exponential backoff, then dead-lettered after `maxAttempts`.
+ * throws is retried in-process with exponential backoff, then dead-lettered after `maxAttempts`;
+ * one that failed only because the database is unreachable is retried until it is back (that is
+ * no fault of the message, and dead-lettering it would turn every failover into DLQ replays).
  * Every message is settled on the channel it arrived on: after a reconnect the broker redelivers
  * whatever the old channel left unsettled.
  */
@@ -150,6 +156,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       return settle(ch, message, 'ack', logger);
     }
     const stopTimer = metrics.consumerProcessingSeconds.startTimer({ type: event.type });
+    let failures = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome =
@@ -172,7 +179,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       } catch (error) {
         const err = error as Error & { retryable?: boolean };
         metrics.eventsFailed.inc({ type: event.type });
-        if (err.retryable === false || attempt >= maxAttempts) {
+        const databaseDown = isDatabaseUnavailable(error);
+        if (!databaseDown) failures++;
+        if (!databaseDown && (err.retryable === false || failures >= maxAttempts)) {
           stopTimer();
           metrics.eventsDeadLettered.inc({ reason: 'handler_failed' });
           return deadLetter(ch, message, eventLog(), 'error', 'event dead-lettered: handler failed', {
@@ -183,7 +192,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           });
         }
         const waitMs = backoffDelay(attempt, backoff);
-        eventLog().warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
+        if (databaseDown)
+          eventLog().warn('database unavailable, retrying the event', {
+            ...base,
+            attempt,
+            waitMs,
+            err: describeDatabaseError(error),
+          });
+        else eventLog().warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
         // On shutdown the message is left unsettled; the broker redelivers it to the next consumer.
         if (stopping) return;
         await retryPause.sleep(waitMs);

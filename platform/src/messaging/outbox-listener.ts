@@ -1,13 +1,16 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { describeDatabaseError } from '../database-connection-errors';
 import type { Logger } from '../logger';
+import { checkOutClient, type CheckedOutClient } from '../pg';
 
 export const OUTBOX_CHANNEL = 'outbox_events';
 
 /**
  * Holds one database connection on `LISTEN outbox_events` so the relay wakes as soon as a
  * transaction that wrote outbox rows commits (the table's statement trigger notifies). If the
- * connection drops it reconnects after `retryMs` and wakes the relay once, because notifications
- * sent meanwhile are lost; the relay's polling covers the gap either way.
+ * connection drops (a restart, a failover, a terminated backend) it listens again on a fresh one
+ * after `retryMs` — for as long as it takes — and wakes the relay once it does, because
+ * notifications sent meanwhile are lost; the relay's polling covers the gap either way.
  */
 export function createOutboxListener(options: {
   pool: Pool;
@@ -16,44 +19,56 @@ export function createOutboxListener(options: {
   retryMs?: number;
 }): { start(): Promise<void>; stop(): Promise<void> } {
   const { pool, logger, onNotify, retryMs = 2_000 } = options;
-  let client: PoolClient | undefined;
+  let current: CheckedOutClient | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const drop = (error: Error) => {
-    logger.warn('outbox listener lost its connection, relying on polling until it is back', {
-      err: error.message,
-    });
-    client?.release(error);
-    client = undefined;
+  const retryLater = () => {
+    clearTimeout(retryTimer);
     if (!stopped) retryTimer = setTimeout(() => void connect(), retryMs);
   };
 
+  // A dying connection can report twice (the server's FATAL, then the socket's end) and its
+  // LISTEN can reject too: only the first report about the connection still in use counts.
+  const drop = (held: CheckedOutClient, error: Error) => {
+    if (current !== held) return;
+    current = undefined;
+    held.client.removeListener('notification', onNotify);
+    held.release(error);
+    logger.warn('outbox listener lost its connection, relying on polling until it is back', {
+      err: describeDatabaseError(error),
+    });
+    retryLater();
+  };
+
   async function connect(): Promise<void> {
+    if (stopped || current) return;
+    let held: CheckedOutClient;
     try {
-      const next = await pool.connect();
-      next.on('notification', onNotify);
-      next.on('error', drop);
-      client = next;
-      await next.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      if (stopped) return release();
-      onNotify();
+      held = await checkOutClient(pool);
     } catch (error) {
-      if (client) drop(error as Error);
-      else if (!stopped) {
-        logger.warn('outbox listener could not connect, retrying', { err: (error as Error).message });
-        retryTimer = setTimeout(() => void connect(), retryMs);
-      }
+      logger.warn('outbox listener could not connect, retrying', { err: describeDatabaseError(error) });
+      return retryLater();
     }
+    current = held;
+    held.client.on('notification', onNotify);
+    held.client.on('error', (error: Error) => drop(held, error));
+    try {
+      await held.client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (error) {
+      return drop(held, error as Error);
+    }
+    if (stopped) return release();
+    onNotify();
   }
 
   function release(): void {
-    if (!client) return;
-    client.removeListener('notification', onNotify);
-    client.removeListener('error', drop);
+    const held = current;
+    if (!held) return;
+    current = undefined;
+    held.client.removeListener('notification', onNotify);
     // Destroyed rather than returned to the pool: a pooled connection must not keep listening.
-    client.release(true);
-    client = undefined;
+    held.release(new Error('outbox listener stopped'));
   }
 
   return {

@@ -1,8 +1,9 @@
 import { QUEUES } from '@shop/contracts';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { describeDatabaseError, isDatabaseUnavailable } from '../database-connection-errors';
 import type { Logger } from '../logger';
 import { processMetrics, type Metrics } from '../observability/metrics';
-import { createPgPool } from '../pg';
+import { checkOutClient, createPgPool, type CheckedOutClient } from '../pg';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import { closeChannel, type BrokerConnection } from './broker-connection';
 import { createOutboxListener } from './outbox-listener';
@@ -111,7 +112,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pool =
     typeof options.pool === 'string' ? createPgPool(options.pool, { max: 3, logger }) : options.pool;
   const onPoolError = (error: Error) =>
-    logger.warn('outbox relay database connection error', { err: error.message });
+    logger.warn('outbox relay database connection error', { err: describeDatabaseError(error) });
   if (!ownsPool) pool.on('error', onPoolError);
 
   const channel = connection.createChannel({
@@ -138,7 +139,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let lastPrune = 0;
 
   interface Claimed {
-    client: PoolClient;
+    // Held (with its locks) until the confirms are in: watched, so a database that drops it meanwhile fails the batch, not the process.
+    held: CheckedOutClient;
     rows: OutboxRow[];
     stopTimer: () => void;
   }
@@ -146,20 +148,21 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Opens a transaction and claims the oldest unpublished rows no other transaction holds. */
   async function claim(): Promise<Claimed> {
     if (!connection.isConnected()) throw new BrokerUnavailableError();
-    const client = await pool.connect();
+    const held = await checkOutClient(pool);
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<OutboxRow>({ ...CLAIM, values: [batchSize] });
-      return { client, rows, stopTimer: metrics.relayPublishSeconds.startTimer() };
+      await held.client.query('BEGIN');
+      const { rows } = await held.client.query<OutboxRow>({ ...CLAIM, values: [batchSize] });
+      return { held, rows, stopTimer: metrics.relayPublishSeconds.startTimer() };
     } catch (error) {
-      await endTransaction(client, 'ROLLBACK');
+      await endTransaction(held, 'ROLLBACK');
       throw error;
     }
   }
 
   /** Marks the batch published (or records the failure), commits and releases its connection. */
   async function finish(batch: Claimed, publishError: Error | undefined): Promise<number> {
-    const { client, rows } = batch;
+    const { held, rows } = batch;
+    const { client } = held;
     try {
       if (rows.length > 0) {
         if (!publishError) batch.stopTimer();
@@ -168,10 +171,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         else await client.query(MARK_PUBLISHED, [ids]);
       }
     } catch (error) {
-      await endTransaction(client, 'ROLLBACK');
+      await endTransaction(held, 'ROLLBACK');
       throw error;
     }
-    await endTransaction(client, 'COMMIT');
+    await endTransaction(held, 'COMMIT');
     if (publishError) throw publishError;
     if (rows.length > 0) {
       recordPublished(metrics, rows);
@@ -180,15 +183,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return rows.length;
   }
 
-  async function endTransaction(client: PoolClient, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+  async function endTransaction(held: CheckedOutClient, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     let brokenClient: Error | undefined;
     try {
-      await client.query(how);
+      await held.client.query(how);
     } catch (error) {
       brokenClient = error as Error;
       if (how === 'COMMIT') throw error;
     } finally {
-      client.release(brokenClient);
+      held.release(brokenClient);
     }
   }
 
@@ -284,12 +287,21 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } catch (error) {
         failures++;
         const waitMs = backoffDelay(failures, backoff);
-        const level = error instanceof BrokerUnavailableError ? 'info' : 'warn';
-        logger.log(level, 'outbox relay cannot publish, backing off', {
-          err: (error as Error).message,
-          attempt: failures,
-          waitMs,
-        });
+        if (isDatabaseUnavailable(error)) {
+          // Rows stay unpublished (or published but unmarked, published again later): nothing is lost meanwhile.
+          logger.warn('outbox relay cannot reach the database, backing off', {
+            err: describeDatabaseError(error),
+            attempt: failures,
+            waitMs,
+          });
+        } else {
+          const level = error instanceof BrokerUnavailableError ? 'info' : 'warn';
+          logger.log(level, 'outbox relay cannot publish, backing off', {
+            err: (error as Error).message,
+            attempt: failures,
+            waitMs,
+          });
+        }
         if (!stopping) await pause.sleep(waitMs);
         continue;
       }

@@ -17,7 +17,7 @@ import {
   type MessagingWorld,
 } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
-import { createTcpProxy } from './support/tcp-proxy';
+import { createTcpProxy } from '../../src/testing';
 
 /** Each test gets its own queue, bound to its own routing keys, so tests never see each other's messages. */
 const queueFor = (name: string): QueueSpec => ({

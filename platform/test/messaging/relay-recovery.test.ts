@@ -18,7 +18,7 @@ import {
   type MessagingWorld,
 } from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
-import { createTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { createTcpProxy, type TcpProxy } from '../../src/testing';
 
 /**
  * A pool whose next "mark published" statement fails, as if the relay process died after the

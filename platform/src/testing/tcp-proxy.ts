@@ -1,8 +1,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP hop between a client and the broker that the test can cut and restore: the only way to
- * make the broker truly unreachable for a while without stopping the shared broker.
+ * A TCP hop between a client and a server (the broker, Postgres) that the test can cut and
+ * restore: the only way to make a shared server truly unreachable for a while without stopping
+ * it. `cut` drops every connection through the hop and refuses new ones until `restore`.
  */
 export interface TcpProxy {
   url(target: string): string;

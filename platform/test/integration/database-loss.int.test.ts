@@ -1,0 +1,298 @@
+import type { AnyEvent } from '@shop/contracts';
+import type { Pool } from 'pg';
+import {
+  appendToOutbox,
+  createBrokerConnection,
+  createConsumer,
+  createOutboxRelay,
+  pgExecutor,
+  recordInboxOnce,
+  type BrokerConnection,
+  type Consumer,
+  type OutboxRelay,
+} from '../../src/messaging';
+import { createMetrics, type Metrics } from '../../src/observability/metrics';
+import { createPgPool, inTransaction } from '../../src/pg';
+import {
+  createTcpProxy,
+  createTestDatabase,
+  createTestVhost,
+  terminateConnections,
+  type TestDatabase,
+  type TestVhost,
+} from '../../src/testing';
+import { buildOrderCreated, logger, OUTBOX_INBOX_SQL, waitFor } from '../messaging/support/fixtures';
+import { probeQueue, publishRaw, type QueueProbe } from '../messaging/support/queue-probe';
+
+/**
+ * What a Postgres failover or restart does to a process (issue 9 §2): every connection of this
+ * file's database is terminated with pg_terminate_backend while the code under test holds it.
+ * Nothing may escape as an unhandled 'error' — in production that ends the process.
+ */
+describe('when the database terminates our connections', () => {
+  let db: TestDatabase;
+  let vhost: TestVhost;
+  let pool: Pool;
+  const escaped: unknown[] = [];
+  const recordEscape = (error: unknown) => escaped.push(error);
+  const connections: BrokerConnection[] = [];
+  const relays: OutboxRelay[] = [];
+  const consumers: Consumer[] = [];
+  const probes: QueueProbe[] = [];
+
+  beforeAll(async () => {
+    [db, vhost] = await Promise.all([
+      createTestDatabase({ sql: [OUTBOX_INBOX_SQL, 'CREATE TABLE effects (event_id uuid NOT NULL)'] }),
+      createTestVhost(),
+    ]);
+    pool = createPgPool(db.url, { max: 10, logger });
+  });
+  beforeEach(() => {
+    escaped.length = 0;
+    process.on('uncaughtException', recordEscape);
+    process.on('unhandledRejection', recordEscape);
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+    await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+    await Promise.all(probes.splice(0).map((probe) => probe.close()));
+    await Promise.allSettled(connections.splice(0).map((connection) => connection.close()));
+    await pool.query('TRUNCATE effects, outbox_events');
+    process.removeListener('uncaughtException', recordEscape);
+    process.removeListener('unhandledRejection', recordEscape);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await Promise.allSettled([db.drop(), vhost.drop()]);
+  });
+
+  const connect = async () => {
+    const connection = createBrokerConnection({ url: vhost.url, logger, reconnect: { initialMs: 50, maxMs: 300 } });
+    connections.push(connection);
+    await connection.waitForConnect(10_000);
+    return connection;
+  };
+  const escapedMessages = () => escaped.map((error) => String((error as Error)?.message ?? error));
+
+  /**
+   * Commits the events to the outbox through the pool under test, retrying while the database
+   * drops connections; a COMMIT whose answer was lost is recognised by its rows being there.
+   */
+  async function commitToOutbox(events: AnyEvent[]): Promise<void> {
+    const ids = events.map((event) => event.id);
+    for (;;) {
+      try {
+        await inTransaction(pool, (client) => appendToOutbox(pgExecutor(client), events));
+        return;
+      } catch {
+        const committed = await pool
+          .query('SELECT count(*)::int AS n FROM outbox_events WHERE id = ANY($1::uuid[])', [ids])
+          .then(({ rows }) => rows[0].n === ids.length)
+          .catch(() => false);
+        if (committed) return;
+      }
+    }
+  }
+
+  /** The effect a service would apply: one row per event, recorded with its inbox row in one transaction. */
+  const applyOnce = (database: Pool) => ({
+    OrderCreated: (event: AnyEvent, context: { consumer: string }) =>
+      inTransaction(database, async (client) => {
+        if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id))) return 'duplicate' as const;
+        await client.query('INSERT INTO effects (event_id) VALUES ($1)', [event.id]);
+        return 'applied' as const;
+      }),
+  });
+  const counter = async (metric: Metrics['eventsDeadLettered'] | Metrics['eventsFailed']) =>
+    (await metric.get()).values.reduce((sum, value) => sum + value.value, 0);
+  const unpublished = async () =>
+    Number((await pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count);
+
+  const effectCounts = async () =>
+    (await pool.query<{ event_id: string; n: number }>('SELECT event_id, count(*)::int AS n FROM effects GROUP BY event_id'))
+      .rows;
+  const effectTotal = async () =>
+    Number((await pool.query('SELECT count(*) FROM effects')).rows[0].count);
+
+  test('a transaction whose connection is terminated mid-way rejects, and no error escapes the process', async () => {
+    // Arrange
+    const work = inTransaction(pool, async (client) => {
+      await client.query("SELECT 'mid-way' AS step");
+      await terminateConnections(db.url, { queryContains: 'mid-way' });
+      await client.query('SELECT 1');
+    });
+
+    // Act
+    const outcome = await work.then(
+      () => 'committed',
+      (error: Error) => error.message,
+    );
+    await pool.query('SELECT 1');
+
+    // Assert
+    expect(outcome).not.toBe('committed');
+    expect(escapedMessages()).toEqual([]);
+  });
+
+  test('when every connection is terminated in rounds while events flow, the relay and consumer carry on and each event takes effect once', async () => {
+    // Arrange
+    const metrics = createMetrics();
+    const queue = { name: 'test.database-loss', bindings: [{ exchange: 'orders', routingKey: 'order.#' }] };
+    const consumer = createConsumer({
+      connection: await connect(),
+      queue,
+      logger,
+      metrics,
+      // Two attempts: a lost connection that counted as a handler failure would dead-letter at once.
+      maxAttempts: 2,
+      backoff: { initialMs: 10, maxMs: 100 },
+      handlers: applyOnce(pool),
+    });
+    consumers.push(consumer);
+    consumer.start();
+    await consumer.waitUntilConsuming(10_000);
+    const relay = createOutboxRelay({
+      pool,
+      connection: await connect(),
+      logger,
+      metrics,
+      batchSize: 10,
+      pollIntervalMs: 50,
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    relays.push(relay);
+    await relay.start();
+    const events: AnyEvent[] = [];
+
+    // Act: batches keep coming while every connection is cut, once some effect landed since the last cut.
+    const writing = (async () => {
+      for (let batch = 0; batch < 30; batch++) {
+        const next = Array.from({ length: 5 }, () => buildOrderCreated());
+        await commitToOutbox(next);
+        events.push(...next);
+      }
+    })();
+    let rounds = 0;
+    for (let applied = 0; rounds < 6; rounds++) {
+      const before = applied;
+      await waitFor(async () => (applied = await effectTotal().catch(() => before)) > before, 15_000);
+      await terminateConnections(db.url);
+    }
+    await writing;
+
+    // Assert
+    await waitFor(async () => (await effectTotal().catch(() => 0)) >= events.length, 20_000);
+    const counts = await effectCounts();
+    expect(counts.filter((row) => row.n !== 1)).toEqual([]);
+    expect(new Set(counts.map((row) => row.event_id))).toEqual(new Set(events.map((event) => event.id)));
+    await waitFor(async () => (await unpublished()) === 0);
+    await relay.stop();
+    relays.splice(0);
+    await consumer.stop();
+    consumers.splice(0);
+    expect(await counter(metrics.eventsDeadLettered)).toBe(0);
+    expect(escapedMessages()).toEqual([]);
+  });
+
+  test('the relay listens again after losing its LISTEN connection, so a commit wakes it without polling', async () => {
+    // Arrange
+    const probe = await probeQueue(vhost.url, {
+      name: 'test.database-loss.listen',
+      bindings: [{ exchange: 'orders', routingKey: 'order.#' }],
+    });
+    probes.push(probe);
+    // Polling so slow that only a NOTIFY can explain a prompt publish.
+    const relay = createOutboxRelay({ pool, connection: await connect(), logger, pollIntervalMs: 600_000 });
+    relays.push(relay);
+    await relay.start();
+    const listenerPid = async () =>
+      (
+        await pool.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'",
+        )
+      ).rows.map((row) => row.pid);
+    await waitFor(async () => (await listenerPid()).length === 1);
+    const [before] = await listenerPid();
+
+    // Act
+    await terminateConnections(db.url, { queryContains: 'LISTEN' });
+    await waitFor(async () => {
+      const pids = await listenerPid().catch(() => []);
+      return pids.length === 1 && pids[0] !== before;
+    });
+    const [event] = [buildOrderCreated()];
+    await commitToOutbox([event!]);
+
+    // Assert
+    await waitFor(() => probe.ids().includes(event!.id), 10_000);
+    expect(escapedMessages()).toEqual([]);
+  });
+
+  describe('when the database is unreachable for a while', () => {
+    test('the consumer retries its events without dead-lettering them, the relay backs off, and both resume when it is back', async () => {
+      // Arrange: consumer and relay reach the database through a hop the test cuts.
+      const proxy = await createTcpProxy('127.0.0.1', Number(new URL(db.url).port || 5432));
+      const proxied = createPgPool(proxy.url(db.url), { max: 5, logger });
+      try {
+        const metrics = createMetrics();
+        const queue = { name: 'test.database-unreachable', bindings: [{ exchange: 'orders', routingKey: 'order.#' }] };
+        const consumer = createConsumer({
+          connection: await connect(),
+          queue,
+          logger,
+          metrics,
+          maxAttempts: 2,
+          backoff: { initialMs: 10, maxMs: 100 },
+          handlers: applyOnce(proxied),
+        });
+        consumers.push(consumer);
+        consumer.start();
+        await consumer.waitUntilConsuming(10_000);
+        const relay = createOutboxRelay({
+          pool: proxied,
+          connection: await connect(),
+          logger,
+          metrics,
+          pollIntervalMs: 50,
+          backoff: { initialMs: 20, maxMs: 200 },
+        });
+        relays.push(relay);
+        await relay.start();
+        const before = [buildOrderCreated()];
+        await commitToOutbox(before);
+        await waitFor(async () => (await effectTotal()) === 1 && (await unpublished()) === 0);
+
+        // Act: while it is away, events reach the consumer straight from the broker, and rows wait in the outbox.
+        await proxy.cut();
+        const fromBroker = Array.from({ length: 5 }, () => buildOrderCreated());
+        for (const event of fromBroker) await publishRaw(vhost.url, 'orders', 'order.created', JSON.stringify(event));
+        const fromOutbox = Array.from({ length: 5 }, () => buildOrderCreated());
+        await commitToOutbox(fromOutbox);
+        // Each event from the broker fails more often than maxAttempts allows (or, wrongly, is dead-lettered).
+        await waitFor(
+          async () => (await counter(metrics.eventsFailed)) >= 3 * fromBroker.length || (await counter(metrics.eventsDeadLettered)) > 0,
+        );
+        const deadLetteredWhileAway = await counter(metrics.eventsDeadLettered);
+        const waitingInOutbox = await unpublished();
+        await proxy.restore();
+
+        // Assert
+        expect(deadLetteredWhileAway).toBe(0);
+        expect(waitingInOutbox).toBe(fromOutbox.length);
+        const all = [...before, ...fromBroker, ...fromOutbox].map((event) => event.id);
+        await waitFor(async () => (await effectTotal()) >= all.length, 15_000);
+        await waitFor(async () => (await unpublished()) === 0);
+        const counts = await effectCounts();
+        expect(counts.filter((row) => row.n !== 1)).toEqual([]);
+        expect(new Set(counts.map((row) => row.event_id))).toEqual(new Set(all));
+        expect(await counter(metrics.eventsDeadLettered)).toBe(0);
+        expect(escapedMessages()).toEqual([]);
+      } finally {
+        await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+        await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+        await proxied.end();
+        await proxy.close();
+      }
+    });
+  });
+});
