@@ -1,8 +1,10 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { PROBLEM_TITLES, type Problem } from '@shop/contracts';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger';
 import { AppError, type FieldError } from './app-error';
+import { fromLibraryError } from './library-errors';
 
 
 const pathOf = (path: readonly PropertyKey[]) => (path.length ? path.map(String).join('.') : '(body)');
@@ -19,7 +21,7 @@ export function zodFieldErrors(error: ZodError): FieldError[] {
 export function sendProblem(res: Response, error: AppError): void {
   const problem: Problem & Record<string, unknown> = {
     type: `https://shop.example/problems/${error.code.replace(/_/g, '-')}`,
-    title: PROBLEM_TITLES[error.status] ?? 'Error',
+    title: PROBLEM_TITLES[error.status] ?? STATUS_CODES[error.status] ?? 'Error',
     status: error.status,
     detail: error.message,
     code: error.code,
@@ -38,17 +40,7 @@ export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof ZodError) {
     return new AppError(422, 'validation_error', 'The request is not valid.', { errors: zodFieldErrors(error) });
   }
-  const candidate = error as { type?: string; status?: number; message?: string };
-  if (candidate?.type === 'entity.parse.failed') {
-    return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
-  }
-  if (candidate?.type === 'entity.too.large') {
-    return new AppError(413, 'payload_too_large', 'The request body is too large.');
-  }
-  if (candidate?.type === 'encoding.unsupported' || candidate?.type === 'charset.unsupported') {
-    return new AppError(415, 'unsupported_media_type', candidate.message ?? 'Unsupported encoding.');
-  }
-  return undefined;
+  return fromLibraryError(error);
 }
 
 /** The one error middleware: every error leaves as RFC 9457 problem+json, unknown ones as 500. */
