@@ -99,5 +99,6 @@ export const ErrorCode = z.enum([
   'internal_error',
   'service_unavailable',
   'service_timeout',
+  'database_unavailable',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
