@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { parseConfig } from '@shop/platform';
 import { configShape as gatewayConfig } from '../../gateway/src/config';
 import { configShape as notificationConfig } from '../../notification-service/src/config';
 import { configShape as orderConfig } from '../../order-service/src/config';
@@ -138,6 +139,26 @@ describe('docker-compose.yml', () => {
       }
       if (env.AMQP_URL) expect(new URL(env.AMQP_URL).host).toBe('rabbitmq:5672');
       if (env.DATABASE_URL) expect(new URL(env.DATABASE_URL).host).toBe('postgres:5432');
+    },
+  );
+
+  test.each(APP_SERVICES)(
+    '%s has no fallback JWT_SECRET: as the image runs it (production), an unset one stops start-up and a long one from the shell is used',
+    (name) => {
+      const runtimeEnv = { NODE_ENV: /^ENV NODE_ENV=(\w+)/m.exec(read('Dockerfile'))?.[1] ?? '' };
+      const secret = 'a-random-production-secret-of-48-characters-xyz0';
+      const withShell = (shell: Record<string, string>) =>
+        Object.fromEntries(
+          Object.entries(services[name].environment ?? {}).map(([key, value]) => [
+            key,
+            String(value).replace(/\$\{([A-Z_]+):-([^}]*)\}/g, (_match, variable: string, fallback: string) => shell[variable] || fallback),
+          ]),
+        );
+
+      expect(runtimeEnv.NODE_ENV).toBe('production');
+      expect(withShell({}).JWT_SECRET).toBe('');
+      expect(() => parseConfig(APP_CONFIGS[name], { ...withShell({}), ...runtimeEnv })).toThrow(/JWT_SECRET/);
+      expect(parseConfig(APP_CONFIGS[name], { ...withShell({ JWT_SECRET: secret }), ...runtimeEnv }).JWT_SECRET).toBe(secret);
     },
   );
 
