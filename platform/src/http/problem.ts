@@ -4,6 +4,7 @@ import { PROBLEM_TITLES, type Problem } from '@shop/contracts';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger';
 import { AppError, type FieldError } from './app-error';
+import { databaseUnavailableError } from './database-unavailable';
 import { fromLibraryError } from './library-errors';
 
 
@@ -40,6 +41,8 @@ export function toAppError(error: unknown): AppError | undefined {
   if (error instanceof ZodError) {
     return new AppError(422, 'validation_error', 'The request is not valid.', { errors: zodFieldErrors(error) });
   }
+  const database = databaseUnavailableError(error);
+  if (database) return database;
   return fromLibraryError(error);
 }
 
@@ -49,7 +52,13 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(error);
     const known = toAppError(error);
     if (known) {
-      if (known.status >= 500) logger.warn('request failed', { request_id: res.locals.requestId, code: known.code, detail: known.message });
+      if (known.status >= 500)
+        logger.warn('request failed', {
+          request_id: res.locals.requestId,
+          code: known.code,
+          detail: known.message,
+          ...(known.cause !== undefined && { cause: String(known.cause) }),
+        });
       return sendProblem(res, known);
     }
     logger.error('unhandled error', { request_id: res.locals.requestId, method: req.method, path: req.originalUrl, err: error });
