@@ -18,6 +18,17 @@ export const IdParam = z.object({
 
 export const Timestamp = z.iso.datetime({ offset: true });
 
+/**
+ * Free text a client sends (names, descriptions, reasons). Postgres refuses a NUL in text (the
+ * insert fails: "invalid byte sequence for encoding UTF8: 0x00") and turns an unpaired UTF-16
+ * surrogate into U+FFFD without a word; both are refused here instead, as 422 at the field's path.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const Text = z
+  .string()
+  .refine((value) => !value.includes('\u0000'), 'must not contain NUL (\\u0000) characters')
+  .refine((value) => !LONE_SURROGATE.test(value), 'must not contain unpaired UTF-16 surrogates');
+
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 

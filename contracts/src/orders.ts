@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Money, PageQuery, Timestamp, listOf } from './common';
+import { Id, Money, PageQuery, Text, Timestamp, listOf } from './common';
 
 export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
 export const OrderStatus = z.enum(ORDER_STATUSES);
@@ -59,7 +59,7 @@ export type CreateOrderBody = z.infer<typeof CreateOrderBody>;
 
 export const ChangeOrderStatusBody = z.strictObject({
   status: OrderStatus,
-  reason: z.string().trim().min(1).max(200).optional(),
+  reason: Text.trim().min(1).max(200).optional(),
 });
 export type ChangeOrderStatusBody = z.infer<typeof ChangeOrderStatusBody>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Money, PageQuery, Timestamp, listOf } from './common';
+import { Id, Money, PageQuery, Text, Timestamp, listOf } from './common';
 
 export const Product = z.object({
   id: Id,
@@ -28,8 +28,8 @@ export const PriceInput = z
       .refine((value) => Number(value) > 0, 'must be greater than 0'),
   );
 
-const Name = z.string().trim().min(1).max(200);
-const Description = z.string().max(2000).nullable();
+const Name = Text.trim().min(1).max(200);
+const Description = Text.max(2000).nullable();
 const Stock = z.number().int().min(0).max(2_147_483_647);
 
 export const CreateProductBody = z.strictObject({
