@@ -32,7 +32,10 @@ export interface ServiceWorld {
   teardown(): Promise<void>;
 }
 
-export async function createServiceWorld(env: Record<string, string> = {}): Promise<ServiceWorld> {
+/** `env` overrides config keys; as a function it sees the test database first (e.g. to route DATABASE_URL through a proxy). */
+export async function createServiceWorld(
+  env: Record<string, string> | ((database: TestDatabase) => Record<string, string>) = {},
+): Promise<ServiceWorld> {
   const [database, vhost, stub] = await Promise.all([
     createTestDatabase({ migrationsDir: MIGRATIONS_DIR }),
     createTestVhost(),
@@ -43,7 +46,7 @@ export async function createServiceWorld(env: Record<string, string> = {}): Prom
     DATABASE_URL: database.url,
     AMQP_URL: vhost.url,
     PRODUCT_SERVICE_URL: stub.url,
-    ...env,
+    ...(typeof env === 'function' ? env(database) : env),
   });
   const service = await start(config, { logger: testLogger });
   const pool = createPgPool(database.url, { max: 3 });
