@@ -4,18 +4,24 @@
  *   npm run token -- --user 42 [--admin] [--expires 1h]
  * Signed with JWT_SECRET from the environment, else the same default as platform's baseConfigShape,
  * so a token made here is accepted by the gateway and every service started with their defaults.
+ * It follows the same JWT_* settings as the services: `iss`/`aud` from JWT_ISSUER/JWT_AUDIENCE, a
+ * lifetime within JWT_MAX_TTL, and no token at all when JWT_JWKS_URL says only an identity
+ * provider's tokens count.
  */
 const { TextEncoder } = require('node:util');
-const { SignJWT } = require('jose');
+const { SignJWT, decodeJwt } = require('jose');
 
-const DEFAULT_SECRET = 'dev-secret-change-me-please'; // keep in step with platform/src/config.ts
+// Keep in step with platform/src/config.ts (baseConfigShape).
+const DEFAULT_SECRET = 'dev-secret-change-me-please';
+const DEFAULT_MAX_TTL = 24 * 3600;
 const USAGE = `Usage: npm run token -- --user <id> [--admin] [--expires <duration>]
 
   --user <id>          user id the token speaks for (a positive integer; required)
   --admin              add the "admin" role
-  --expires <duration> lifetime, e.g. 30m, 1h, 7d (default 1h)
+  --expires <duration> lifetime, e.g. 30m, 1h, 12h (default 1h; at most JWT_MAX_TTL, 24 h by default)
 
-The token is signed with JWT_SECRET (default: the development secret the services use).`;
+The token is signed with JWT_SECRET (default: the development secret the services use) and
+carries JWT_ISSUER / JWT_AUDIENCE when they are set; its lifetime may not exceed JWT_MAX_TTL.`;
 
 function fail(message) {
   process.stderr.write(`token: ${message}\n\n${USAGE}\n`);
@@ -58,21 +64,28 @@ function parseArgs(argv) {
     fail(`--user must be a positive integer, got "${options.user}"`);
   }
   if (!/^\d+\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks|y|yr|yrs|year|years)$/i.test(options.expires)) {
-    fail(`--expires must be a duration such as 30m, 1h or 7d, got "${options.expires}"`);
+    fail(`--expires must be a duration such as 30m, 1h or 12h, got "${options.expires}"`);
   }
   return options;
 }
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const secret = process.env.JWT_SECRET || DEFAULT_SECRET;
+  const env = process.env;
+  if (env.JWT_JWKS_URL) fail('JWT_JWKS_URL is set: the services accept only the identity provider\'s tokens, not HS256 ones from here');
+  const secret = env.JWT_SECRET || DEFAULT_SECRET;
   if (secret.length < 16) fail('JWT_SECRET must be at least 16 characters (the services refuse shorter ones)');
-  const token = await new SignJWT({ roles: options.admin ? ['admin'] : [] })
+  const jwt = new SignJWT({ roles: options.admin ? ['admin'] : [] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(options.user)
     .setIssuedAt()
-    .setExpirationTime(options.expires)
-    .sign(new TextEncoder().encode(secret));
+    .setExpirationTime(options.expires);
+  if (env.JWT_ISSUER) jwt.setIssuer(env.JWT_ISSUER);
+  if (env.JWT_AUDIENCE) jwt.setAudience(env.JWT_AUDIENCE);
+  const token = await jwt.sign(new TextEncoder().encode(secret));
+  const { iat, exp } = decodeJwt(token);
+  const maxTtl = Number(env.JWT_MAX_TTL) || DEFAULT_MAX_TTL;
+  if (exp - iat > maxTtl) fail(`--expires ${options.expires} is longer than JWT_MAX_TTL (${maxTtl} s); the services would refuse the token`);
   process.stdout.write(`${token}\n`);
 }
 

@@ -31,6 +31,24 @@ describe('scripts/token.js (npm run token)', () => {
     expect(await verifyToken(stdout.trim(), SECRET)).toEqual({ userId: 7, roles: [], isAdmin: false });
   });
 
+  it('with JWT_ISSUER and JWT_AUDIENCE set, the token carries them, so services that check them accept it', async () => {
+    const settings = { JWT_SECRET: SECRET, JWT_ISSUER: 'https://shop.local', JWT_AUDIENCE: 'shop' };
+
+    const { stdout } = await run(process.execPath, [TOKEN_SCRIPT, '--user', '9'], { env: { ...process.env, ...settings } });
+
+    expect(await createTokenVerifier(settings).verify(stdout.trim())).toEqual({ userId: 9, roles: [], isAdmin: false });
+  });
+
+  it('a lifetime beyond JWT_MAX_TTL (default 24 h), which the services would refuse, exits 2 and says why', async () => {
+    const failure = await token(['--user', '1', '--expires', '25h']).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toMatch(/JWT_MAX_TTL/);
+  });
+
   it.each([[[]], [['--user', '0']], [['--user', 'abc']], [['--user', '-3']], [['--user', '1', '--bogus']], [['--user', '1', '--expires', 'soon']]])(
     'with bad arguments %j it prints the usage and exits 2',
     async (args) => {
