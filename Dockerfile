@@ -42,6 +42,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 # ---- runtime: node, prod deps, compiled code and the committed migrations ------------------
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
+# Production: a service refuses to start without a real JWT_SECRET (32+ characters) or JWT_JWKS_URL.
 ENV NODE_ENV=production SERVICE=${SERVICE}
 WORKDIR /app
 COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
