@@ -22,7 +22,10 @@ function walk(stack: LayerLike[], prefix: string): RouteEntry[] {
   return stack.flatMap((layer) => {
     if (layer.route) {
       const path = join(prefix, layer.route.path);
-      return Object.keys(layer.route.methods).map((method) => ({ method: method.toUpperCase(), path }));
+      // `_all` is the 405 fallback's (platform methodNotAllowed): it matches a path, it serves no method.
+      return Object.keys(layer.route.methods)
+        .filter((method) => method !== '_all')
+        .map((method) => ({ method: method.toUpperCase(), path }));
     }
     if (typeof layer.rawPath !== 'string') return [];
     if (layer.handle?.stack) return walk(layer.handle.stack, join(prefix, layer.rawPath));

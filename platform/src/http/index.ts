@@ -3,6 +3,7 @@ export * from './auth';
 export * from './token-verifier';
 export * from './json-body';
 export * from './listen';
+export * from './method-not-allowed';
 export * from './problem';
 export * from './request-context';
 export * from './validate';

@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import { healthHandler, type HealthCheck } from '../health';
 import type { Logger } from '../logger';
 import { httpMetrics, metricsHandler, type Metrics } from '../observability';
+import { methodNotAllowed } from './method-not-allowed';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContext } from './request-context';
 
@@ -17,7 +18,8 @@ export interface ServiceChecks {
 /**
  * The frame every service's HTTP app shares, so each service contributes only its routes: request
  * ids and the access log, HTTP metrics and `/metrics`, `/health` (and `/health/ready` for a service
- * with an outbox), then the routes, then 404 and the one problem+json error handler.
+ * with an outbox), then the routes, then 405 (a known path, another method), 404 and the one
+ * problem+json error handler.
  */
 export function createServiceApp(options: {
   service: string;
@@ -51,6 +53,7 @@ export function createServiceApp(options: {
     }),
   );
   for (const [path, router] of Object.entries(options.routes)) app.use(path, router);
+  app.use(methodNotAllowed(app));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;
