@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import {
   createTokenVerifier,
   httpMetrics,
+  methodNotAllowed,
   notFoundHandler,
   problemHandler,
   requestContext,
@@ -57,6 +58,8 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   app.use('/api/v1/orders', requireIdentity, orders.handler);
   app.use('/api/v1/notifications', requireIdentity, notifications.handler);
 
+  // The gateway's own paths (/health, /openapi.json) answer 405 for other methods; proxied ones never get here.
+  app.use(methodNotAllowed(app));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
 

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { buildOpenApiDocument } from '@shop/contracts';
+import { onlyMethods } from '@shop/platform';
 
 /** `/openapi.json` (OpenAPI 3.1, generated from the zod contracts) and Swagger UI at `/docs`. */
 export function apiDocs(): Router {
@@ -9,6 +10,7 @@ export function apiDocs(): Router {
   router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  router.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));
+  // Swagger UI's page answers any method it is given; only reads are meant (others: 405).
+  router.use('/docs', onlyMethods('GET', 'HEAD'), swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));
   return router;
 }
