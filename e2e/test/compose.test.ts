@@ -151,14 +151,19 @@ describe('docker-compose.yml', () => {
         Object.fromEntries(
           Object.entries(services[name].environment ?? {}).map(([key, value]) => [
             key,
-            String(value).replace(/\$\{([A-Z_]+):-([^}]*)\}/g, (_match, variable: string, fallback: string) => shell[variable] || fallback),
+            String(value).replace(
+              /\$\{([A-Z_]+):-([^}]*)\}/g,
+              (_match, variable: string, fallback: string) => shell[variable] || fallback,
+            ),
           ]),
         );
 
       expect(runtimeEnv.NODE_ENV).toBe('production');
       expect(withShell({}).JWT_SECRET).toBe('');
       expect(() => parseConfig(APP_CONFIGS[name], { ...withShell({}), ...runtimeEnv })).toThrow(/JWT_SECRET/);
-      expect(parseConfig(APP_CONFIGS[name], { ...withShell({ JWT_SECRET: secret }), ...runtimeEnv }).JWT_SECRET).toBe(secret);
+      expect(
+        parseConfig(APP_CONFIGS[name], { ...withShell({ JWT_SECRET: secret }), ...runtimeEnv }).JWT_SECRET,
+      ).toBe(secret);
     },
   );
 

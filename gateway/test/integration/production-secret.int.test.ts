@@ -55,7 +55,10 @@ describe('starting in production', () => {
   });
 
   it("with JWT_JWKS_URL set, the gateway starts without a secret (the provider's keys verify tokens)", async () => {
-    const outcome = await runGateway({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' });
+    const outcome = await runGateway({
+      NODE_ENV: 'production',
+      JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+    });
 
     expect(outcome).toEqual({ result: 'listening', stderr: '' });
   });

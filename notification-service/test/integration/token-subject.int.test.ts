@@ -15,7 +15,9 @@ describe('notifications with a token whose subject is beyond the id column', () 
     const token = await tokenFor(2_147_483_648);
 
     // Act
-    const response = await request(t.app).get('/api/v1/notifications').set('Authorization', `Bearer ${token}`);
+    const response = await request(t.app)
+      .get('/api/v1/notifications')
+      .set('Authorization', `Bearer ${token}`);
 
     // Assert
     expect(response.status).toBe(401);
@@ -25,7 +27,9 @@ describe('notifications with a token whose subject is beyond the id column', () 
   it('the largest id the column holds, 2147483647, lists (an empty list)', async () => {
     const token = await tokenFor(2_147_483_647);
 
-    const response = await request(t.app).get('/api/v1/notifications').set('Authorization', `Bearer ${token}`);
+    const response = await request(t.app)
+      .get('/api/v1/notifications')
+      .set('Authorization', `Bearer ${token}`);
 
     expect(response.status).toBe(200);
   });

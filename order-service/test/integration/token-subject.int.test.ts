@@ -30,7 +30,10 @@ describe('orders with a token whose subject is beyond the id column', () => {
     const ordersBefore = await countRows(world.pool, 'orders');
 
     // Act
-    const response = await request(world.app).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
+    const response = await request(world.app)
+      .post('/api/v1/orders')
+      .set('Authorization', auth)
+      .send(buildOrderBody());
 
     // Assert
     expect(response.status).toBe(401);

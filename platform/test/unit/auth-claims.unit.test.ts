@@ -23,16 +23,23 @@ describe('token claims (SPEC §4)', () => {
     await expect(verify(token)).resolves.toMatchObject({ userId: 2_147_483_647 });
   });
 
-  it.each(['2147483648', '9999999999'])('a subject of %s, beyond the id column, is 401 unauthorized', async (sub) => {
-    const token = await tokenWith({ sub, iat: now(), exp: now() + 60 });
+  it.each(['2147483648', '9999999999'])(
+    'a subject of %s, beyond the id column, is 401 unauthorized',
+    async (sub) => {
+      const token = await tokenWith({ sub, iat: now(), exp: now() + 60 });
 
-    await expect(verify(token)).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
-  });
+      await expect(verify(token)).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    },
+  );
 
   it('a token whose lifetime (exp − iat) exceeds 24 h is refused even though it has not expired', async () => {
     const token = await tokenWith({ sub: '42', iat: now(), exp: now() + 24 * 3600 + 60 });
 
-    await expect(verify(token)).rejects.toMatchObject({ status: 401, code: 'unauthorized', message: expect.stringMatching(/lifetime/) });
+    await expect(verify(token)).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+      message: expect.stringMatching(/lifetime/),
+    });
   });
 
   it('a token living exactly 24 h is accepted', async () => {
@@ -51,7 +58,11 @@ describe('token claims (SPEC §4)', () => {
   it('a token issued more than 60 s in the future is refused', async () => {
     const token = await tokenWith({ sub: '42', iat: now() + 300, exp: now() + 600 });
 
-    await expect(verify(token)).rejects.toMatchObject({ status: 401, code: 'unauthorized', message: expect.stringMatching(/future/) });
+    await expect(verify(token)).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+      message: expect.stringMatching(/future/),
+    });
   });
 
   it('a token issued a few seconds in the future (clock skew within 60 s) is accepted', async () => {
@@ -64,13 +75,21 @@ describe('token claims (SPEC §4)', () => {
     const verifier = createTokenVerifier({ JWT_SECRET: SECRET, JWT_MAX_TTL: 300 });
     const iat = now();
 
-    await expect(verifier.verify(await tokenWith({ sub: '42', iat, exp: iat + 300 }))).resolves.toMatchObject({ userId: 42 });
-    await expect(verifier.verify(await tokenWith({ sub: '42', iat, exp: iat + 301 }))).rejects.toMatchObject({ status: 401 });
+    await expect(verifier.verify(await tokenWith({ sub: '42', iat, exp: iat + 300 }))).resolves.toMatchObject(
+      { userId: 42 },
+    );
+    await expect(verifier.verify(await tokenWith({ sub: '42', iat, exp: iat + 301 }))).rejects.toMatchObject({
+      status: 401,
+    });
   });
 });
 
 describe('issuer and audience (SPEC §4: checked when set)', () => {
-  const verifier = createTokenVerifier({ JWT_SECRET: SECRET, JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'shop' });
+  const verifier = createTokenVerifier({
+    JWT_SECRET: SECRET,
+    JWT_ISSUER: 'https://idp.example',
+    JWT_AUDIENCE: 'shop',
+  });
   const claims = () => ({ sub: '42', iat: now(), exp: now() + 60 });
 
   it('a token from the configured issuer for the configured audience is accepted', async () => {
@@ -82,13 +101,21 @@ describe('issuer and audience (SPEC §4: checked when set)', () => {
   it('a token from another issuer is 401', async () => {
     const token = await tokenWith({ ...claims(), iss: 'https://elsewhere.example', aud: 'shop' });
 
-    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401, code: 'unauthorized', message: expect.stringMatching(/"iss"/) });
+    await expect(verifier.verify(token)).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+      message: expect.stringMatching(/"iss"/),
+    });
   });
 
   it('a token for another audience is 401', async () => {
     const token = await tokenWith({ ...claims(), iss: 'https://idp.example', aud: 'billing' });
 
-    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401, code: 'unauthorized', message: expect.stringMatching(/"aud"/) });
+    await expect(verifier.verify(token)).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+      message: expect.stringMatching(/"aud"/),
+    });
   });
 
   it('a token without issuer and audience is 401 when they are configured', async () => {
@@ -100,6 +127,8 @@ describe('issuer and audience (SPEC §4: checked when set)', () => {
   it('when neither is configured, tokens need neither', async () => {
     const token = await tokenWith(claims());
 
-    await expect(createTokenVerifier({ JWT_SECRET: SECRET }).verify(token)).resolves.toMatchObject({ userId: 42 });
+    await expect(createTokenVerifier({ JWT_SECRET: SECRET }).verify(token)).resolves.toMatchObject({
+      userId: 42,
+    });
   });
 });

@@ -20,9 +20,10 @@ async function providerKey(kid: string, alg: ProviderKey['alg']): Promise<Provid
 }
 
 function startKeyServer() {
-  const state = { keys: [] as ProviderKey[], fetches: 0 };
+  const state = { keys: [] as ProviderKey[], fetches: 0, down: false };
   const server: Server = createServer((_req, res) => {
     state.fetches++;
+    if (state.down) return void res.writeHead(503).end();
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys: state.keys.map((key) => key.jwk) }));
   });
@@ -37,7 +38,11 @@ function startKeyServer() {
   });
 }
 
-const signWith = (key: Pick<ProviderKey, 'kid' | 'alg' | 'privateKey'>, userId: number, roles: string[] = []) =>
+const signWith = (
+  key: Pick<ProviderKey, 'kid' | 'alg' | 'privateKey'>,
+  userId: number,
+  roles: string[] = [],
+) =>
   new SignJWT({ roles })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .setSubject(String(userId))
@@ -61,11 +66,15 @@ describe('tokens from an identity provider (JWT_JWKS_URL, SPEC §4)', () => {
   beforeEach(() => {
     provider.state.keys = [rsa, ec, ed];
     provider.state.fetches = 0;
+    provider.state.down = false;
   });
   afterAll(() => provider.close());
 
   const verifierFor = (settings: { JWT_ISSUER?: string } = {}) =>
-    createTokenVerifier({ JWT_SECRET: SECRET, JWT_JWKS_URL: provider.url, ...settings }, { jwksCooldownMs: 0 });
+    createTokenVerifier(
+      { JWT_SECRET: SECRET, JWT_JWKS_URL: provider.url, ...settings },
+      { jwksCooldownMs: 0 },
+    );
 
   it('RS256, ES256 and EdDSA tokens verify with the key their kid names', async () => {
     // Arrange
@@ -115,13 +124,19 @@ describe('tokens from an identity provider (JWT_JWKS_URL, SPEC §4)', () => {
   it('a token whose kid is not in the set is 401', async () => {
     const stranger = await providerKey('unknown-kid', 'ES256');
 
-    await expect(verifierFor().verify(await signWith(stranger, 30))).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    await expect(verifierFor().verify(await signWith(stranger, 30))).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
   });
 
-  it("a token naming a known kid but signed with another key is 401", async () => {
+  it('a token naming a known kid but signed with another key is 401', async () => {
     const impostor = { ...(await providerKey('x', 'RS256')), kid: rsa.kid };
 
-    await expect(verifierFor().verify(await signWith(impostor, 31))).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    await expect(verifierFor().verify(await signWith(impostor, 31))).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+    });
   });
 
   it('an HS256 token, even one signed with JWT_SECRET, is 401 once the provider keys verify tokens', async () => {
@@ -152,12 +167,38 @@ describe('tokens from an identity provider (JWT_JWKS_URL, SPEC §4)', () => {
       .setExpirationTime('5m')
       .sign(ec.privateKey);
 
-    await expect(verifier.verify(longLived)).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/lifetime/) });
-    await expect(verifier.verify(wrongIssuer)).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/"iss"/) });
+    await expect(verifier.verify(longLived)).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/lifetime/),
+    });
+    await expect(verifier.verify(wrongIssuer)).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringMatching(/"iss"/),
+    });
+  });
+
+  it('when the provider is down after the cached set went stale, tokens still verify with the keys last fetched', async () => {
+    // Arrange: a set that is stale at once, fetched while the provider was up
+    const verifier = createTokenVerifier(
+      { JWT_SECRET: SECRET, JWT_JWKS_URL: provider.url },
+      { jwksCooldownMs: 0, jwksCacheMaxAgeMs: 0 },
+    );
+    await verifier.verify(await signWith(rsa, 60));
+    provider.state.down = true;
+
+    // Act
+    const identity = await verifier.verify(await signWith(ec, 61));
+
+    // Assert: it did try the provider again, then fell back
+    expect(identity.userId).toBe(61);
+    expect(provider.state.fetches).toBeGreaterThan(1);
   });
 
   it('when the key set cannot be fetched, the token is 401 and the detail says the keys are unavailable', async () => {
-    const verifier = createTokenVerifier({ JWT_SECRET: SECRET, JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
+    const verifier = createTokenVerifier({
+      JWT_SECRET: SECRET,
+      JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json',
+    });
 
     await expect(verifier.verify(await signWith(rsa, 50))).rejects.toMatchObject({
       status: 401,

@@ -4,7 +4,8 @@ import { AppError } from '../../src/http/app-error';
 import { createTokenVerifier } from '../../src/http/token-verifier';
 
 const SECRET = 'unit-test-secret-0123456789';
-const verifyToken = (token: string, secret: string) => createTokenVerifier({ JWT_SECRET: secret }).verify(token);
+const verifyToken = (token: string, secret: string) =>
+  createTokenVerifier({ JWT_SECRET: secret }).verify(token);
 
 describe('access tokens', () => {
   it('a token minted for user 42 with the admin role verifies as that admin', async () => {
@@ -52,7 +53,9 @@ describe('access tokens', () => {
     const token = await signToken({ userId: 42 }, SECRET);
     await createTokenVerifier({ JWT_SECRET: SECRET }).verify(token);
 
-    await expect(createTokenVerifier({ JWT_SECRET: 'another-secret-0123456789' }).verify(token)).rejects.toMatchObject({ status: 401 });
+    await expect(
+      createTokenVerifier({ JWT_SECRET: 'another-secret-0123456789' }).verify(token),
+    ).rejects.toMatchObject({ status: 401 });
   });
 
   it('a cached identity cannot be changed through the copy a caller received', async () => {

@@ -1,7 +1,10 @@
 import { ConfigError, baseConfigShape, parseConfig } from '../../src/config';
 
 const LONG_SECRET = 'a-random-production-secret-of-48-characters-xyz0';
-const production = (env: Record<string, string> = {}) => () => parseConfig(baseConfigShape, { NODE_ENV: 'production', ...env });
+const production =
+  (env: Record<string, string> = {}) =>
+  () =>
+    parseConfig(baseConfigShape, { NODE_ENV: 'production', ...env });
 
 describe('the token secret in production (SPEC §4)', () => {
   it('with no JWT_SECRET set, a production config is refused with one line naming JWT_SECRET', () => {
@@ -28,7 +31,9 @@ describe('the token secret in production (SPEC §4)', () => {
   });
 
   it('development and test keep the default secret, so npm start and the test suites need no setup', () => {
-    expect(parseConfig(baseConfigShape, { NODE_ENV: 'development' }).JWT_SECRET).toBe('dev-secret-change-me-please');
+    expect(parseConfig(baseConfigShape, { NODE_ENV: 'development' }).JWT_SECRET).toBe(
+      'dev-secret-change-me-please',
+    );
     expect(parseConfig(baseConfigShape, { NODE_ENV: 'test' }).JWT_SECRET).toBe('dev-secret-change-me-please');
   });
 });
