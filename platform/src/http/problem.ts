@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { PROBLEM_TITLES, type Problem } from '@shop/contracts';
+import { PROBLEM_TITLES, type ErrorCode, type Problem } from '@shop/contracts';
 import { ZodError } from 'zod';
 import type { Logger } from '../logger';
 import { AppError, type FieldError } from './app-error';
@@ -19,10 +19,14 @@ export function zodFieldErrors(error: ZodError): FieldError[] {
   );
 }
 
+/** The problem document's `type` and `title`, shared with the raw answers of client-errors.ts. */
+export const problemType = (code: ErrorCode) => `https://shop.example/problems/${code.replace(/_/g, '-')}`;
+export const problemTitle = (status: number) => PROBLEM_TITLES[status] ?? STATUS_CODES[status] ?? 'Error';
+
 export function sendProblem(res: Response, error: AppError): void {
   const problem: Problem & Record<string, unknown> = {
-    type: `https://shop.example/problems/${error.code.replace(/_/g, '-')}`,
-    title: PROBLEM_TITLES[error.status] ?? STATUS_CODES[error.status] ?? 'Error',
+    type: problemType(error.code),
+    title: problemTitle(error.status),
     status: error.status,
     detail: error.message,
     code: error.code,
