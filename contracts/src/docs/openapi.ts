@@ -257,8 +257,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description:
-            'HS256 JWT signed with JWT_SECRET. Claims: `sub` = user id (integer as a string), `roles` (may contain "admin"), `exp`. ' +
-            'Locally: `npm run token -- --user 42 [--admin]`.',
+            'A JWT: HS256 signed with JWT_SECRET (the local default), or RS256/ES256/EdDSA from the identity provider at JWT_JWKS_URL. ' +
+            'Claims: `sub` = user id (a positive integer up to 2147483647, as a string), `roles` (may contain "admin"), `iat`, `exp`; ' +
+            '`iss` / `aud` when JWT_ISSUER / JWT_AUDIENCE are set. Refused (401): a lifetime beyond JWT_MAX_TTL (default 24 h), ' +
+            'an `iat` more than 60 s in the future. Locally: `npm run token -- --user 42 [--admin]`.',
         },
       },
     },
