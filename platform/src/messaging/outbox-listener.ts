@@ -9,16 +9,19 @@ export const OUTBOX_CHANNEL = 'outbox_events';
  * Holds one database connection on `LISTEN outbox_events` so the relay wakes as soon as a
  * transaction that wrote outbox rows commits (the table's statement trigger notifies). If the
  * connection drops (a restart, a failover, a terminated backend) it listens again on a fresh one
- * after `retryMs` — for as long as it takes — and wakes the relay once it does, because
- * notifications sent meanwhile are lost; the relay's polling covers the gap either way.
+ * after `retryMs` — for as long as it takes — and then calls `onListening` (default `onNotify`),
+ * because notifications sent meanwhile are lost and the database is evidently back; the relay's
+ * polling covers the gap either way.
  */
 export function createOutboxListener(options: {
   pool: Pool;
   logger: Logger;
   onNotify: () => void;
+  /** Called each time LISTEN succeeds: at start and after every reconnect. */
+  onListening?: () => void;
   retryMs?: number;
 }): { start(): Promise<void>; stop(): Promise<void> } {
-  const { pool, logger, onNotify, retryMs = 2_000 } = options;
+  const { pool, logger, onNotify, onListening = onNotify, retryMs = 2_000 } = options;
   let current: CheckedOutClient | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -59,7 +62,7 @@ export function createOutboxListener(options: {
       return drop(held, error as Error);
     }
     if (stopped) return release();
-    onNotify();
+    onListening();
   }
 
   function release(): void {

@@ -131,8 +131,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     wakePending = true;
     idle.wake();
   };
+  // Listening again after a lost connection means the database is back: a relay backing off from
+  // it (up to `backoff.maxMs`) resumes at once instead of sleeping out the rest of its wait.
+  const onListening = () => {
+    wake();
+    pause.wake();
+  };
   const listener =
-    options.listen === false ? undefined : createOutboxListener({ pool, logger, onNotify: wake });
+    options.listen === false ? undefined : createOutboxListener({ pool, logger, onNotify: wake, onListening });
   const removeConnectListener = connection.onConnect(() => pause.wake());
   let loop: Promise<void> | undefined;
   let stopping = false;

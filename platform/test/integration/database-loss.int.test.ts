@@ -14,6 +14,7 @@ import {
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { createPgPool, inTransaction } from '../../src/pg';
 import {
+  capturingLogger,
   createTcpProxy,
   createTestDatabase,
   createTestVhost,
@@ -290,6 +291,43 @@ describe('when the database terminates our connections', () => {
       } finally {
         await Promise.all(relays.splice(0).map((relay) => relay.stop()));
         await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+        await proxied.end();
+        await proxy.close();
+      }
+    });
+      test('the relay, backing off for longer than the outage, resumes as soon as its LISTEN connection is back', async () => {
+      // Arrange: a backoff far longer than the test may wait, so only a wake-up can explain a publish.
+      const proxy = await createTcpProxy('127.0.0.1', Number(new URL(db.url).port || 5432));
+      const proxied = createPgPool(proxy.url(db.url), { max: 3, logger });
+      const { logger: relayLogger, lines } = capturingLogger('warn');
+      try {
+        const probe = await probeQueue(vhost.url, {
+          name: 'test.database-loss.resume',
+          bindings: [{ exchange: 'orders', routingKey: 'order.#' }],
+        });
+        probes.push(probe);
+        const relay = createOutboxRelay({
+          pool: proxied,
+          connection: await connect(),
+          logger: relayLogger,
+          pollIntervalMs: 50,
+          backoff: { initialMs: 600_000, maxMs: 600_000 },
+        });
+        relays.push(relay);
+        await relay.start();
+        await proxy.cut();
+        await waitFor(() => lines.some((line) => line.message === 'outbox relay cannot reach the database, backing off'));
+        const [event] = [buildOrderCreated()];
+        await commitToOutbox([event!]);
+
+        // Act
+        await proxy.restore();
+
+        // Assert
+        await waitFor(() => probe.ids().includes(event!.id), 15_000);
+        expect(escapedMessages()).toEqual([]);
+      } finally {
+        await Promise.all(relays.splice(0).map((relay) => relay.stop()));
         await proxied.end();
         await proxy.close();
       }
