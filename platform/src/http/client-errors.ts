@@ -25,7 +25,7 @@ export function answerClientErrors(server: Server): void {
   server.on('clientError', answerClientError);
 }
 
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+export function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex): void {
   // As Node itself does: answer only while no response of this connection has started going out.
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
@@ -46,7 +46,15 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
       'Content-Type: application/problem+json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
-      body,
+      (isHead(error) ? '' : body),
     () => socket.destroy(),
   );
 }
+
+/**
+ * A response to HEAD has no body, and a client reading one would take the body for a broken next
+ * response. The parser gives up before the request exists, but the bytes it choked on usually
+ * start with the request line (a header section over the limit arrives in one read).
+ */
+const isHead = (error: NodeJS.ErrnoException & { rawPacket?: unknown }) =>
+  Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';

@@ -60,6 +60,14 @@ describe('requests the HTTP parser refuses', () => {
     expectProblem(answer, 431, 'headers_too_large');
   });
 
+  it('a HEAD request whose header section is over the limit gets the 431 without a body, as HEAD must', async () => {
+    const answer = await exchange(port, `HEAD / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`);
+
+    expect(answer.status).toBe(431);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(answer.body).toBe('');
+  });
+
   it('a malformed request line answers 400 bad_request as problem+json', async () => {
     expectProblem(await exchange(port, 'GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n'), 400, 'bad_request');
   });
