@@ -235,6 +235,12 @@ export const PROBLEM_EXAMPLES = {
     'service_timeout',
     'The order service did not answer within 10000 ms.',
   ),
+  database_unavailable: example(
+    'The database is unreachable, or the connection was lost mid-request (a restart, a failover)',
+    503,
+    'database_unavailable',
+    'The database is not reachable right now; try again shortly.',
+  ),
 } satisfies Record<string, ProblemExample>;
 export type ProblemExampleName = keyof typeof PROBLEM_EXAMPLES;
 

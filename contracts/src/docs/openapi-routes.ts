@@ -42,6 +42,8 @@ export interface RouteSpec {
 
 /** What the gateway itself can answer on any proxied /api/v1 route. */
 const VIA_GATEWAY: ProblemExampleName[] = ['rate_limited', 'service_unavailable', 'service_timeout'];
+/** What a service answers when its database is unreachable or the connection was lost mid-request. */
+const DATABASE: ProblemExampleName[] = ['database_unavailable'];
 /** What `jsonBody()` answers before a handler sees a body. */
 const JSON_BODY: ProblemExampleName[] = ['malformed_json', 'payload_too_large', 'unsupported_media_type'];
 
@@ -60,7 +62,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     access: 'public',
     query: ListProductsQuery,
     responses: [{ status: 200, description: 'A page of products.', schema: 'ProductList', examples: one('The three seed products', ex.PRODUCT_LIST_EXAMPLE) }],
-    problems: ['validation_error_query', ...VIA_GATEWAY],
+    problems: ['validation_error_query', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'get',
@@ -73,7 +75,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     access: 'public',
     pathParams: IdParam,
     responses: [{ status: 200, description: 'The product.', schema: 'Product', examples: one('Product 1', ex.SEED_PRODUCTS[0]) }],
-    problems: ['product_not_found', ...VIA_GATEWAY],
+    problems: ['product_not_found', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'post',
@@ -94,7 +96,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
         examples: one('The USB-C hub of the seed', ex.SEED_PRODUCTS[2]),
       },
     ],
-    problems: [...JSON_BODY, 'unauthorized', 'forbidden_admin', 'validation_error_product', ...VIA_GATEWAY],
+    problems: [...JSON_BODY, 'unauthorized', 'forbidden_admin', 'validation_error_product', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'patch',
@@ -108,7 +110,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     pathParams: IdParam,
     body: { schema: 'PatchProductBody', example: ex.PATCH_PRODUCT_EXAMPLE },
     responses: [{ status: 200, description: 'The updated product.', schema: 'Product', examples: one('Mouse repriced and restocked', ex.PATCHED_PRODUCT_EXAMPLE) }],
-    problems: [...JSON_BODY, 'unauthorized', 'forbidden_admin', 'product_not_found', 'validation_error_product', ...VIA_GATEWAY],
+    problems: [...JSON_BODY, 'unauthorized', 'forbidden_admin', 'product_not_found', 'validation_error_product', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'post',
@@ -144,6 +146,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
       'idempotency_key_reused',
       'rate_limited',
       'product_service_unavailable',
+      ...DATABASE,
       'service_unavailable',
       'product_service_timeout',
       'service_timeout',
@@ -160,7 +163,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     access: 'user',
     query: ListOrdersQuery,
     responses: [{ status: 200, description: 'A page of orders.', schema: 'OrderList', examples: one("User 42's orders", ex.ORDER_LIST_EXAMPLE) }],
-    problems: ['unauthorized', 'validation_error_query', ...VIA_GATEWAY],
+    problems: ['unauthorized', 'validation_error_query', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'get',
@@ -185,7 +188,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     access: 'user',
     pathParams: IdParam,
     responses: [{ status: 200, description: 'The order.', schema: 'Order', examples: one('Order 1', ex.ORDER_EXAMPLE) }],
-    problems: ['unauthorized', 'order_not_found', ...VIA_GATEWAY],
+    problems: ['unauthorized', 'order_not_found', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'patch',
@@ -208,6 +211,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
       'forbidden_owner',
       'order_not_found',
       'validation_error_status',
+      ...DATABASE,
       ...VIA_GATEWAY,
     ],
   },
@@ -224,7 +228,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     responses: [
       { status: 200, description: 'A page of notifications.', schema: 'NotificationList', examples: one('Order 1 was placed', ex.NOTIFICATION_LIST_EXAMPLE) },
     ],
-    problems: ['unauthorized', 'validation_error_query', ...VIA_GATEWAY],
+    problems: ['unauthorized', 'validation_error_query', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'get',
