@@ -46,12 +46,14 @@ export const configShape = {
     .max(100)
     .default(50)
     .describe('Failure percentage (within the rolling window) that opens the product-service breaker'),
-  IDEMPOTENCY_IN_FLIGHT_TTL_MS: z.coerce
+  ORDER_REQUEST_DEADLINE_MS: z.coerce
     .number()
     .int()
     .positive()
-    .default(60_000)
-    .describe('An Idempotency-Key still in flight after this long (crashed request) may be taken over'),
+    .default(10_000)
+    .describe(
+      "The longest a POST /orders may take: the product call gets only what is left of it, a request past it gives up without writing, and an Idempotency-Key claim older than it (a crashed request's) is taken over by a retry",
+    ),
   BROKER_STARTUP_WAIT_MS: z.coerce
     .number()
     .int()

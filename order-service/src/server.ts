@@ -92,7 +92,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     orders: createOrderReader(prisma),
     writer: createOrderWriter(pool),
     catalogue,
-    idempotency: createIdempotencyRepository(pool, config.IDEMPOTENCY_IN_FLIGHT_TTL_MS),
+    idempotency: createIdempotencyRepository(pool, config.ORDER_REQUEST_DEADLINE_MS),
     tokens: createTokenVerifier(config),
     logger,
     checks: {

@@ -20,8 +20,11 @@ export interface ProductClientOptions {
 }
 
 export interface ProductCatalogue {
-  /** The products with these ids (one batch call); unknown ids → 404 product_not_found. */
-  getProducts(ids: readonly number[]): Promise<Product[]>;
+  /**
+   * The products with these ids (one batch call); unknown ids → 404 product_not_found. `timeoutMs`
+   * (what is left of the caller's own deadline) can only shorten the client's timeout, never stretch it.
+   */
+  getProducts(ids: readonly number[], options?: { timeoutMs?: number }): Promise<Product[]>;
 }
 
 export interface ProductClient extends ProductCatalogue {
@@ -65,7 +68,10 @@ export function createProductClient(options: ProductClientOptions): ProductClien
     headers: { Accept: 'application/json' },
   };
 
-  const fetchBatch = (ids: readonly number[]): Promise<{ status: number; body: unknown }> =>
+  const fetchBatch = (
+    ids: readonly number[],
+    timeoutMs: number,
+  ): Promise<{ status: number; body: unknown }> =>
     new Promise((resolve, reject) => {
       let settled = false;
       const fail = (error: ProductCallError) => {
@@ -99,9 +105,9 @@ export function createProductClient(options: ProductClientOptions): ProductClien
       );
       // The timeout covers the whole call; the socket is really given up when it fires.
       const timer = setTimeout(() => {
-        fail(new ProductCallError(`no answer within ${options.timeoutMs} ms`, 'ETIMEDOUT'));
+        fail(new ProductCallError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
         req.destroy();
-      }, options.timeoutMs);
+      }, timeoutMs);
       req.on('error', (error: NodeJS.ErrnoException) => fail(new ProductCallError(error.message, error.code)));
       req.end();
     });
@@ -115,14 +121,14 @@ export function createProductClient(options: ProductClientOptions): ProductClien
   });
 
   return {
-    async getProducts(ids) {
+    async getProducts(ids, call = {}) {
       const unique = [...new Set(ids)];
       if (unique.length === 0) return [];
       if (unique.length > MAX_IDS_PER_LOOKUP)
         throw new Error(`at most ${MAX_IDS_PER_LOOKUP} products per lookup`);
       let answer: { status: number; body: unknown };
       try {
-        answer = await breaker.fire(unique);
+        answer = await breaker.fire(unique, Math.min(options.timeoutMs, call.timeoutMs ?? Infinity));
       } catch (error) {
         throw toProductServiceError(error);
       }

@@ -5,6 +5,7 @@ import type { IdempotencyClaim, IdempotencyRepository } from '../db/idempotency-
 import { IdempotencyClaimLost, type OrderWriter, type ReservedOrder } from '../db/order-writer';
 import type { Actor } from '../domain/order-permissions';
 import { exceedsMaxAmount, priceOrder, type PricedOrder } from '../domain/pricing';
+import { retryAfterSeconds, timeLeftMs } from '../domain/request-deadline';
 import { findShortages } from '../domain/stock-check';
 import type { ProductCatalogue } from '../http-clients/product-client';
 import { orderEvents, type EventContext } from '../messaging/order-events';
@@ -13,6 +14,8 @@ export interface PlaceOrderDeps {
   writer: OrderWriter;
   catalogue: ProductCatalogue;
   idempotency: IdempotencyRepository;
+  /** A monotonic clock in milliseconds (tests move it by hand). Default: `performance.now`. */
+  now?: () => number;
 }
 
 export interface PlaceOrderCommand {
@@ -29,12 +32,19 @@ export type PlaceOrderResult =
  * Places an order (SPEC §4): claim the Idempotency-Key, fetch the products in one batch call,
  * reject unknown products and quantities above stock, snapshot name and price, price it exactly,
  * then write order + items + OrderCreated outbox row + the idempotent response in ONE statement.
+ *
+ * All of it within the request deadline (ORDER_REQUEST_DEADLINE_MS): the product call gets only
+ * what is left of it, and a request that runs out gives up without writing and frees its key.
  */
 export async function placeOrder(
   deps: PlaceOrderDeps,
   command: PlaceOrderCommand,
 ): Promise<PlaceOrderResult> {
   const { actor, items, idempotencyKey } = command;
+  const now = deps.now ?? (() => performance.now());
+  // Counted from before the claim, so it ends before the database (which counts from the claim's
+  // own, later, created_at) lets a retry take the claim over.
+  const deadline = now() + deps.idempotency.requestDeadlineMs;
   let claim: IdempotencyClaim | undefined;
   if (idempotencyKey) {
     const claimed = await deps.idempotency.claim(actor.userId, idempotencyKey, requestHash(items));
@@ -45,13 +55,18 @@ export async function placeOrder(
         'This Idempotency-Key was already used with a different request body.',
       );
     }
-    if (claimed.kind === 'in_flight') throw requestInFlight();
+    if (claimed.kind === 'in_flight') throw requestInFlight(claimed.freeInMs);
     if (claimed.kind === 'replay') return { replayed: true, status: claimed.status, body: claimed.body };
     claim = { userId: actor.userId, key: idempotencyKey, token: claimed.token };
   }
 
   try {
-    const products = await deps.catalogue.getProducts(items.map((line) => line.product_id));
+    if (timeLeftMs(deadline, now()) === 0) throw deadlineSpentInDatabase();
+    const products = await deps.catalogue.getProducts(
+      items.map((line) => line.product_id),
+      { timeoutMs: timeLeftMs(deadline, now()) },
+    );
+    if (timeLeftMs(deadline, now()) === 0) throw productsAnsweredTooLate();
     const byId = new Map(products.map((product) => [product.id, product]));
     const shortages = findShortages(
       items.map((line) => ({ productId: line.product_id, quantity: line.quantity })),
@@ -86,6 +101,14 @@ export async function placeOrder(
       });
     }
 
+    // From here on the clock is not checked again, and need not be: the one write statement commits
+    // only while the claim still carries this request's token, and a take-over (possible once the
+    // claim is a deadline old) changes that token. Postgres orders the two on the claim row: a write
+    // that holds the row first commits, and the take-over then finds the claim done and replays it;
+    // a take-over that commits first makes the waiting write re-read the row, miss its token and
+    // write nothing (409). A write that runs late can therefore never make a second order — and if
+    // nobody took the claim over, its late commit is the one order a retry replays. (Both orders of
+    // events are tested in test/integration/idempotency-after-crash.int.test.ts.)
     const reserved = await deps.writer.reserve(priced.lines.length);
     const order = newOrder(actor.userId, priced, reserved);
     await deps.writer.insert(order, priced, orderEvents.created(order, command.context), claim);
@@ -94,20 +117,36 @@ export async function placeOrder(
     // Nothing was written: give the key back so the client can retry the same request.
     // (A failing release must not hide the error that matters.)
     if (claim) await deps.idempotency.release(claim).catch(() => undefined);
-    // Taken over after its TTL while this request was slow: the key is another request's now.
-    if (error instanceof IdempotencyClaimLost) throw requestInFlight();
+    // Taken over after the deadline while this request was slow: the key is another request's now.
+    if (error instanceof IdempotencyClaimLost) throw requestInFlight(deps.idempotency.requestDeadlineMs);
     throw error;
   }
 }
 
-const requestInFlight = () =>
+/** 409 with when the claim may be taken over at the latest (it is free earlier if its request ends). */
+const requestInFlight = (freeInMs: number) =>
   new AppError(
     409,
     'idempotency_request_in_flight',
     'A request with this Idempotency-Key is still being processed.',
     {
-      headers: { 'Retry-After': '1' },
+      headers: { 'Retry-After': String(retryAfterSeconds(freeInMs)) },
     },
+  );
+
+const deadlineSpentInDatabase = () =>
+  new AppError(
+    503,
+    'database_unavailable',
+    'The database took the whole request deadline; nothing was written. Retry the request.',
+    { headers: { 'Retry-After': '1' } },
+  );
+
+const productsAnsweredTooLate = () =>
+  new AppError(
+    504,
+    'product_service_timeout',
+    'The product service answered after the request deadline; nothing was written.',
   );
 
 /** The order as it will be stored (and answered): nothing is read back after the write. */

@@ -146,7 +146,7 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     await keys.release({ userId, key: 'key-take-over', token: first.token });
 
     // Assert: the key is still the second request's, in flight; a third must wait.
-    expect(await keys.claim(userId, 'key-take-over', 'hash')).toEqual({ kind: 'in_flight' });
+    expect(await keys.claim(userId, 'key-take-over', 'hash')).toMatchObject({ kind: 'in_flight' });
     if (second.kind !== 'claimed') throw new Error('unreachable');
     await keys.release({ userId, key: 'key-take-over', token: second.token });
     expect((await keys.claim(userId, 'key-take-over', 'hash')).kind).toBe('claimed');

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { baseConfigShape, createLogger, createPgPool, createTokenVerifier, databaseCheck, parseConfig, signToken } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
+import { configShape } from '../../src/config';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
 import { createOrderReader } from '../../src/db/order-repository';
 import { createOrderWriter } from '../../src/db/order-writer';
@@ -29,23 +30,33 @@ export interface OrderWorld {
   teardown(): Promise<void>;
 }
 
+/** The service's own default for ORDER_REQUEST_DEADLINE_MS, so tests see what production does. */
+export const REQUEST_DEADLINE_MS = parseConfig(configShape, {}).ORDER_REQUEST_DEADLINE_MS;
+
+export interface OrderWorldOptions {
+  /** ORDER_REQUEST_DEADLINE_MS (default: the service's default). */
+  requestDeadlineMs?: number;
+  /** PRODUCT_SERVICE_TIMEOUT_MS (default 1 s). */
+  productTimeoutMs?: number;
+}
+
 /**
  * One test file's world: its own migrated database, a stub product service over real HTTP, and
  * the app in-process (supertest), wired as server.ts wires it minus the broker.
  */
-export async function createOrderWorld(): Promise<OrderWorld> {
+export async function createOrderWorld(options: OrderWorldOptions = {}): Promise<OrderWorld> {
   const database = await createTestDatabase({ migrationsDir: MIGRATIONS_DIR });
   const stub = await startProductStub();
   const prisma = createPrisma(database.url, 5);
   const pool = createPgPool(database.url, { max: 2 });
   const servicePool = createPool(database.url, 5);
-  const catalogue = createProductClient({ baseUrl: stub.url, timeoutMs: 1_000 });
+  const catalogue = createProductClient({ baseUrl: stub.url, timeoutMs: options.productTimeoutMs ?? 1_000 });
   const app = createApp({
     prisma,
     orders: createOrderReader(prisma),
     writer: createOrderWriter(servicePool),
     catalogue,
-    idempotency: createIdempotencyRepository(servicePool, 60_000),
+    idempotency: createIdempotencyRepository(servicePool, options.requestDeadlineMs ?? REQUEST_DEADLINE_MS),
     tokens: createTokenVerifier({ JWT_SECRET }),
     logger,
     checks: { database: databaseCheck(() => prisma.$queryRaw`SELECT 1`) },

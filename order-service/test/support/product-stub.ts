@@ -15,10 +15,12 @@ export interface ProductStub {
   behaviour: StubBehaviour;
   /** Requests received, e.g. to prove there was exactly one batch call. */
   requests: string[];
+  /** How long `slow` holds an answer (default `SLOW_ANSWER_MS`). */
+  slowMs: number;
   close(): Promise<void>;
 }
 
-/** How long the `slow` behaviour holds an answer: well inside the order service's 1 s client timeout. */
+/** How long the `slow` behaviour holds an answer by default: well inside the order service's 1 s client timeout. */
 export const SLOW_ANSWER_MS = 400;
 
 const now = '2025-01-01T00:00:00.000Z';
@@ -45,10 +47,11 @@ export async function startProductStub(products: Product[] = SEED_PRODUCTS): Pro
     products: new Map(products.map((product) => [product.id, product])),
     behaviour: 'ok',
     requests: [],
+    slowMs: SLOW_ANSWER_MS,
   };
   const server = http.createServer((req, res) => {
     stub.requests.push(req.url ?? '');
-    if (stub.behaviour === 'slow') return void setTimeout(() => answer(req, res), SLOW_ANSWER_MS);
+    if (stub.behaviour === 'slow') return void setTimeout(() => answer(req, res), stub.slowMs);
     answer(req, res);
   });
   function answer(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -94,6 +94,28 @@ describe('the product client', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  test('a caller with less time left than the client timeout cuts the call at its own limit: 504 though the answer would have come within the client timeout', async () => {
+    // Arrange: the product service answers after 400 ms, well inside the client's 5 s timeout.
+    stub.behaviour = 'slow';
+    const client = buildClient({ timeoutMs: 5_000 });
+
+    // Act: the order request has only 100 ms of its deadline left.
+    const error = await failureOf(client.getProducts([1], { timeoutMs: 100 }));
+
+    // Assert
+    expect(error.status).toBe(504);
+    expect(error.code).toBe('product_service_timeout');
+  });
+
+  test('a caller with more time left than the client timeout does not stretch it', async () => {
+    stub.behaviour = 'slow';
+    const client = buildClient({ timeoutMs: 100 });
+
+    const error = await failureOf(client.getProducts([1], { timeoutMs: 5_000 }));
+
+    expect(error.code).toBe('product_service_timeout');
+  });
+
   test('when failures open the breaker, calls fail fast with 503 without reaching the product service', async () => {
     // Arrange: three failures in a row open a breaker that needs three calls and 50 % failures.
     stub.behaviour = 'fail-500';
