@@ -139,7 +139,8 @@ const deadlineSpentInDatabase = () =>
     503,
     'database_unavailable',
     'The database took the whole request deadline; nothing was written. Retry the request.',
-    { headers: { 'Retry-After': '1' } },
+    // As for a lost connection (platform): a database this slow is usually failing over.
+    { headers: { 'Retry-After': '2' } },
   );
 
 const productsAnsweredTooLate = () =>

@@ -103,7 +103,7 @@ describe('placing an order within its deadline', () => {
 
     expect(error.status).toBe(503);
     expect(error.code).toBe('database_unavailable');
-    expect(error.options.headers).toEqual({ 'Retry-After': '1' });
+    expect(error.options.headers).toEqual({ 'Retry-After': '2' });
     expect(calls.productTimeouts).toEqual([]);
     expect(calls.writes).toBe(0);
     expect(calls.released).toHaveLength(1);
