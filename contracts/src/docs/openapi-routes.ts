@@ -199,7 +199,9 @@ export const ROUTE_SPECS: RouteSpec[] = [
     summary: 'Change an order’s status',
     description:
       'pending → confirmed → shipped → delivered; pending, confirmed or shipped → cancelled. An admin may make any valid ' +
-      'change, the owner only to `cancelled`. The change and its `OrderStatusUpdated` event are stored in one transaction.',
+      'change (cancelling a shipped order returns no stock: the goods have left); the owner may only cancel a pending or ' +
+      'confirmed order (a shipped one is 400 `invalid_status_transition`). The change and its `OrderStatusUpdated` event ' +
+      'are stored in one transaction.',
     access: 'user',
     pathParams: IdParam,
     body: { schema: 'ChangeOrderStatusBody', example: ex.CHANGE_STATUS_EXAMPLE },

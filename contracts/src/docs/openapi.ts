@@ -94,7 +94,9 @@ const PARAMETERS = {
     required: false,
     description:
       'Makes the request safe to retry: the same user, key and body answer the first response again (with `Idempotent-Replayed: true`); ' +
-      'the same key with another body is 422 `idempotency_key_reused`; while the first is still running, 409.',
+      'the same key with another body is 422 `idempotency_key_reused`; while the first is still running, 409 with `Retry-After` ' +
+      '(the seconds until its claim is free: a claim lasts at most the request deadline, `ORDER_REQUEST_DEADLINE_MS`, 10 s by ' +
+      'default, so after a crash a retry gets a definite answer).',
     schema: { type: 'string', minLength: 1, maxLength: 200 },
     example: '3f1c9a2e-order-attempt-1',
   },
