@@ -1,5 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Health } from '@shop/contracts';
+import { drainOf, type Drain } from './http/drain';
 
 export type CheckResult = { status: 'up' | 'down' | 'degraded'; detail?: string };
 export type HealthCheck = () => Promise<CheckResult>;
@@ -35,10 +36,47 @@ export function healthHandler(
   service: string,
   checks: Record<string, { check: HealthCheck; critical: boolean }>,
 ): RequestHandler {
-  return async (_req, res) => {
-    const health = await runHealthChecks(service, checks);
-    res.status(health.status === 'down' ? 503 : 200).json(health);
+  return (req, res) => sendHealth(req, res, service, () => runHealthChecks(service, checks));
+}
+
+/**
+ * Answers a health request with what `compute` finds — unless the server is draining (SIGTERM):
+ * then 503 `down` at once, without waiting for the checks, even for a request already waiting on
+ * them, so nothing routes new work to a process that is going away.
+ */
+export async function sendHealth(
+  req: Request,
+  res: Response,
+  service: string,
+  compute: () => Promise<Health>,
+): Promise<void> {
+  const health = await unlessDraining(drainOf(req), compute, () => shuttingDown(service));
+  res.status(health.status === 'down' ? 503 : 200).json(health);
+}
+
+function shuttingDown(service: string): Health {
+  return {
+    status: 'down',
+    service,
+    checks: { shutdown: { status: 'down', detail: 'shutting down: finishing the requests in flight' } },
   };
+}
+
+function unlessDraining<T>(
+  drain: Drain | undefined,
+  compute: () => Promise<T>,
+  draining: () => T,
+): Promise<T> {
+  if (!drain) return compute();
+  const { signal } = drain;
+  if (signal.aborted) return Promise.resolve(draining());
+  return new Promise<T>((resolve, reject) => {
+    const onDrain = () => resolve(draining());
+    signal.addEventListener('abort', onDrain, { once: true });
+    compute()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onDrain));
+  });
 }
 
 /** A database check for anything with a `SELECT 1`-style probe (Prisma, pg). */

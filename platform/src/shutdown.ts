@@ -1,20 +1,20 @@
 import type { Server } from 'node:http';
 import type { z } from 'zod';
 import { loadConfigOrExit } from './config';
+import { drainServer } from './http/drain';
 import { createLogger, type Logger } from './logger';
 import { shutdownTracing } from './observability/tracing';
 
 export type Closer = { name: string; close: () => Promise<unknown> | unknown };
 
 /**
- * Closes a server gracefully: stop accepting, let in-flight requests finish (idle keep-alive
- * sockets are closed at once), then resolve.
+ * Closes a server gracefully and resolves once its last connection has closed: /health turns 503
+ * at once, it stops accepting, idle keep-alive sockets close at once, requests in flight finish
+ * and each socket closes after its response (`Connection: close`). Calling it again returns the
+ * same drain.
  */
 export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeIdleConnections();
-  });
+  return drainServer(server);
 }
 
 /**
