@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { CheckResult } from '@shop/platform';
+import { sendHealth, type CheckResult } from '@shop/platform';
 import type { Health } from '@shop/contracts';
 
 /**
@@ -14,10 +14,8 @@ import type { Health } from '@shop/contracts';
  */
 export function aggregateHealth(upstreams: Record<string, string>, timeoutMs: number, cacheMs = 0): RequestHandler {
   const check = shared(() => checkAll(upstreams, timeoutMs), cacheMs);
-  return async (_req, res) => {
-    const health = await check();
-    res.status(health.status === 'down' ? 503 : 200).json(health);
-  };
+  // Draining on SIGTERM, it answers 503 at once instead (sendHealth), as every service does.
+  return (req, res) => sendHealth(req, res, 'gateway', check);
 }
 
 async function checkAll(upstreams: Record<string, string>, timeoutMs: number): Promise<Health> {

@@ -32,6 +32,11 @@ export function serviceProxy(options: { service: string; target: string; timeout
       proxyReq: (proxyReq: ClientRequest, req: IncomingMessage) => {
         proxyReq.once('timeout', () => timedOut.add(req));
       },
+      proxyRes: (proxyRes: IncomingMessage) => {
+        // Hop-by-hop: a draining service's `Connection: close` is about the gateway's socket to it,
+        // not the client's socket to the gateway, which stays open for its next request.
+        delete proxyRes.headers.connection;
+      },
       error: (error, req, res) => {
         const response = res as ServerResponse;
         const requestId = (response as Response).locals?.requestId;
