@@ -165,6 +165,12 @@ const example = (
  */
 export const PROBLEM_EXAMPLES = {
   malformed_json: example('The body is not JSON', 400, 'malformed_json', 'The request body is not valid JSON.'),
+  bad_request: example(
+    'The body is not the gzip its Content-Encoding says, or the path holds a bad percent-escape (%ff)',
+    400,
+    'bad_request',
+    'The request body could not be decoded with its Content-Encoding.',
+  ),
   insufficient_stock: example('10 USB-C hubs ordered, 5 in stock', 400, 'insufficient_stock', 'Not enough stock for product 3.', {
     shortages: [{ product_id: 3, requested: 10, available: 5 }],
   }),

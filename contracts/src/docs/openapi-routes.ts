@@ -45,7 +45,7 @@ const VIA_GATEWAY: ProblemExampleName[] = ['rate_limited', 'service_unavailable'
 /** What a service answers when its database is unreachable or the connection was lost mid-request. */
 const DATABASE: ProblemExampleName[] = ['database_unavailable'];
 /** What `jsonBody()` answers before a handler sees a body. */
-const JSON_BODY: ProblemExampleName[] = ['malformed_json', 'payload_too_large', 'unsupported_media_type'];
+const JSON_BODY: ProblemExampleName[] = ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_media_type'];
 
 const one = (summary: string, value: unknown) => ({ default: { summary, value } });
 
@@ -75,7 +75,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     access: 'public',
     pathParams: IdParam,
     responses: [{ status: 200, description: 'The product.', schema: 'Product', examples: one('Product 1', ex.SEED_PRODUCTS[0]) }],
-    problems: ['product_not_found', ...DATABASE, ...VIA_GATEWAY],
+    problems: ['bad_request', 'product_not_found', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'post',
@@ -188,7 +188,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     access: 'user',
     pathParams: IdParam,
     responses: [{ status: 200, description: 'The order.', schema: 'Order', examples: one('Order 1', ex.ORDER_EXAMPLE) }],
-    problems: ['unauthorized', 'order_not_found', ...DATABASE, ...VIA_GATEWAY],
+    problems: ['bad_request', 'unauthorized', 'order_not_found', ...DATABASE, ...VIA_GATEWAY],
   },
   {
     method: 'patch',

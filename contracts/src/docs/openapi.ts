@@ -233,7 +233,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       description:
         'Orders, products and notifications of Shop, through the gateway. JSON is snake_case; money is a decimal string ' +
         'with two places ("205.48"); timestamps are ISO 8601 UTC. Errors are RFC 9457 `application/problem+json` with a ' +
-        'stable `code`. Events are described in the AsyncAPI document (contracts/asyncapi.yaml).',
+        'stable `code`; no client input answers 5xx. On any path, a method it does not serve answers 405 ' +
+        '`method_not_allowed` with `Allow`, and a header section over 16 KiB answers 431 `headers_too_large`. ' +
+        'Events are described in the AsyncAPI document (contracts/asyncapi.yaml).',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: 'http://localhost:3000', description: 'The gateway, locally' }],

@@ -122,7 +122,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents the errors of SPEC §4 where they apply', () => {
-    expect(problemCodes('post', '/api/v1/orders', 400).sort()).toEqual(['insufficient_stock', 'malformed_json']);
+    expect(problemCodes('post', '/api/v1/orders', 400).sort()).toEqual(['bad_request', 'insufficient_stock', 'malformed_json']);
     expect(problemCodes('post', '/api/v1/orders', 404)).toEqual(['product_not_found']);
     expect(problemCodes('post', '/api/v1/orders', 409)).toEqual(['idempotency_request_in_flight']);
     expect(problemCodes('post', '/api/v1/orders', 422).sort()).toEqual(['idempotency_key_reused', 'validation_error']);
@@ -130,7 +130,11 @@ describe('the OpenAPI document', () => {
     expect(problemCodes('post', '/api/v1/orders', 504)).toContain('product_service_timeout');
     expect(problemCodes('get', '/api/v1/orders/{id}', 404)).toEqual(['order_not_found']);
     expect(problemCodes('get', '/api/v1/products/{id}', 404)).toEqual(['product_not_found']);
-    expect(problemCodes('patch', '/api/v1/orders/{id}/status', 400).sort()).toEqual(['invalid_status_transition', 'malformed_json']);
+    expect(problemCodes('patch', '/api/v1/orders/{id}/status', 400).sort()).toEqual(['bad_request', 'invalid_status_transition', 'malformed_json']);
+    // A bad percent-escape in the id (/api/v1/products/%ff) is 400 bad_request, not 404.
+    for (const { method, path } of operations.filter(({ path }) => path.includes('{id}'))) {
+      expect([method, path, problemCodes(method, path, 400)]).toEqual([method, path, expect.arrayContaining(['bad_request'])]);
+    }
     for (const { method, path } of operations.filter(({ operation: op }) => op.requestBody)) {
       expect([path, problemCodes(method, path, 413), problemCodes(method, path, 415), problemCodes(method, path, 422)]).toEqual([
         path,
