@@ -5,7 +5,8 @@ import { ChangeOrderStatusBody, CreateProductBody, PatchProductBody, Text } from
  * UTF8: 0x00", once a 500) and an unpaired surrogate is silently stored as U+FFFD. The contracts
  * refuse both, so every service answers 422 validation_error naming the field.
  */
-const pathsOf = (result: { error?: { issues: { path: PropertyKey[] }[] } }) => result.error?.issues.map((issue) => issue.path.join('.'));
+const pathsOf = (result: { error?: { issues: { path: PropertyKey[] }[] } }) =>
+  result.error?.issues.map((issue) => issue.path.join('.'));
 
 describe('Text', () => {
   it.each([
@@ -17,7 +18,12 @@ describe('Text', () => {
     expect(Text.safeParse(value).success).toBe(false);
   });
 
-  it.each([['plain ASCII'], ['Ünïcödé, 中文 and an emoji 😀 (a surrogate pair)'], [''], ['tab\tand newline\n']])('accepts %p', (value) => {
+  it.each([
+    ['plain ASCII'],
+    ['Ünïcödé, 中文 and an emoji 😀 (a surrogate pair)'],
+    [''],
+    ['tab\tand newline\n'],
+  ])('accepts %p', (value) => {
     expect(Text.parse(value)).toBe(value);
   });
 });
@@ -27,11 +33,26 @@ describe('text fields of the request bodies', () => {
 
   it.each([
     ['a product name with a NUL', CreateProductBody, { ...product, name: 'Desk\u0000Lamp' }, 'name'],
-    ['a product description with a lone surrogate', CreateProductBody, { ...product, description: 'bright \ud800' }, 'description'],
+    [
+      'a product description with a lone surrogate',
+      CreateProductBody,
+      { ...product, description: 'bright \ud800' },
+      'description',
+    ],
     ['a patched name with a lone surrogate', PatchProductBody, { name: '\udfffLamp' }, 'name'],
     ['a patched description with a NUL', PatchProductBody, { description: '\u0000' }, 'description'],
-    ['a cancel reason with a NUL', ChangeOrderStatusBody, { status: 'cancelled', reason: 'changed my mind\u0000' }, 'reason'],
-    ['a cancel reason with a lone surrogate', ChangeOrderStatusBody, { status: 'cancelled', reason: '\ud83d' }, 'reason'],
+    [
+      'a cancel reason with a NUL',
+      ChangeOrderStatusBody,
+      { status: 'cancelled', reason: 'changed my mind\u0000' },
+      'reason',
+    ],
+    [
+      'a cancel reason with a lone surrogate',
+      ChangeOrderStatusBody,
+      { status: 'cancelled', reason: '\ud83d' },
+      'reason',
+    ],
   ])('%s is rejected at its own path', (_what, schema, body, path) => {
     expect(pathsOf(schema.safeParse(body))).toEqual([path]);
   });

@@ -8,7 +8,11 @@ import { startTestGateway, tokenFor, type TestGateway } from '../support/gateway
 describe('a method the gateway path does not support', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({ RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_WRITES_PER_MINUTE: '0', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0' });
+    t = await startTestGateway({
+      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_WRITES_PER_MINUTE: '0',
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+    });
   });
   afterAll(() => t?.close());
 
@@ -34,7 +38,9 @@ describe('a method the gateway path does not support', () => {
   });
 
   it('a method on a proxied path is forwarded for the service to judge', async () => {
-    const res = await request(t.url).delete('/api/v1/products/1').set('Authorization', `Bearer ${await tokenFor(1, ['admin'])}`);
+    const res = await request(t.url)
+      .delete('/api/v1/products/1')
+      .set('Authorization', `Bearer ${await tokenFor(1, ['admin'])}`);
 
     expect(res.status).toBe(200);
     expect(t.products.received.at(-1)).toMatchObject({ method: 'DELETE', url: '/api/v1/products/1' });

@@ -15,17 +15,23 @@ describe('client input the notification service refuses with a 4xx', () => {
     ['POST', '/api/v1/notifications', 'GET, HEAD'],
     ['DELETE', '/api/v1/notifications', 'GET, HEAD'],
     ['PUT', '/health', 'GET, HEAD'],
-  ])('when %s is sent to %s, it answers 405 method_not_allowed with Allow: %s', async (method, path, allow) => {
-    const res = await request(t.app)[method.toLowerCase() as 'post' | 'delete' | 'put'](path).set('Authorization', user);
+  ])(
+    'when %s is sent to %s, it answers 405 method_not_allowed with Allow: %s',
+    async (method, path, allow) => {
+      const verb = method.toLowerCase() as 'post' | 'delete' | 'put';
+      const res = await request(t.app)[verb](path).set('Authorization', user);
 
-    expect(res.status).toBe(405);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.headers.allow).toBe(allow);
-    expect(res.body.code).toBe('method_not_allowed');
-  });
+      expect(res.status).toBe(405);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers.allow).toBe(allow);
+      expect(res.body.code).toBe('method_not_allowed');
+    },
+  );
 
   it('when the query holds a bad percent-escape, listing answers a 4xx problem, not a 500', async () => {
-    const res = await request(t.app).get('/api/v1/notifications?order_id=%ff&type=%').set('Authorization', user);
+    const res = await request(t.app)
+      .get('/api/v1/notifications?order_id=%ff&type=%')
+      .set('Authorization', user);
 
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('validation_error');

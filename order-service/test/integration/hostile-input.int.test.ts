@@ -1,5 +1,12 @@
 import request from 'supertest';
-import { bearer, buildOrderBody, countRows, createOrderWorld, newUserId, type OrderWorld } from '../support/order-world';
+import {
+  bearer,
+  buildOrderBody,
+  countRows,
+  createOrderWorld,
+  newUserId,
+  type OrderWorld,
+} from '../support/order-world';
 
 /** SPEC §4: no client input answers 5xx — each mistake is a 4xx problem+json naming what is wrong. */
 describe('client input the order service refuses with a 4xx', () => {
@@ -9,7 +16,13 @@ describe('client input the order service refuses with a 4xx', () => {
   beforeAll(async () => {
     world = await createOrderWorld();
     owner = await bearer(newUserId());
-    orderId = (await request(world.app).post('/api/v1/orders').set('Authorization', owner).send(buildOrderBody()).expect(201)).body.id;
+    orderId = (
+      await request(world.app)
+        .post('/api/v1/orders')
+        .set('Authorization', owner)
+        .send(buildOrderBody())
+        .expect(201)
+    ).body.id;
   });
   afterAll(() => world.teardown());
 
@@ -20,11 +33,18 @@ describe('client input the order service refuses with a 4xx', () => {
   };
 
   it('when an order id is a bad percent-escape, getting it answers 400 bad_request', async () => {
-    expectProblem(await request(world.app).get('/api/v1/orders/%ff').set('Authorization', owner), 400, 'bad_request');
+    expectProblem(
+      await request(world.app).get('/api/v1/orders/%ff').set('Authorization', owner),
+      400,
+      'bad_request',
+    );
   });
 
   it('when an order id is a bad percent-escape, changing its status answers 400 bad_request', async () => {
-    const res = await request(world.app).patch('/api/v1/orders/%c3%28%ff/status').set('Authorization', owner).send({ status: 'cancelled' });
+    const res = await request(world.app)
+      .patch('/api/v1/orders/%c3%28%ff/status')
+      .set('Authorization', owner)
+      .send({ status: 'cancelled' });
 
     expectProblem(res, 400, 'bad_request');
   });
@@ -46,23 +66,35 @@ describe('client input the order service refuses with a 4xx', () => {
   it.each([
     ['a NUL', 'changed my mind\u0000'],
     ['a lone surrogate', 'changed my mind \ud83d'],
-  ])('when a cancel reason holds %s, it answers 422 at reason and the order stays pending', async (_what, reason) => {
-    const res = await request(world.app).patch(`/api/v1/orders/${orderId}/status`).set('Authorization', owner).send({ status: 'cancelled', reason });
+  ])(
+    'when a cancel reason holds %s, it answers 422 at reason and the order stays pending',
+    async (_what, reason) => {
+      const res = await request(world.app)
+        .patch(`/api/v1/orders/${orderId}/status`)
+        .set('Authorization', owner)
+        .send({ status: 'cancelled', reason });
 
-    expectProblem(res, 422, 'validation_error');
-    expect(res.body.errors.map((error: { path: string }) => error.path)).toEqual(['reason']);
-    expect((await request(world.app).get(`/api/v1/orders/${orderId}`).set('Authorization', owner)).body.status).toBe('pending');
-  });
+      expectProblem(res, 422, 'validation_error');
+      expect(res.body.errors.map((error: { path: string }) => error.path)).toEqual(['reason']);
+      expect(
+        (await request(world.app).get(`/api/v1/orders/${orderId}`).set('Authorization', owner)).body.status,
+      ).toBe('pending');
+    },
+  );
 
   it.each([
     ['DELETE', `/api/v1/orders/1`, 'GET, HEAD'],
     ['PUT', '/api/v1/orders', 'GET, HEAD, POST'],
     ['POST', '/api/v1/orders/1/status', 'PATCH'],
     ['DELETE', '/api/v1/orders/health', 'GET, HEAD'],
-  ])('when %s is sent to %s, it answers 405 method_not_allowed with Allow: %s', async (method, path, allow) => {
-    const res = await request(world.app)[method.toLowerCase() as 'delete' | 'put' | 'post'](path).set('Authorization', owner);
+  ])(
+    'when %s is sent to %s, it answers 405 method_not_allowed with Allow: %s',
+    async (method, path, allow) => {
+      const verb = method.toLowerCase() as 'delete' | 'put' | 'post';
+      const res = await request(world.app)[verb](path).set('Authorization', owner);
 
-    expectProblem(res, 405, 'method_not_allowed');
-    expect(res.headers.allow).toBe(allow);
-  });
+      expectProblem(res, 405, 'method_not_allowed');
+      expect(res.headers.allow).toBe(allow);
+    },
+  );
 });

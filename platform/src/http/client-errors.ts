@@ -10,10 +10,22 @@ const ANSWERS: Record<string, { status: number; code: ErrorCode; detail: string 
     code: 'headers_too_large',
     detail: 'The request header section is larger than the server accepts; send fewer or shorter headers.',
   },
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, code: 'payload_too_large', detail: 'The chunk extensions of the request body are too large.' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', detail: 'The request was not received in time.' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    code: 'payload_too_large',
+    detail: 'The chunk extensions of the request body are too large.',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'request_timeout',
+    detail: 'The request was not received in time.',
+  },
 };
-const NOT_HTTP = { status: 400, code: 'bad_request' as ErrorCode, detail: 'The request is not valid HTTP/1.1.' };
+const NOT_HTTP = {
+  status: 400,
+  code: 'bad_request' as ErrorCode,
+  detail: 'The request is not valid HTTP/1.1.',
+};
 
 /**
  * A request Node's HTTP parser refuses (a header section over the limit, a malformed request line,
@@ -25,7 +37,10 @@ export function answerClientErrors(server: Server): void {
   server.on('clientError', answerClientError);
 }
 
-export function answerClientError(error: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex): void {
+export function answerClientError(
+  error: NodeJS.ErrnoException & { rawPacket?: unknown },
+  socket: Duplex,
+): void {
   // As Node itself does: answer only while no response of this connection has started going out.
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {

@@ -27,7 +27,9 @@ interface LibraryError {
 
 const clientStatusOf = (error: LibraryError): number | undefined => {
   const status = error.status ?? error.statusCode;
-  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500 ? status : undefined;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500
+    ? status
+    : undefined;
 };
 
 /**
@@ -68,4 +70,6 @@ function detailOf(status: number, error: LibraryError): string {
 
 /** http-errors marks which messages are safe to show (`expose`, true for 4xx). */
 const messageOf = (error: LibraryError): string | undefined =>
-  error.expose !== false && typeof error.message === 'string' && error.message.length > 0 ? error.message : undefined;
+  error.expose !== false && typeof error.message === 'string' && error.message.length > 0
+    ? error.message
+    : undefined;

@@ -8,7 +8,6 @@ interface LayerLike {
   handle?: { stack?: LayerLike[] };
 }
 
-
 /**
  * The 405 fallback for a finished app: mount it after every route and before the 404 handler.
  * It reads the routes the app (and every router mounted in it) serves, and answers a request
@@ -43,10 +42,17 @@ export function methodNotAllowed(app: Express | Router): Router {
  */
 export function onlyMethods(...methods: string[]): RequestHandler {
   const allowed = new Set(methods.map((method) => method.toUpperCase()));
-  return (req, res, next) => (allowed.has(req.method) ? next() : refuse(req.method, req.originalUrl, [...allowed], res, next));
+  return (req, res, next) =>
+    allowed.has(req.method) ? next() : refuse(req.method, req.originalUrl, [...allowed], res, next);
 }
 
-function refuse(method: string, url: string, methods: string[], res: Parameters<RequestHandler>[1], next: (error?: unknown) => void): void {
+function refuse(
+  method: string,
+  url: string,
+  methods: string[],
+  res: Parameters<RequestHandler>[1],
+  next: (error?: unknown) => void,
+): void {
   const allow = [...new Set(methods)].sort().join(', ');
   if (method === 'OPTIONS') {
     res.setHeader('Allow', allow);
@@ -54,7 +60,11 @@ function refuse(method: string, url: string, methods: string[], res: Parameters<
     return;
   }
   const path = url.split('?')[0];
-  next(new AppError(405, 'method_not_allowed', `${method} is not supported on ${path}; it answers ${allow}.`, { headers: { Allow: allow } }));
+  next(
+    new AppError(405, 'method_not_allowed', `${method} is not supported on ${path}; it answers ${allow}.`, {
+      headers: { Allow: allow },
+    }),
+  );
 }
 
 function stackOf(app: Express | Router): LayerLike[] {
@@ -63,13 +73,18 @@ function stackOf(app: Express | Router): LayerLike[] {
 }
 
 /** Route path → methods (HEAD wherever GET is, as express serves it), in stack order, prefixes joined. */
-function servedRoutes(stack: LayerLike[], prefix = '', into = new Map<string, Set<string>>()): Map<string, Set<string>> {
+function servedRoutes(
+  stack: LayerLike[],
+  prefix = '',
+  into = new Map<string, Set<string>>(),
+): Map<string, Set<string>> {
   for (const layer of stack) {
     if (layer.route) {
       if (typeof layer.route.path !== 'string' || layer.route.methods._all) continue;
       const path = join(prefix, layer.route.path);
       const methods = into.get(path) ?? new Set<string>();
-      for (const [method, on] of Object.entries(layer.route.methods)) if (on) methods.add(method.toUpperCase());
+      for (const [method, on] of Object.entries(layer.route.methods))
+        if (on) methods.add(method.toUpperCase());
       if (methods.has('GET')) methods.add('HEAD');
       into.set(path, methods);
     } else if (layer.handle?.stack && typeof layer.rawPath === 'string') {
@@ -79,4 +94,5 @@ function servedRoutes(stack: LayerLike[], prefix = '', into = new Map<string, Se
   return into;
 }
 
-const join = (prefix: string, path: string) => `${prefix}/${path}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+const join = (prefix: string, path: string) =>
+  `${prefix}/${path}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');

@@ -25,7 +25,10 @@ function exchange(port: number, bytes: string): Promise<RawAnswer> {
       const [head, ...rest] = text.split('\r\n\r\n');
       const [statusLine, ...headerLines] = head.split('\r\n');
       const headers = Object.fromEntries(
-        headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+        headerLines.map((line) => [
+          line.slice(0, line.indexOf(':')).toLowerCase(),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
       );
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
     });
@@ -38,7 +41,13 @@ const expectProblem = (answer: RawAnswer, status: number, code: string) => {
   expect(answer.headers['content-type']).toBe('application/problem+json');
   expect(answer.headers.connection).toBe('close');
   expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.body));
-  expect(JSON.parse(answer.body)).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(JSON.parse(answer.body)).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
 };
 
 describe('requests the HTTP parser refuses', () => {

@@ -1,6 +1,13 @@
 import express, { Router } from 'express';
 import request from 'supertest';
-import { AppError, methodNotAllowed, notFoundHandler, onlyMethods, problemHandler, requestContext } from '../../src/http';
+import {
+  AppError,
+  methodNotAllowed,
+  notFoundHandler,
+  onlyMethods,
+  problemHandler,
+  requestContext,
+} from '../../src/http';
 import { createLogger } from '../../src/logger';
 
 /** An app shaped like a service's: routes on the app, a mounted router with a guard, a read-only mount. */
@@ -15,7 +22,9 @@ function buildApp() {
   things.get('/special', (_req, res) => {
     res.json({ special: true });
   });
-  things.use((req, _res, next) => (req.headers.authorization === 'no' ? next(new AppError(401, 'unauthorized', 'no')) : next()));
+  things.use((req, _res, next) =>
+    req.headers.authorization === 'no' ? next(new AppError(401, 'unauthorized', 'no')) : next(),
+  );
   things.get('/', (_req, res) => {
     res.json([]);
   });
@@ -86,7 +95,11 @@ describe('a method a known path does not support', () => {
   });
 
   it('a path nothing serves stays 404 not_found, whatever the method', async () => {
-    for (const [method, path] of [['delete', '/nowhere'], ['get', '/api/things/1/extra'], ['put', '/health/deep']] as const) {
+    for (const [method, path] of [
+      ['delete', '/nowhere'],
+      ['get', '/api/things/1/extra'],
+      ['put', '/health/deep'],
+    ] as const) {
       const res = await request(app)[method](path);
 
       expect(res.status).toBe(404);

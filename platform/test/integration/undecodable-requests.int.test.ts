@@ -28,17 +28,30 @@ function buildApp() {
     throw Object.assign(new Error('Range Not Satisfiable'), { status: 416, expose: true });
   });
   app.get('/library-bug', () => {
-    throw Object.assign(new Error('stream encoding should not be set'), { status: 500, type: 'stream.encoding.set' });
+    throw Object.assign(new Error('stream encoding should not be set'), {
+      status: 500,
+      type: 'stream.encoding.set',
+    });
   });
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return { app, lines };
 }
 
-const expectProblem = (res: { status: number; headers: Record<string, string>; body: unknown }, status: number, code: string) => {
+const expectProblem = (
+  res: { status: number; headers: Record<string, string>; body: unknown },
+  status: number,
+  code: string,
+) => {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(res.body).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
 };
 
 /** Posts the bytes as they are (supertest would serialise a Buffer sent as JSON). */
@@ -53,7 +66,11 @@ async function postBytes(app: express.Express, bytes: Buffer | string, contentEn
       body: bytes,
     });
     const text = await res.text();
-    return { status: res.status, headers: Object.fromEntries(res.headers), body: JSON.parse(text) as unknown };
+    return {
+      status: res.status,
+      headers: Object.fromEntries(res.headers),
+      body: JSON.parse(text) as unknown,
+    };
   } finally {
     server.close();
   }
