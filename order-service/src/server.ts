@@ -49,7 +49,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   noteOtelExport(logger);
   // Hot paths (placing orders, the inventory consumer) on pg; Prisma only for the cold reads and PATCH.
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger);
-  const prisma = createPrisma(config.DATABASE_URL, PRISMA_COLD_POOL_SIZE);
+  const prisma = createPrisma(config.DATABASE_URL, PRISMA_COLD_POOL_SIZE, logger);
   const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'order-service', outboxProbe);
   const catalogue = createProductClient({

@@ -27,6 +27,12 @@ export function createPgPool(
   pool.on('error', (error) =>
     logger.warn('idle database connection lost; the pool reconnects', { err: describeDatabaseError(error) }),
   );
+  // Every client listens for as long as it lives. The pool listens only while a client is idle, and
+  // a borrower that awaits `pool.connect()` attaches its own listener a microtask after the pool let
+  // go — after the rest of the socket's buffer, which may hold the server's FATAL, was parsed. A
+  // library borrowing clients (Prisma's driver adapter) has that gap too. The error itself still
+  // reaches whoever uses the client: node-postgres fails its queries and the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
@@ -47,13 +53,20 @@ export interface CheckedOutClient {
  * error: the query in flight (or the next one) rejects anyway, and `release()` discards the client.
  */
 export async function checkOutClient(pool: Pool): Promise<CheckedOutClient> {
-  const client = await pool.connect();
   let lost: Error | undefined;
-  let released = false;
   const onError = (error: Error) => {
     lost ??= error;
   };
-  client.on('error', onError);
+  // The callback form: the pool calls it in the same tick it stops listening itself, so there is
+  // no moment without a listener (an awaited promise would resume a microtask later).
+  const client = await new Promise<PoolClient>((resolve, reject) =>
+    pool.connect((error, connected) => {
+      if (error || !connected) return reject(error ?? new Error('the pool handed out no client'));
+      connected.on('error', onError);
+      resolve(connected);
+    }),
+  );
+  let released = false;
   return {
     client,
     get lost() {

@@ -1,5 +1,5 @@
 import type { AnyEvent } from '@shop/contracts';
-import type { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import {
   appendToOutbox,
   createBrokerConnection,
@@ -133,6 +133,51 @@ describe('when the database terminates our connections', () => {
     // Assert
     expect(outcome).not.toBe('committed');
     expect(escapedMessages()).toEqual([]);
+  });
+
+  describe('the instant a pool hands a client out', () => {
+    /**
+     * A connection that dies between the pool handing the client out and its borrower's next line:
+     * the pool has removed its own listener, and a promise resolves a microtask later — after the
+     * rest of the socket's buffer (say, a ReadyForQuery and then the server's FATAL) was parsed.
+     */
+    const dieOnNextAcquire = (target: Pool) =>
+      target.once('acquire', (client: PoolClient) =>
+        queueMicrotask(() => client.emit('error', new Error('Connection terminated unexpectedly'))),
+      );
+
+    test('inTransaction on any pool keeps a dying client from ending the process', async () => {
+      // Arrange
+      const bare = new Pool({ connectionString: db.url, max: 1 });
+      await bare.query('SELECT 1');
+      dieOnNextAcquire(bare);
+
+      // Act
+      const outcome = await inTransaction(bare, async (client) => (await client.query('SELECT 1 AS one')).rows[0].one).catch(
+        (error: Error) => error.message,
+      );
+      await bare.end();
+
+      // Assert
+      expect([1, 'Connection terminated unexpectedly']).toContain(outcome);
+      expect(escapedMessages()).toEqual([]);
+    });
+
+    test('a createPgPool client borrowed with a bare pool.connect() does not end the process either', async () => {
+      // Arrange: what a library holding its own clients does (Prisma's driver adapter, for one).
+      const service = createPgPool(db.url, { max: 1, logger });
+      await service.query('SELECT 1');
+      dieOnNextAcquire(service);
+
+      // Act
+      const client = await service.connect();
+      await new Promise((resolve) => setImmediate(resolve));
+      client.release(true);
+      await service.end();
+
+      // Assert
+      expect(escapedMessages()).toEqual([]);
+    });
   });
 
   test('when every connection is terminated in rounds while events flow, the relay and consumer carry on and each event takes effect once', async () => {

@@ -51,7 +51,8 @@ describe('when a request loses its database', () => {
     await client.connect();
     const app = appFailingWith(async () => {
       const sleeping = client.query("SELECT pg_sleep(30), 'doomed request'");
-      await terminateConnections(db.url, { queryContains: 'doomed request' });
+      // The statement may not have reached the server yet: terminate once it is there.
+      while ((await terminateConnections(db.url, { queryContains: 'doomed request' })) === 0);
       await sleeping;
     });
 
