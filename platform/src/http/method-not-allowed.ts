@@ -83,8 +83,9 @@ function servedRoutes(
       if (typeof layer.route.path !== 'string' || layer.route.methods._all) continue;
       const path = join(prefix, layer.route.path);
       const methods = into.get(path) ?? new Set<string>();
-      for (const [method, on] of Object.entries(layer.route.methods))
+      for (const [method, on] of Object.entries(layer.route.methods)) {
         if (on) methods.add(method.toUpperCase());
+      }
       if (methods.has('GET')) methods.add('HEAD');
       into.set(path, methods);
     } else if (layer.handle?.stack && typeof layer.rawPath === 'string') {
