@@ -238,7 +238,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         'Events are described in the AsyncAPI document (contracts/asyncapi.yaml).',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    servers: [{ url: 'http://localhost:3000', description: 'The gateway, locally' }],
+    // Relative: "Try it out" calls the origin the page came from; an absolute URL is another origin
+    // wherever the gateway is not exactly that one, and the page's Content-Security-Policy blocks it.
+    servers: [{ url: '/', description: 'The gateway this document is served by' }],
     tags: [
       { name: 'products', description: 'The catalogue and its stock (product-service).' },
       { name: 'orders', description: 'Placing and following orders (order-service).' },

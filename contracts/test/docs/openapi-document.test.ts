@@ -57,6 +57,10 @@ describe('the OpenAPI document', () => {
     expect(document.info).toEqual(expect.objectContaining({ title: expect.any(String), version: expect.any(String) }));
   });
 
+  it('names its server by a relative URL, so "Try it out" calls whichever host served the page', () => {
+    expect(document.servers.map((server: Json) => server.url)).toEqual(['/']);
+  });
+
   it('documents exactly the routes of SPEC §4', () => {
     const documented = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`);
 
