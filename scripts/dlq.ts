@@ -3,7 +3,6 @@
  * A thin CLI over platform/src/tools/dlq.ts. <queue> is the main queue (product-service.orders)
  * or its DLQ (product-service.orders.dlq). The broker is AMQP_URL (default: local guest).
  */
-import '../platform/src/tools/workspace-sources';
 import {
   listDeadLetters,
   purgeDeadLetters,
@@ -11,7 +10,7 @@ import {
   redactUrl,
   ToolError,
   type DeadLetter,
-} from '../platform/src/tools';
+} from '@shop/platform/tools';
 
 const USAGE = `Usage: npm run dlq -- <command> <queue> [options]
 

@@ -5,7 +5,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import '../platform/src/tools/workspace-sources';
 import { renderEnvExample } from '../e2e/test/support/env-example';
 
 const file = join(__dirname, '..', '.env.example');

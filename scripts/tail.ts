@@ -3,8 +3,7 @@
  * Prints every message flowing through an exchange until Ctrl-C (a thin CLI over
  * platform/src/tools/tail.ts; default routing key '#').
  */
-import '../platform/src/tools/workspace-sources';
-import { formatTailLine, redactUrl, tailExchange, ToolError } from '../platform/src/tools';
+import { formatTailLine, redactUrl, tailExchange, ToolError } from '@shop/platform/tools';
 
 const USAGE = `Usage: npm run tail -- <exchange> [routing-key] [--json] [--url URL]
 

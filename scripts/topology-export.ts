@@ -3,10 +3,9 @@
  * the contracts' queues and the platform's own `declareTopology`. `--check` only compares and
  * exits 1 when the checked-in file is stale.
  */
-import '../platform/src/tools/workspace-sources';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderDefinitions } from '../platform/src/tools';
+import { renderDefinitions } from '@shop/platform/tools';
 
 const FILE = join(__dirname, '..', 'rabbitmq', 'definitions.json');
 

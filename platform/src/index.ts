@@ -5,7 +5,6 @@ export * from './logger';
 export * from './migrator';
 export * from './shutdown';
 export * from './messaging';
-export * from './tools';
 export * from './observability';
 export * from './pg';
 export * from './database-connection-errors';

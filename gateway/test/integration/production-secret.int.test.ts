@@ -7,7 +7,9 @@ import { join } from 'node:path';
  * real main (the platform's runService) runs as a process of its own, from the TypeScript sources.
  */
 const ROOT = join(__dirname, '../../..');
-const MAIN = "require('./platform/src/tools/workspace-sources.ts'); require('./gateway/src/main.ts')";
+const MAIN = join(ROOT, 'gateway/src/main.ts');
+/** `@shop/*` resolves to the workspace sources (tsx reads the paths), so no build is needed. */
+const SOURCES_TSCONFIG = join(ROOT, 'tsconfig.sources.json');
 
 interface Outcome {
   /** Exit code, or 'listening' once it logged that it serves (it is then stopped with SIGTERM). */
@@ -17,9 +19,9 @@ interface Outcome {
 
 function runGateway(env: Record<string, string>): Promise<Outcome> {
   const { JWT_SECRET: _inherited, ...parentEnv } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', MAIN], {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     cwd: ROOT,
-    env: { ...parentEnv, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...parentEnv, TSX_TSCONFIG_PATH: SOURCES_TSCONFIG, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -1,3 +1,8 @@
+/**
+ * `@shop/platform/tools`: the operator tools behind `npm run dlq`, `tail` and `topology:export`.
+ * Their own entry point, not the runtime barrel, so a service never loads them: they open their
+ * own fail-fast broker sessions and are only for a person at a terminal (and their tests).
+ */
 export { openBrokerSession, redactUrl, withBrokerSession, type BrokerSession } from './broker-session';
 export {
   buildDefinitions,
