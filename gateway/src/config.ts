@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape } from '@shop/platform';
+import { baseConfigShape, httpPortConfigShape, portSchema } from '@shop/platform';
 
 const perMinute = (fallback: number, what: string) =>
   z.coerce.number().int().min(0).default(fallback).describe(`${what}; 0 turns this limit off`);
@@ -7,17 +7,13 @@ const serviceUrl = (port: number, what: string) => z.url().default(`http://127.0
 
 export const configShape = {
   ...baseConfigShape,
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000).describe('HTTP port of the gateway'),
+  ...httpPortConfigShape(3000, 'gateway'),
   PRODUCT_SERVICE_URL: serviceUrl(8001, 'product service'),
   ORDER_SERVICE_URL: serviceUrl(8002, 'order service'),
   NOTIFICATION_SERVICE_URL: serviceUrl(8004, 'notification service'),
-  METRICS_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65_535)
-    .default(9400)
-    .describe("Internal port of the gateway's GET /metrics (never served on PORT): let Prometheus reach it, never publish it"),
+  METRICS_PORT: portSchema(9400).describe(
+    "Internal port of the gateway's GET /metrics (never served on PORT): let Prometheus reach it, never publish it",
+  ),
   METRICS_HOST: z
     .string()
     .min(1)

@@ -20,7 +20,7 @@ import { notificationHandlers } from './messaging/notification-handlers';
 
 export interface StartOptions {
   logger?: Logger;
-  /** How long start() waits for the consumer to be attached before going on without it. Default 5 s. */
+  /** How long start() waits for the consumer before going on without it (default: BROKER_STARTUP_WAIT_MS). */
   brokerWaitMs?: number;
   /** Handler retry backoff (tests shorten it). */
   retryBackoff?: BackoffOptions;
@@ -46,7 +46,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     name: 'notification-service',
     url: config.AMQP_URL,
     logger,
-    startupWaitMs: options.brokerWaitMs ?? 5_000,
+    startupWaitMs: options.brokerWaitMs ?? config.BROKER_STARTUP_WAIT_MS,
     consumers: (connection) => [
       createConsumer({
         connection,

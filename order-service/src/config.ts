@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { baseConfigShape, outboxConfigShape } from '@shop/platform';
+import {
+  baseConfigShape,
+  brokerConfigShape,
+  databaseConfigShape,
+  httpPortConfigShape,
+  outboxConfigShape,
+} from '@shop/platform';
 
 const bool = (fallback: boolean) =>
   z
@@ -9,19 +15,15 @@ const bool = (fallback: boolean) =>
 
 export const configShape = {
   ...baseConfigShape,
-  PORT: z.coerce.number().int().min(0).max(65_535).default(8002).describe('HTTP port of the order service'),
-  DATABASE_URL: z
-    .string()
-    .url()
-    .default('postgres://postgres@127.0.0.1:5432/shop_orders')
-    .describe('Postgres database of the order service'),
+  ...httpPortConfigShape(8002, 'order service'),
+  ...databaseConfigShape('shop_orders', 'order'),
   DATABASE_POOL_SIZE: z.coerce
     .number()
     .int()
     .positive()
     .default(10)
     .describe('Connections in the pg pool of the hot paths (placing orders, consuming events, the relay)'),
-  AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672').describe('RabbitMQ connection URL'),
+  ...brokerConfigShape,
   PRODUCT_SERVICE_URL: z
     .string()
     .url()
@@ -53,14 +55,6 @@ export const configShape = {
     .default(10_000)
     .describe(
       "The longest a POST /orders may take: the product call gets only what is left of it, a request past it gives up without writing, and an Idempotency-Key claim older than it (a crashed request's) is taken over by a retry",
-    ),
-  BROKER_STARTUP_WAIT_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(5_000)
-    .describe(
-      'At start, wait this long for the inventory consumer to attach (queue declared) before serving anyway',
     ),
   RELAY_ENABLED: bool(true).describe(
     'Run the outbox relay inside the HTTP process (false: run `npm run relay`)',

@@ -29,6 +29,35 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Grace period on SIGTERM'),
 };
 
+/** A TCP port to listen on; 0 picks a free one (as the tests do). */
+export const portSchema = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+/** PORT: each service has its own default, so the key is made per service (`service` names it). */
+export const httpPortConfigShape = (fallback: number, service: string) => ({
+  PORT: portSchema(fallback).describe(`HTTP port of the ${service}`),
+});
+
+/** Keys of a service that owns a Postgres database, by default `database` on the local server. */
+export const databaseConfigShape = (database: string, owner: string) => ({
+  DATABASE_URL: z
+    .url()
+    .default(`postgres://postgres@127.0.0.1:5432/${database}`)
+    .describe(`Postgres connection string of the ${owner} database`),
+});
+
+/** Keys of a service on RabbitMQ (its createServiceMessaging): where the broker is, how long start-up waits. */
+export const brokerConfigShape = {
+  AMQP_URL: z.url().default('amqp://guest:guest@127.0.0.1:5672').describe('RabbitMQ connection string'),
+  BROKER_STARTUP_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5_000)
+    .describe(
+      'How long start-up waits for RabbitMQ before serving anyway (consumers attach when it arrives)',
+    ),
+};
+
 /** Keys of a service that publishes through an outbox (order and product services). */
 export const outboxConfigShape = {
   OUTBOX_MAX_LAG: z.coerce
