@@ -49,6 +49,8 @@ COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/contracts/package.json ./contracts/
 COPY --from=build --chown=node:node /app/contracts/dist/src ./contracts/dist/src
+# The generated OpenAPI document, which the gateway serves at /openapi.json (readOpenApiDocument).
+COPY --from=build --chown=node:node /app/contracts/openapi.json ./contracts/
 COPY --from=build --chown=node:node /app/platform/package.json ./platform/
 COPY --from=build --chown=node:node /app/platform/dist/src ./platform/dist/src
 COPY --from=build --chown=node:node /app/${SERVICE}/package.json ./${SERVICE}/

@@ -8,15 +8,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  EVENT_SCHEMA_VERSION,
-  EVENT_TYPES,
-  eventDataJsonSchema,
-  eventSnapshotFile,
-  judgeEventSchema,
-  renderAsyncApiYaml,
-  renderOpenApiJson,
-} from '../contracts/src';
+import { EVENT_SCHEMA_VERSION, EVENT_TYPES } from '../contracts/src';
+import { eventDataJsonSchema, eventSnapshotFile, judgeEventSchema, renderAsyncApiYaml, renderOpenApiJson } from '../contracts/tools';
 
 const contracts = path.join(__dirname, '..', 'contracts');
 const check = process.argv.includes('--check');

@@ -5,4 +5,4 @@ export * from './notifications';
 export * from './events';
 export * from './topology';
 export * from './health';
-export * from './docs';
+export * from './openapi-document';

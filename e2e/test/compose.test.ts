@@ -227,6 +227,10 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^USER node$/m);
   });
 
+  test('ships the generated OpenAPI document next to the contracts package, where the gateway reads it', () => {
+    expect(runtime).toContain('COPY --from=build --chown=node:node /app/contracts/openapi.json ./contracts/');
+  });
+
   test('its entrypoint migrates with the project migrator before it execs the service', () => {
     const migrate = entrypoint.indexOf('node "$SERVICE/dist/src/migrate.js"');
     const start = entrypoint.indexOf('exec node "$SERVICE/dist/src/main.js"');

@@ -1,4 +1,4 @@
-import { OPENAPI_ROUTES, toExpressPath } from '@shop/contracts';
+import { readOpenApiDocument } from '@shop/contracts';
 import { createLogger, createTokenVerifier, parseConfig } from '@shop/platform';
 import * as gateway from '@shop/gateway';
 import * as notifications from '@shop/notification-service';
@@ -8,8 +8,8 @@ import { routesOf, type RouteEntry } from './support/express-routes';
 
 /**
  * The OpenAPI document is generated from the contracts, the routes are written in express: this
- * keeps the two honest. Every route a service or the gateway serves is documented, and every
- * documented route is served by someone.
+ * keeps the two honest. Every route a service or the gateway serves is in the document the gateway
+ * serves (contracts/openapi.json), and every documented route is served by someone.
  */
 const logger = createLogger('test', 'error');
 const check = async () => ({ status: 'up' as const });
@@ -31,9 +31,17 @@ function servedRoutes(): RouteEntry[] {
 
 const key = (route: RouteEntry) => `${route.method} ${route.path}`;
 
+/** `/api/v1/orders/{id}/status` → `/api/v1/orders/:id/status`. */
+const toExpressPath = (openApiPath: string) => openApiPath.replace(/\{(\w+)\}/g, ':$1');
+
+const documentedRoutes = (): RouteEntry[] =>
+  Object.entries(readOpenApiDocument().paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) => ({ method: method.toUpperCase(), path: toExpressPath(path) })),
+  );
+
 describe('the OpenAPI document and the express routers', () => {
   const served = servedRoutes().map(key).sort();
-  const documented = OPENAPI_ROUTES.map((route) => key({ method: route.method, path: toExpressPath(route.path) })).sort();
+  const documented = documentedRoutes().map(key).sort();
 
   it('every route a service serves is in the OpenAPI document', () => {
     expect(served.filter((route) => !documented.includes(route))).toEqual([]);

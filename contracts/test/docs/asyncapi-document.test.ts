@@ -1,16 +1,6 @@
 import { parse } from 'yaml';
-import {
-  CLOUDEVENTS_CONTENT_TYPE,
-  EVENT_TYPES,
-  QUEUES,
-  ROUTES,
-  buildAsyncApiDocument,
-  dataschemaOf,
-  messagesOfQueue,
-  parseEvent,
-  renderAsyncApiYaml,
-  topicMatches,
-} from '../../src';
+import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPES, QUEUES, ROUTES, dataschemaOf, parseEvent } from '../../src';
+import { buildAsyncApiDocument, messagesOfQueue, renderAsyncApiYaml, topicMatches } from '../../tools';
 import { refsIn, resolvePointer, unresolvedRefs } from '../support/json-refs';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

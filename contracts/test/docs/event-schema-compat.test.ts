@@ -1,16 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import {
-  EVENT_SCHEMA_VERSION,
-  EVENT_TYPES,
-  OrderCreatedData,
-  breakingChanges,
-  eventDataJsonSchema,
-  eventSnapshotFile,
-  jsonSchemaOf,
-  judgeEventSchema,
-} from '../../src';
+import { EVENT_SCHEMA_VERSION, EVENT_TYPES, OrderCreatedData } from '../../src';
+import { breakingChanges, eventDataJsonSchema, eventSnapshotFile, jsonSchemaOf, judgeEventSchema } from '../../tools';
 
 const snapshots = path.join(__dirname, '..', 'event-schemas');
 const readSnapshot = (file: string) => (existsSync(path.join(snapshots, file)) ? JSON.parse(readFileSync(path.join(snapshots, file), 'utf8')) : undefined);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DOCS_COMMAND, renderAsyncApiYaml, renderOpenApiJson } from '../../src';
+import { DOCS_COMMAND, renderAsyncApiYaml, renderOpenApiJson } from '../../tools';
 
 const root = path.join(__dirname, '..', '..');
 const checkedIn = (file: string) => readFileSync(path.join(root, file), 'utf8');

@@ -1,12 +1,16 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
+import * as contracts from '../../src';
 import {
   ChangeOrderStatusBody,
   CreateOrderBody,
   CreateProductBody,
   ErrorCode,
   Health,
+  MAX_ITEMS_PER_ORDER,
+  MAX_QUANTITY,
   NotificationList,
-  OPENAPI_ROUTES,
   Order,
   OrderList,
   PatchProductBody,
@@ -14,13 +18,14 @@ import {
   Product,
   ProductList,
   RouteHealth,
-  buildOpenApiDocument,
-  toExpressPath,
-  toOpenApiPath,
+  readOpenApiDocument,
 } from '../../src';
+import { buildOpenApiDocument } from '../../tools';
 import { refsIn, resolvePointer, unresolvedRefs } from '../support/json-refs';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const SRC = path.join(__dirname, '..', '..', 'src');
 
 const document = buildOpenApiDocument() as Json;
 const operations = Object.entries(document.paths as Json).flatMap(([path, methods]) =>
@@ -30,6 +35,9 @@ const operation = (method: string, path: string) => document.paths[path]?.[metho
 const deref = (node: Json): Json => (node?.$ref ? deref(resolvePointer(document, node.$ref) as Json) : node);
 const problemCodes = (method: string, path: string, status: number): string[] =>
   deref(operation(method, path).responses[status])?.content['application/problem+json'].schema.allOf[1].properties.code.enum ?? [];
+/** /health and /health/ready answer 503 with their Health body; every other answer from 400 up is a problem. */
+const isProblem = (path: string, status: string) => Number(status) >= 400 && !(path.startsWith('/health') && status === '503');
+const routeKey = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
 
 /** SPEC §4's table, spelled out independently of the route list the document is built from. */
 const SPEC_ROUTES = [
@@ -62,16 +70,24 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents exactly the routes of SPEC §4', () => {
-    const documented = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    const documented = operations.map(({ method, path }) => routeKey(method, path));
 
     expect(documented.sort()).toEqual([...SPEC_ROUTES].sort());
   });
 
-  it('exports the same routes as data, with their express paths', () => {
-    expect(OPENAPI_ROUTES.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([...SPEC_ROUTES].sort());
-    expect(toExpressPath('/api/v1/orders/{id}/status')).toBe('/api/v1/orders/:id/status');
-    expect(toOpenApiPath('/api/v1/orders/:id/status')).toBe('/api/v1/orders/{id}/status');
-    expect(toExpressPath('/health')).toBe('/health');
+  it('is what the runtime package reads from contracts/openapi.json for the gateway to serve', () => {
+    expect(readOpenApiDocument()).toEqual(JSON.parse(JSON.stringify(document)));
+  });
+
+  it('is built outside the runtime package: nothing in src/ imports the generator or its libraries', () => {
+    const sources = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const imports = sources.flatMap((file) =>
+      [...readFileSync(path.join(SRC, file), 'utf8').matchAll(/from '([^']+)'/g)].map((match) => `${file}: ${match[1]}`),
+    );
+
+    expect(sources).toContain('index.ts');
+    expect(imports.filter((line) => /tools|zod-to-openapi|yaml/.test(line))).toEqual([]);
+    expect(contracts).not.toHaveProperty('buildOpenApiDocument');
   });
 
   it('resolves every $ref', () => {
@@ -85,7 +101,7 @@ describe('the OpenAPI document', () => {
     for (const { method, path, operation: op } of operations) {
       const statuses = Object.keys(op.responses);
       expect({ route: `${method} ${path}`, success: statuses.some((status) => /^2\d\d$/.test(status)) }).toEqual({ route: `${method} ${path}`, success: true });
-      for (const status of statuses.filter((code) => Number(code) >= 400 && !path.startsWith('/health'))) {
+      for (const status of statuses.filter((code) => isProblem(path, code))) {
         for (const code of problemCodes(method, path, Number(status))) expect(ErrorCode.options).toContain(code);
       }
     }
@@ -102,7 +118,7 @@ describe('the OpenAPI document', () => {
 
   it('uses HTTP bearer JWT auth: product reads, health and docs are public, the rest needs a token', () => {
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    const needsToken = operations.filter(({ operation: op }) => op.security.length > 0).map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    const needsToken = operations.filter(({ operation: op }) => op.security.length > 0).map(({ method, path }) => routeKey(method, path));
     expect(needsToken.sort()).toEqual(
       [
         'POST /api/v1/products',
@@ -147,16 +163,54 @@ describe('the OpenAPI document', () => {
         expect.arrayContaining(['validation_error']),
       ]);
     }
-    for (const { method, path } of operations.filter(({ path }) => path.startsWith('/api/v1/'))) {
+    // Everything the gateway serves is rate-limited: /api/v1 per user or address, its own pages per address.
+    const viaGateway = operations.filter(({ path }) => path.startsWith('/api/v1/') || ['/health', '/docs', '/openapi.json'].includes(path));
+    expect(viaGateway).toHaveLength(13);
+    for (const { method, path } of viaGateway) {
       expect([path, problemCodes(method, path, 429)]).toEqual([path, ['rate_limited']]);
       expect(deref(operation(method, path).responses[429]).headers['Retry-After']).toBeDefined();
-      expect(operation(method, path).responses[500]).toEqual({ $ref: '#/components/responses/InternalError' });
+    }
+    // Every route that reads or writes the database may find it gone.
+    for (const { method, path } of operations.filter(({ path }) => path.startsWith('/api/v1/') && path !== '/api/v1/orders/health')) {
+      expect([path, problemCodes(method, path, 503)]).toEqual([path, expect.arrayContaining(['database_unavailable'])]);
+      expect(deref(operation(method, path).responses[503]).headers['Retry-After']).toBeDefined();
+    }
+    for (const { method, path } of operations) {
+      expect([path, problemCodes(method, path, 431), problemCodes(method, path, 500)]).toEqual([path, ['headers_too_large'], ['internal_error']]);
     }
   });
 
+  it('answers another method on any path with 405 method_not_allowed and an Allow header', () => {
+    const methodNotAllowed = document.components.responses.MethodNotAllowed;
+
+    expect(Object.keys(methodNotAllowed.headers)).toContain('Allow');
+    expect(deref(methodNotAllowed.content['application/problem+json'].examples.method_not_allowed).value).toMatchObject({
+      status: 405,
+      code: 'method_not_allowed',
+    });
+    expect(document.info.description).toContain('405 `method_not_allowed` with `Allow`');
+  });
+
+  it("says the gateway's /metrics is on its internal METRICS_PORT, never on :3000", () => {
+    expect(operation('get', '/metrics').description).toMatch(/METRICS_PORT \(default 9400\), never on :3000/);
+  });
+
+  it('names each contract schema once and refers to it wherever it is used, with the limits the contract sets', () => {
+    const { schemas } = document.components;
+
+    expect(schemas.Order.properties.items.items).toEqual({ $ref: '#/components/schemas/OrderItem' });
+    expect(schemas.ProductList.properties.items.items).toEqual({ $ref: '#/components/schemas/Product' });
+    expect(schemas.CreateOrderBody.properties.items).toMatchObject({
+      items: { $ref: '#/components/schemas/OrderLine' },
+      minItems: 1,
+      maxItems: MAX_ITEMS_PER_ORDER,
+    });
+    expect(schemas.OrderLine).toMatchObject({ additionalProperties: false, properties: { quantity: { minimum: 1, maximum: MAX_QUANTITY } } });
+  });
+
   it('describes problems as application/problem+json over the Problem schema', () => {
-    for (const { operation: op, path } of operations.filter(({ path }) => !path.startsWith('/health'))) {
-      for (const [status, response] of Object.entries(op.responses).filter(([status]) => Number(status) >= 400)) {
+    for (const { operation: op, path } of operations) {
+      for (const [status, response] of Object.entries(op.responses).filter(([status]) => isProblem(path, status))) {
         const content = deref(response as Json).content;
         expect([path, status, Object.keys(content)]).toEqual([path, status, ['application/problem+json']]);
         expect(content['application/problem+json'].schema.allOf[0]).toEqual({ $ref: '#/components/schemas/Problem' });

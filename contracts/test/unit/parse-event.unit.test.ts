@@ -1,5 +1,5 @@
 import { EVENT_SCHEMA_VERSION, dataschemaOf, parseEvent } from '../../src';
-import { EVENT_EXAMPLES } from '../../src/docs/examples';
+import { EVENT_EXAMPLES } from '../../tools/examples';
 
 const buildEnvelope = (overrides: Record<string, unknown> = {}) => ({ ...structuredClone(EVENT_EXAMPLES.OrderCreated), ...overrides });
 

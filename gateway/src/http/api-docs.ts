@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
-import { buildOpenApiDocument } from '@shop/contracts';
+import { readOpenApiDocument } from '@shop/contracts';
 import { onlyMethods } from '@shop/platform';
 
-/** `/openapi.json` (OpenAPI 3.1, generated from the zod contracts) and Swagger UI at `/docs`. */
+/** `/openapi.json` (OpenAPI 3.1: contracts/openapi.json, generated from the zod contracts) and Swagger UI at `/docs`. */
 export function apiDocs(): Router {
-  const document = buildOpenApiDocument();
+  const document = readOpenApiDocument();
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
     res.json(document);

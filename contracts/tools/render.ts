@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { buildAsyncApiDocument } from './asyncapi';
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument } from './openapi/document';
 
 /**
  * The exact text of the checked-in documents (contracts/openapi.json, contracts/asyncapi.yaml),

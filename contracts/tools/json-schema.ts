@@ -24,25 +24,3 @@ const tidy = (schema: JsonSchema): JsonSchema => {
 export function jsonSchemaOf(schema: z.ZodType, io: SchemaIo, target: SchemaTarget = 'draft-2020-12'): JsonSchema {
   return tidy(z.toJSONSchema(schema, { target, io, override, unrepresentable: 'throw' }) as JsonSchema);
 }
-
-/**
- * Converts named schemas together, so a named schema used inside another becomes a `$ref`
- * (`refPrefix` + name) instead of a copy.
- */
-export function namedJsonSchemas(
-  schemas: Record<string, z.ZodType>,
-  io: SchemaIo,
-  refPrefix: string,
-  target: SchemaTarget = 'draft-2020-12',
-): Record<string, JsonSchema> {
-  const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
-  const { schemas: converted } = z.toJSONSchema(registry, {
-    target,
-    io,
-    override,
-    unrepresentable: 'throw',
-    uri: (id) => `${refPrefix}${id}`,
-  }) as { schemas: Record<string, JsonSchema> };
-  return Object.fromEntries(Object.keys(schemas).map((id) => [id, tidy(converted[id])]));
-}

@@ -1,8 +1,8 @@
-import { CLOUDEVENTS_CONTENT_TYPE, EVENT_DATA, EVENT_TYPES, EventEnvelope, dataschemaOf, type EventType } from '../events';
-import { EXCHANGES, QUEUES, ROUTES, deadLetterQueueOf } from '../topology';
+import { CLOUDEVENTS_CONTENT_TYPE, EVENT_DATA, EVENT_TYPES, EventEnvelope, dataschemaOf, type EventType } from '../src/events';
+import { EXCHANGES, QUEUES, ROUTES, deadLetterQueueOf } from '../src/topology';
 import { EVENT_EXAMPLES } from './examples';
 import { jsonSchemaOf, type JsonSchema } from './json-schema';
-import { API_VERSION } from './openapi';
+import { API_VERSION } from './openapi/document';
 
 /**
  * The AsyncAPI 3.0 document of the events (SPEC §5), generated from the same contracts as the

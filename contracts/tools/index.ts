@@ -1,4 +1,9 @@
-export { buildOpenApiDocument, OPENAPI_ROUTES, toExpressPath, toOpenApiPath, API_VERSION, type DocumentedRoute } from './openapi';
+/**
+ * The contract documents, built from the zod schemas at build time (`npm run docs:generate`):
+ * never imported by the runtime barrel (src/index.ts), so no service loads them or their
+ * generator libraries.
+ */
+export { buildOpenApiDocument, API_VERSION } from './openapi/document';
 export { buildAsyncApiDocument, eventDataJsonSchema, messagesOfQueue, topicMatches } from './asyncapi';
 export { renderAsyncApiYaml, renderOpenApiJson, DOCS_COMMAND } from './render';
 export { breakingChanges, eventSnapshotFile, judgeEventSchema, type SnapshotVerdict } from './schema-compat';

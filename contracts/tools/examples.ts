@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import { PageQuery, PROBLEM_TITLES, type ErrorCode, type Problem } from '../common';
-import { ChangeOrderStatusBody, CreateOrderBody, type Order, type OrderList } from '../orders';
-import { CreateProductBody, type PatchProductBody, type Product, type ProductList } from '../products';
-import type { Health } from '../health';
-import type { Notification, NotificationList } from '../notifications';
-import { dataschemaOf, type EventType, type TypedEvent } from '../events';
+import { PageQuery, PROBLEM_TITLES, type ErrorCode, type Problem } from '../src/common';
+import { ChangeOrderStatusBody, CreateOrderBody, type Order, type OrderList } from '../src/orders';
+import { CreateProductBody, type PatchProductBody, type Product, type ProductList } from '../src/products';
+import type { Health } from '../src/health';
+import type { Notification, NotificationList } from '../src/notifications';
+import { dataschemaOf, type EventType, type TypedEvent } from '../src/events';
 
 /**
  * Examples for the OpenAPI and AsyncAPI documents, all taken from the seed scenario (SPEC §4):
@@ -215,7 +215,19 @@ export const PROBLEM_EXAMPLES = {
     'idempotency_key_reused',
     'This Idempotency-Key was already used with a different request body.',
   ),
+  method_not_allowed: example(
+    'DELETE on a path that answers GET, HEAD and POST',
+    405,
+    'method_not_allowed',
+    'DELETE is not supported on /api/v1/orders; it answers GET, HEAD, POST.',
+  ),
   rate_limited: example('Over the per-minute limit', 429, 'rate_limited', 'Too many requests; at most 6000 a minute are allowed.'),
+  headers_too_large: example(
+    'The header section is over 16 KiB (usually an oversized cookie or token)',
+    431,
+    'headers_too_large',
+    'The request header section is larger than the server accepts; send fewer or shorter headers.',
+  ),
   internal_error: example(
     'An unexpected failure',
     500,

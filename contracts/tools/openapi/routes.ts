@@ -1,31 +1,31 @@
 import type { z } from 'zod';
-import { IdParam } from '../common';
-import { ListNotificationsQuery } from '../notifications';
-import { ListOrdersQuery } from '../orders';
-import { ListProductsQuery } from '../products';
-import * as ex from './examples';
-import type { ProblemExampleName } from './examples';
+import { IdParam } from '../../src/common';
+import { Health } from '../../src/health';
+import { ListNotificationsQuery, NotificationList } from '../../src/notifications';
+import { ChangeOrderStatusBody, CreateOrderBody, ListOrdersQuery, Order, OrderList, RouteHealth } from '../../src/orders';
+import { CreateProductBody, ListProductsQuery, PatchProductBody, Product, ProductList } from '../../src/products';
+import * as ex from '../examples';
+import type { ProblemExampleName } from '../examples';
 
-export type HttpMethod = 'get' | 'post' | 'patch';
 /** public: no token; user: any valid token; admin: a token with the admin role; internal: scraped inside the network. */
 export type Access = 'public' | 'user' | 'admin' | 'internal';
-export type Owner = 'product-service' | 'order-service' | 'notification-service' | 'gateway' | 'every service' | 'services with an outbox';
 
 export interface SuccessSpec {
   status: number;
   description: string;
-  /** A component schema name, or a raw media type for non-JSON answers. */
-  schema?: string;
+  /** The contract of a JSON answer; without one, `contentType` says what else is answered. */
+  schema?: z.ZodType;
   contentType?: string;
   examples?: Record<string, { summary: string; value: unknown }>;
-  headers?: string[];
+  headers?: ('Location' | 'Idempotent-Replayed')[];
 }
 
 export interface RouteSpec {
-  method: HttpMethod;
+  method: 'get' | 'post' | 'patch';
   /** OpenAPI form, e.g. `/api/v1/orders/{id}/status`. */
   path: string;
-  owner: Owner;
+  /** Which process serves it (`x-served-by`). */
+  owner: string;
   operationId: string;
   tag: string;
   summary: string;
@@ -34,7 +34,7 @@ export interface RouteSpec {
   pathParams?: z.ZodObject;
   query?: z.ZodObject;
   idempotencyKey?: boolean;
-  body?: { schema: string; example: unknown };
+  body?: { schema: z.ZodType; example: unknown };
   responses: SuccessSpec[];
   /** The problems this route can answer with; grouped by status in the document. */
   problems: ProblemExampleName[];
@@ -49,7 +49,10 @@ const JSON_BODY: ProblemExampleName[] = ['malformed_json', 'bad_request', 'paylo
 
 const one = (summary: string, value: unknown) => ({ default: { summary, value } });
 
-/** SPEC §4, route by route: the single source of the OpenAPI paths and of OPENAPI_ROUTES. */
+/** The gateway's own pages, limited per client address (RATE_LIMIT_ANONYMOUS_PER_MINUTE, a budget of their own). */
+const GATEWAY_PAGE: ProblemExampleName[] = ['rate_limited'];
+
+/** SPEC §4, route by route: the single source of the OpenAPI paths. */
 export const ROUTE_SPECS: RouteSpec[] = [
   {
     method: 'get',
@@ -61,7 +64,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     description: 'The catalogue, by id. `ids=1,2` fetches a batch (at most 100 ids; repeated ids count once).',
     access: 'public',
     query: ListProductsQuery,
-    responses: [{ status: 200, description: 'A page of products.', schema: 'ProductList', examples: one('The three seed products', ex.PRODUCT_LIST_EXAMPLE) }],
+    responses: [{ status: 200, description: 'A page of products.', schema: ProductList, examples: one('The three seed products', ex.PRODUCT_LIST_EXAMPLE) }],
     problems: ['validation_error_query', ...DATABASE, ...VIA_GATEWAY],
   },
   {
@@ -74,7 +77,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     description: 'One product. An id that is not a positive integer names no product: 404.',
     access: 'public',
     pathParams: IdParam,
-    responses: [{ status: 200, description: 'The product.', schema: 'Product', examples: one('Product 1', ex.SEED_PRODUCTS[0]) }],
+    responses: [{ status: 200, description: 'The product.', schema: Product, examples: one('Product 1', ex.SEED_PRODUCTS[0]) }],
     problems: ['bad_request', 'product_not_found', ...DATABASE, ...VIA_GATEWAY],
   },
   {
@@ -86,12 +89,12 @@ export const ROUTE_SPECS: RouteSpec[] = [
     summary: 'Create a product (admin)',
     description: 'Adds a product to the catalogue. `price` may be a decimal string or a number with at most two decimals; it is stored and returned as a string.',
     access: 'admin',
-    body: { schema: 'CreateProductBody', example: ex.CREATE_PRODUCT_EXAMPLE },
+    body: { schema: CreateProductBody, example: ex.CREATE_PRODUCT_EXAMPLE },
     responses: [
       {
         status: 201,
         description: 'Created; `Location` names the new product.',
-        schema: 'Product',
+        schema: Product,
         headers: ['Location'],
         examples: one('The USB-C hub of the seed', ex.SEED_PRODUCTS[2]),
       },
@@ -108,8 +111,8 @@ export const ROUTE_SPECS: RouteSpec[] = [
     description: 'Changes any of name, description, price and stock; at least one must be given.',
     access: 'admin',
     pathParams: IdParam,
-    body: { schema: 'PatchProductBody', example: ex.PATCH_PRODUCT_EXAMPLE },
-    responses: [{ status: 200, description: 'The updated product.', schema: 'Product', examples: one('Mouse repriced and restocked', ex.PATCHED_PRODUCT_EXAMPLE) }],
+    body: { schema: PatchProductBody, example: ex.PATCH_PRODUCT_EXAMPLE },
+    responses: [{ status: 200, description: 'The updated product.', schema: Product, examples: one('Mouse repriced and restocked', ex.PATCHED_PRODUCT_EXAMPLE) }],
     problems: [...JSON_BODY, 'unauthorized', 'forbidden_admin', 'product_not_found', 'validation_error_product', ...DATABASE, ...VIA_GATEWAY],
   },
   {
@@ -126,12 +129,12 @@ export const ROUTE_SPECS: RouteSpec[] = [
       'if that fails. With an `Idempotency-Key`, a retry with the same body answers the first response again.',
     access: 'user',
     idempotencyKey: true,
-    body: { schema: 'CreateOrderBody', example: ex.CREATE_ORDER_EXAMPLE },
+    body: { schema: CreateOrderBody, example: ex.CREATE_ORDER_EXAMPLE },
     responses: [
       {
         status: 201,
         description: 'Placed (or, with `Idempotent-Replayed: true`, the first answer to this Idempotency-Key again).',
-        schema: 'Order',
+        schema: Order,
         headers: ['Location', 'Idempotent-Replayed'],
         examples: one('Two mice and a keyboard: 205.48', ex.ORDER_EXAMPLE),
       },
@@ -162,7 +165,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     description: "Newest first, with their items. A user sees their own orders (a `user_id` they pass is ignored); an admin sees everyone's or filters by `user_id`.",
     access: 'user',
     query: ListOrdersQuery,
-    responses: [{ status: 200, description: 'A page of orders.', schema: 'OrderList', examples: one("User 42's orders", ex.ORDER_LIST_EXAMPLE) }],
+    responses: [{ status: 200, description: 'A page of orders.', schema: OrderList, examples: one("User 42's orders", ex.ORDER_LIST_EXAMPLE) }],
     problems: ['unauthorized', 'validation_error_query', ...DATABASE, ...VIA_GATEWAY],
   },
   {
@@ -174,7 +177,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     summary: 'Order route health',
     description: 'Answers 200 while the order routes are served (no token needed).',
     access: 'public',
-    responses: [{ status: 200, description: 'The order routes are up.', schema: 'RouteHealth', examples: one('Up', ex.ROUTE_HEALTH_EXAMPLE) }],
+    responses: [{ status: 200, description: 'The order routes are up.', schema: RouteHealth, examples: one('Up', ex.ROUTE_HEALTH_EXAMPLE) }],
     problems: [...VIA_GATEWAY],
   },
   {
@@ -187,7 +190,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     description: "One order with its items, for its owner or an admin. Someone else's order answers 404, as if it did not exist.",
     access: 'user',
     pathParams: IdParam,
-    responses: [{ status: 200, description: 'The order.', schema: 'Order', examples: one('Order 1', ex.ORDER_EXAMPLE) }],
+    responses: [{ status: 200, description: 'The order.', schema: Order, examples: one('Order 1', ex.ORDER_EXAMPLE) }],
     problems: ['bad_request', 'unauthorized', 'order_not_found', ...DATABASE, ...VIA_GATEWAY],
   },
   {
@@ -204,8 +207,8 @@ export const ROUTE_SPECS: RouteSpec[] = [
       'are stored in one transaction.',
     access: 'user',
     pathParams: IdParam,
-    body: { schema: 'ChangeOrderStatusBody', example: ex.CHANGE_STATUS_EXAMPLE },
-    responses: [{ status: 200, description: 'The order after the change.', schema: 'Order', examples: one('pending → confirmed', ex.CONFIRMED_ORDER_EXAMPLE) }],
+    body: { schema: ChangeOrderStatusBody, example: ex.CHANGE_STATUS_EXAMPLE },
+    responses: [{ status: 200, description: 'The order after the change.', schema: Order, examples: one('pending → confirmed', ex.CONFIRMED_ORDER_EXAMPLE) }],
     problems: [
       ...JSON_BODY,
       'invalid_status_transition',
@@ -228,7 +231,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     access: 'user',
     query: ListNotificationsQuery,
     responses: [
-      { status: 200, description: 'A page of notifications.', schema: 'NotificationList', examples: one('Order 1 was placed', ex.NOTIFICATION_LIST_EXAMPLE) },
+      { status: 200, description: 'A page of notifications.', schema: NotificationList, examples: one('Order 1 was placed', ex.NOTIFICATION_LIST_EXAMPLE) },
     ],
     problems: ['unauthorized', 'validation_error_query', ...DATABASE, ...VIA_GATEWAY],
   },
@@ -240,19 +243,20 @@ export const ROUTE_SPECS: RouteSpec[] = [
     tag: 'operations',
     summary: 'Health',
     description:
-      'Every service answers for itself (checks: database, broker, …); the gateway answers for the services behind it. ' +
-      '200 while the service can serve (`ok`, or `degraded` without its broker), 503 when it cannot.',
+      'Every service answers for itself (checks: database, broker, …); the gateway answers for the services behind it, ' +
+      'from a short cache (HEALTH_CACHE_MS) and rate-limited per client address. 200 while the service can serve ' +
+      '(`ok`, or `degraded` without its broker), 503 when it cannot.',
     access: 'public',
     responses: [
       {
         status: 200,
         description: 'Serving.',
-        schema: 'Health',
+        schema: Health,
         examples: { ok: { summary: 'Everything up', value: ex.HEALTH_OK_EXAMPLE }, degraded: { summary: 'Broker down: orders still accepted', value: ex.HEALTH_DEGRADED_EXAMPLE } },
       },
-      { status: 503, description: 'Not serving: a critical dependency is down.', schema: 'Health', examples: one('Database down', ex.HEALTH_DOWN_EXAMPLE) },
+      { status: 503, description: 'Not serving: a critical dependency is down.', schema: Health, examples: one('Database down', ex.HEALTH_DOWN_EXAMPLE) },
     ],
-    problems: [],
+    problems: GATEWAY_PAGE,
   },
   {
     method: 'get',
@@ -266,19 +270,21 @@ export const ROUTE_SPECS: RouteSpec[] = [
       'is older than OUTBOX_MAX_LAG (default 60 s), i.e. events are not flowing; 200 otherwise.',
     access: 'public',
     responses: [
-      { status: 200, description: 'Ready.', schema: 'Health', examples: one('Ready', ex.HEALTH_OK_EXAMPLE) },
-      { status: 503, description: 'Not ready: database down or outbox lagging.', schema: 'Health', examples: one('Database down', ex.HEALTH_DOWN_EXAMPLE) },
+      { status: 200, description: 'Ready.', schema: Health, examples: one('Ready', ex.HEALTH_OK_EXAMPLE) },
+      { status: 503, description: 'Not ready: database down or outbox lagging.', schema: Health, examples: one('Database down', ex.HEALTH_DOWN_EXAMPLE) },
     ],
     problems: [],
   },
   {
     method: 'get',
     path: '/metrics',
-    owner: 'every service',
+    owner: 'every service (the gateway: only on METRICS_PORT)',
     operationId: 'getMetrics',
     tag: 'operations',
     summary: 'Prometheus metrics',
-    description: 'Prometheus text exposition; meant to be scraped inside the network, not published.',
+    description:
+      'Prometheus text exposition; meant to be scraped inside the network, not published. Each service serves it on its own ' +
+      'port; the gateway serves its own only on the internal METRICS_PORT (default 9400), never on :3000, where `/metrics` is 404.',
     access: 'internal',
     responses: [
       {
@@ -300,7 +306,7 @@ export const ROUTE_SPECS: RouteSpec[] = [
     description: 'The OpenAPI 3.1 document, generated from the zod contracts.',
     access: 'public',
     responses: [{ status: 200, description: 'The OpenAPI document.', contentType: 'application/json' }],
-    problems: [],
+    problems: GATEWAY_PAGE,
   },
   {
     method: 'get',
@@ -312,6 +318,6 @@ export const ROUTE_SPECS: RouteSpec[] = [
     description: 'Swagger UI over /openapi.json.',
     access: 'public',
     responses: [{ status: 200, description: 'The Swagger UI page.', contentType: 'text/html' }],
-    problems: [],
+    problems: GATEWAY_PAGE,
   },
 ];
