@@ -47,8 +47,10 @@ function fieldsOf(schema: Json | undefined): Route['fields'] {
   const resolved = schema?.$ref
     ? (document.components.schemas[String(schema.$ref).split('/').pop()!] as Json)
     : schema;
+  // A nullable string is `type: ['string', 'null']`; a string-or-number is `anyOf`.
   const isText = (property: Json): boolean =>
-    (property.type === 'string' && !property.enum) || ((property.anyOf ?? []) as Json[]).some(isText);
+    ([property.type].flat().includes('string') && !property.enum) ||
+    ((property.anyOf ?? []) as Json[]).some(isText);
   return Object.entries((resolved?.properties ?? {}) as Json).map(([name, property]) => ({
     name,
     text: isText(property as Json),
