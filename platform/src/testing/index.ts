@@ -5,3 +5,6 @@ export * from './schema-drift';
 export * from './capturing-logger';
 export * from './database-faults';
 export * from './tcp-proxy';
+export * from './eventually';
+export * from './events';
+export * from './delivery-outcomes';
