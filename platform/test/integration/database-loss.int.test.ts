@@ -14,15 +14,17 @@ import {
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { createPgPool, inTransaction } from '../../src/pg';
 import {
+  buildOrderCreated,
   capturingLogger,
   createTcpProxy,
   createTestDatabase,
   createTestVhost,
+  eventually,
   terminateConnections,
   type TestDatabase,
   type TestVhost,
 } from '../../src/testing';
-import { buildOrderCreated, logger, OUTBOX_INBOX_SQL, waitFor } from '../messaging/support/fixtures';
+import { logger, OUTBOX_INBOX_SQL } from '../messaging/support/fixtures';
 import { probeQueue, publishRaw, type QueueProbe } from '../messaging/support/queue-probe';
 
 /**
@@ -68,7 +70,11 @@ describe('when the database terminates our connections', () => {
   });
 
   const connect = async () => {
-    const connection = createBrokerConnection({ url: vhost.url, logger, reconnect: { initialMs: 50, maxMs: 300 } });
+    const connection = createBrokerConnection({
+      url: vhost.url,
+      logger,
+      reconnect: { initialMs: 50, maxMs: 300 },
+    });
     connections.push(connection);
     await connection.waitForConnect(10_000);
     return connection;
@@ -99,7 +105,8 @@ describe('when the database terminates our connections', () => {
   const applyOnce = (database: Pool) => ({
     OrderCreated: (event: AnyEvent, context: { consumer: string }) =>
       inTransaction(database, async (client) => {
-        if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id))) return 'duplicate' as const;
+        if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id)))
+          return 'duplicate' as const;
         await client.query('INSERT INTO effects (event_id) VALUES ($1)', [event.id]);
         return 'applied' as const;
       }),
@@ -110,10 +117,12 @@ describe('when the database terminates our connections', () => {
     Number((await pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count);
 
   const effectCounts = async () =>
-    (await pool.query<{ event_id: string; n: number }>('SELECT event_id, count(*)::int AS n FROM effects GROUP BY event_id'))
-      .rows;
-  const effectTotal = async () =>
-    Number((await pool.query('SELECT count(*) FROM effects')).rows[0].count);
+    (
+      await pool.query<{ event_id: string; n: number }>(
+        'SELECT event_id, count(*)::int AS n FROM effects GROUP BY event_id',
+      )
+    ).rows;
+  const effectTotal = async () => Number((await pool.query('SELECT count(*) FROM effects')).rows[0].count);
 
   test('a transaction whose connection is terminated mid-way rejects, and no error escapes the process', async () => {
     // Arrange
@@ -153,9 +162,10 @@ describe('when the database terminates our connections', () => {
       dieOnNextAcquire(bare);
 
       // Act
-      const outcome = await inTransaction(bare, async (client) => (await client.query('SELECT 1 AS one')).rows[0].one).catch(
-        (error: Error) => error.message,
-      );
+      const outcome = await inTransaction(
+        bare,
+        async (client) => (await client.query('SELECT 1 AS one')).rows[0].one,
+      ).catch((error: Error) => error.message);
       await bare.end();
 
       // Assert
@@ -221,17 +231,21 @@ describe('when the database terminates our connections', () => {
     let rounds = 0;
     for (let applied = 0; rounds < 6; rounds++) {
       const before = applied;
-      await waitFor(async () => (applied = await effectTotal().catch(() => before)) > before, 15_000);
+      await eventually(async () => (applied = await effectTotal().catch(() => before)) > before, {
+        timeoutMs: 15_000,
+      });
       await terminateConnections(db.url);
     }
     await writing;
 
     // Assert
-    await waitFor(async () => (await effectTotal().catch(() => 0)) >= events.length, 20_000);
+    await eventually(async () => (await effectTotal().catch(() => 0)) >= events.length, {
+      timeoutMs: 20_000,
+    });
     const counts = await effectCounts();
     expect(counts.filter((row) => row.n !== 1)).toEqual([]);
     expect(new Set(counts.map((row) => row.event_id))).toEqual(new Set(events.map((event) => event.id)));
-    await waitFor(async () => (await unpublished()) === 0);
+    await eventually(async () => (await unpublished()) === 0);
     await relay.stop();
     relays.splice(0);
     await consumer.stop();
@@ -257,12 +271,12 @@ describe('when the database terminates our connections', () => {
           "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'",
         )
       ).rows.map((row) => row.pid);
-    await waitFor(async () => (await listenerPid()).length === 1);
+    await eventually(async () => (await listenerPid()).length === 1);
     const [before] = await listenerPid();
 
     // Act
     await terminateConnections(db.url, { queryContains: 'LISTEN' });
-    await waitFor(async () => {
+    await eventually(async () => {
       const pids = await listenerPid().catch(() => []);
       return pids.length === 1 && pids[0] !== before;
     });
@@ -270,7 +284,7 @@ describe('when the database terminates our connections', () => {
     await commitToOutbox([event!]);
 
     // Assert
-    await waitFor(() => probe.ids().includes(event!.id), 10_000);
+    await eventually(() => probe.ids().includes(event!.id), { timeoutMs: 10_000 });
     expect(escapedMessages()).toEqual([]);
   });
 
@@ -281,7 +295,10 @@ describe('when the database terminates our connections', () => {
       const proxied = createPgPool(proxy.url(db.url), { max: 5, logger });
       try {
         const metrics = createMetrics();
-        const queue = { name: 'test.database-unreachable', bindings: [{ exchange: 'orders', routingKey: 'order.#' }] };
+        const queue = {
+          name: 'test.database-unreachable',
+          bindings: [{ exchange: 'orders', routingKey: 'order.#' }],
+        };
         const consumer = createConsumer({
           connection: await connect(),
           queue,
@@ -306,17 +323,20 @@ describe('when the database terminates our connections', () => {
         await relay.start();
         const before = [buildOrderCreated()];
         await commitToOutbox(before);
-        await waitFor(async () => (await effectTotal()) === 1 && (await unpublished()) === 0);
+        await eventually(async () => (await effectTotal()) === 1 && (await unpublished()) === 0);
 
         // Act: while it is away, events reach the consumer straight from the broker, and rows wait in the outbox.
         await proxy.cut();
         const fromBroker = Array.from({ length: 5 }, () => buildOrderCreated());
-        for (const event of fromBroker) await publishRaw(vhost.url, 'orders', 'order.created', JSON.stringify(event));
+        for (const event of fromBroker)
+          await publishRaw(vhost.url, 'orders', 'order.created', JSON.stringify(event));
         const fromOutbox = Array.from({ length: 5 }, () => buildOrderCreated());
         await commitToOutbox(fromOutbox);
         // Each event from the broker fails more often than maxAttempts allows (or, wrongly, is dead-lettered).
-        await waitFor(
-          async () => (await counter(metrics.eventsFailed)) >= 3 * fromBroker.length || (await counter(metrics.eventsDeadLettered)) > 0,
+        await eventually(
+          async () =>
+            (await counter(metrics.eventsFailed)) >= 3 * fromBroker.length ||
+            (await counter(metrics.eventsDeadLettered)) > 0,
         );
         const deadLetteredWhileAway = await counter(metrics.eventsDeadLettered);
         const waitingInOutbox = await unpublished();
@@ -326,8 +346,8 @@ describe('when the database terminates our connections', () => {
         expect(deadLetteredWhileAway).toBe(0);
         expect(waitingInOutbox).toBe(fromOutbox.length);
         const all = [...before, ...fromBroker, ...fromOutbox].map((event) => event.id);
-        await waitFor(async () => (await effectTotal()) >= all.length, 15_000);
-        await waitFor(async () => (await unpublished()) === 0);
+        await eventually(async () => (await effectTotal()) >= all.length, { timeoutMs: 15_000 });
+        await eventually(async () => (await unpublished()) === 0);
         const counts = await effectCounts();
         expect(counts.filter((row) => row.n !== 1)).toEqual([]);
         expect(new Set(counts.map((row) => row.event_id))).toEqual(new Set(all));
@@ -340,7 +360,7 @@ describe('when the database terminates our connections', () => {
         await proxy.close();
       }
     });
-      test('the relay, backing off for longer than the outage, resumes as soon as its LISTEN connection is back', async () => {
+    test('the relay, backing off for longer than the outage, resumes as soon as its LISTEN connection is back', async () => {
       // Arrange: a backoff far longer than the test may wait, so only a wake-up can explain a publish.
       const proxy = await createTcpProxy('127.0.0.1', Number(new URL(db.url).port || 5432));
       const proxied = createPgPool(proxy.url(db.url), { max: 3, logger });
@@ -361,7 +381,9 @@ describe('when the database terminates our connections', () => {
         relays.push(relay);
         await relay.start();
         await proxy.cut();
-        await waitFor(() => lines.some((line) => line.message === 'outbox relay cannot reach the database, backing off'));
+        await eventually(() =>
+          lines.some((line) => line.message === 'outbox relay cannot reach the database, backing off'),
+        );
         const [event] = [buildOrderCreated()];
         await commitToOutbox([event!]);
 
@@ -369,7 +391,7 @@ describe('when the database terminates our connections', () => {
         await proxy.restore();
 
         // Assert
-        await waitFor(() => probe.ids().includes(event!.id), 15_000);
+        await eventually(() => probe.ids().includes(event!.id), { timeoutMs: 15_000 });
         expect(escapedMessages()).toEqual([]);
       } finally {
         await Promise.all(relays.splice(0).map((relay) => relay.stop()));

@@ -8,16 +8,9 @@ import {
   type ConsumerOptions,
   type EventHandler,
 } from '../../src/messaging';
-import {
-  buildOrderCreated,
-  createMessagingWorld,
-  inTransaction,
-  logger,
-  waitFor,
-  type MessagingWorld,
-} from './support/fixtures';
+import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
-import { createTcpProxy } from '../../src/testing';
+import { buildOrderCreated, capturingLogger, createTcpProxy, eventually } from '../../src/testing';
 
 /** Each test gets its own queue, bound to its own routing keys, so tests never see each other's messages. */
 const queueFor = (name: string): QueueSpec => ({
@@ -81,6 +74,7 @@ describe('inbox consumer', () => {
         },
       },
     });
+    const dlq = await probeQueue(world.vhost.url, `${queue.name}.dlq`);
     const event = buildOrderCreated();
 
     // Act
@@ -88,12 +82,14 @@ describe('inbox consumer', () => {
     await publishRaw(world.vhost.url, 'orders', 'duplicate.order.created', JSON.stringify(event));
 
     // Assert
-    await waitFor(() => outcomes.length === 2);
+    await eventually(() => outcomes.length === 2, { description: 'both copies handled' });
+    // Both copies are settled by now; a poison marker sent after them is dead-lettered behind
+    // anything they sent to the DLQ, so once it is there the DLQ holds all it ever will of them.
+    await publishRaw(world.vhost.url, 'orders', 'duplicate.marker', 'marker: not an event');
+    await eventually(() => dlq.messages.length > 0, { description: 'the marker dead-lettered' });
     expect(outcomes).toEqual(['applied', 'duplicate']);
     expect(await effectsOf(event.id)).toBe(1);
-    const dlq = await probeQueue(world.vhost.url, `${queue.name}.dlq`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(dlq.messages).toHaveLength(0);
+    expect(dlq.messages.map((message) => message.content.toString())).toEqual(['marker: not an event']);
     await dlq.close();
   });
 
@@ -118,7 +114,7 @@ describe('inbox consumer', () => {
     await publishRaw(world.vhost.url, 'orders', 'poison.x', JSON.stringify(good));
 
     // Assert
-    await waitFor(() => dlq.messages.length === 3 && handled.length === 1);
+    await eventually(() => dlq.messages.length === 3 && handled.length === 1);
     expect(handled).toEqual([good.id]);
     expect(dlq.messages.map((message) => message.content.toString())).toEqual([
       '{not json',
@@ -149,7 +145,7 @@ describe('inbox consumer', () => {
     await publishRaw(world.vhost.url, 'orders', 'failing.order.created', JSON.stringify(event));
 
     // Assert
-    await waitFor(() => dlq.messages.length === 1);
+    await eventually(() => dlq.messages.length === 1);
     expect(attempts).toBe(3);
     expect(JSON.parse(dlq.messages[0].content.toString()).id).toBe(event.id);
     await dlq.close();
@@ -174,7 +170,7 @@ describe('inbox consumer', () => {
     await publishRaw(world.vhost.url, 'orders', 'flaky.order.created', JSON.stringify(event));
 
     // Assert
-    await waitFor(async () => (await effectsOf(event.id)) === 1);
+    await eventually(async () => (await effectsOf(event.id)) === 1);
     expect(attempts).toBe(2);
   });
 
@@ -185,7 +181,7 @@ describe('inbox consumer', () => {
     await startConsumer({ queue, handlers: { OrderCreated: async (event) => void handled.push(event.id) } });
     const before = buildOrderCreated();
     await publishRaw(world.vhost.url, 'orders', 'reconnect.order.created', JSON.stringify(before));
-    await waitFor(() => handled.length === 1);
+    await eventually(() => handled.length === 1);
 
     // Act
     await world.vhost.closeConnections();
@@ -193,7 +189,7 @@ describe('inbox consumer', () => {
     await publishRaw(world.vhost.url, 'orders', 'reconnect.order.created', JSON.stringify(after));
 
     // Assert
-    await waitFor(() => handled.includes(after.id));
+    await eventually(() => handled.includes(after.id));
     expect(handled).toEqual([before.id, after.id]);
   });
 
@@ -201,9 +197,12 @@ describe('inbox consumer', () => {
     // Arrange
     const proxy = await createTcpProxy('127.0.0.1', 5672);
     await proxy.cut();
+    const { logger: connectionLogger, lines } = capturingLogger('warn');
+    const failedConnects = () =>
+      lines.filter((line) => line.message === 'broker connect failed, retrying').length;
     const connection = createBrokerConnection({
       url: proxy.url(world.vhost.url),
-      logger,
+      logger: connectionLogger,
       reconnect: { initialMs: 20, maxMs: 100 },
     });
     const queue = queueFor('late-broker');
@@ -217,7 +216,7 @@ describe('inbox consumer', () => {
 
     // Act
     consumer.start();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await eventually(() => failedConnects() >= 2, { description: 'two connection attempts refused' });
     const connectedWhileDown = connection.isConnected();
     await proxy.restore();
     await consumer.waitUntilConsuming(10_000);
@@ -226,7 +225,7 @@ describe('inbox consumer', () => {
 
     // Assert
     expect(connectedWhileDown).toBe(false);
-    await waitFor(() => handled.length === 1);
+    await eventually(() => handled.length === 1);
     expect(handled).toEqual([event.id]);
     await consumer.stop();
     await connection.close();

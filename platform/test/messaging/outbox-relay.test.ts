@@ -1,14 +1,8 @@
 import { QUEUES } from '@shop/contracts';
 import { appendToOutbox, createOutboxRelay, pgExecutor, type OutboxRelay } from '../../src/messaging';
-import {
-  buildOrderCreated,
-  createMessagingWorld,
-  inTransaction,
-  logger,
-  waitFor,
-  type MessagingWorld,
-} from './support/fixtures';
+import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
+import { buildOrderCreated, eventually } from '../../src/testing';
 
 const queue = QUEUES.productOrders;
 
@@ -70,7 +64,7 @@ describe('outbox relay', () => {
     // Assert
     expect(published).toEqual([10, 10, 10, 0]);
     expect(await unpublishedCount()).toBe(0);
-    await waitFor(() => probe.messages.length === 30);
+    await eventually(() => probe.messages.length === 30);
     expect(probe.ids()).toEqual(events.map((event) => event.id));
     const [first] = probe.messages;
     expect(first.properties).toMatchObject({
@@ -93,7 +87,7 @@ describe('outbox relay', () => {
     const events = await append(3);
 
     // Assert
-    await waitFor(() => probe.messages.length === 3, 5_000);
+    await eventually(() => probe.messages.length === 3, { timeoutMs: 5_000 });
     expect(probe.ids()).toEqual(events.map((event) => event.id));
   });
 
@@ -123,19 +117,19 @@ describe('outbox relay', () => {
     const relay = await newRelay({ connection: holdingConnection, pollIntervalMs: 60_000 });
     await relay.start();
     const [first] = await append(1);
-    await waitFor(() => probe.messages.length === 1, 5_000);
+    await eventually(() => probe.messages.length === 1, { timeoutMs: 5_000 });
 
     // Act
     const [second] = await append(1);
 
     // Assert
     try {
-      await waitFor(() => probe.messages.length === 2, 5_000);
+      await eventually(() => probe.messages.length === 2, { timeoutMs: 5_000 });
       expect(probe.ids()).toEqual([first.id, second.id]);
     } finally {
       releaseConfirm();
     }
-    await waitFor(async () => (await unpublishedCount()) === 0, 5_000);
+    await eventually(async () => (await unpublishedCount()) === 0, { timeoutMs: 5_000 });
   });
 
   test('two relays over one outbox publish each of 500 rows exactly once', async () => {
@@ -147,13 +141,17 @@ describe('outbox relay', () => {
     // Act
     await Promise.all([first.start(), second.start()]);
 
-    // Assert
-    await waitFor(async () => (await unpublishedCount()) === 0);
-    await waitFor(() => probe.messages.length >= 500);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Assert: once both have stopped nothing more can be published; a marker published after
+    // that arrives behind every copy they sent, so waiting for it shows all there is to see.
+    await eventually(async () => (await unpublishedCount()) === 0);
+    await Promise.all([first.stop(), second.stop()]);
+    const [marker] = await append(1);
+    await (await newRelay({ listen: false })).drainOnce();
+    await eventually(() => probe.ids().includes(marker.id), { description: 'the marker published' });
     const ids = probe.ids();
-    expect(ids).toHaveLength(500);
-    expect(new Set(ids)).toEqual(new Set(events.map((event) => event.id)));
+    expect(ids).toHaveLength(501);
+    expect(ids.at(-1)).toBe(marker.id);
+    expect(new Set(ids.slice(0, 500))).toEqual(new Set(events.map((event) => event.id)));
   });
 
   test('retention deletes published rows older than the period and keeps the rest', async () => {

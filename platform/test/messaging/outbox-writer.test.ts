@@ -1,10 +1,6 @@
 import { appendToOutbox, pgExecutor } from '../../src/messaging';
-import {
-  buildOrderCreated,
-  createMessagingWorld,
-  inTransaction,
-  type MessagingWorld,
-} from './support/fixtures';
+import { createMessagingWorld, inTransaction, type MessagingWorld } from './support/fixtures';
+import { buildOrderCreated } from '../../src/testing';
 
 describe('appendToOutbox', () => {
   let world: MessagingWorld;
@@ -33,7 +29,7 @@ describe('appendToOutbox', () => {
       exchange: 'orders',
       routing_key: 'order.created',
       aggregate_id: events[0].subject,
-      sequence: 1,
+      sequence: events[0].sequence,
       published_at: null,
     });
     expect(rows[0].payload).toEqual(events[0]);

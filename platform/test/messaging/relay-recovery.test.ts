@@ -9,41 +9,35 @@ import {
   type Consumer,
   type OutboxRelay,
 } from '../../src/messaging';
+import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
+import { probeQueue, type QueueProbe } from './support/queue-probe';
 import {
   buildOrderCreated,
-  createMessagingWorld,
-  inTransaction,
-  logger,
-  waitFor,
-  type MessagingWorld,
-} from './support/fixtures';
-import { probeQueue, type QueueProbe } from './support/queue-probe';
-import { createTcpProxy, type TcpProxy } from '../../src/testing';
+  capturingLogger,
+  createTcpProxy,
+  eventually,
+  type TcpProxy,
+} from '../../src/testing';
 
 /**
  * A pool whose next "mark published" statement fails, as if the relay process died after the
- * broker confirmed but before its transaction committed. The fault is injected at the database
- * driver, below the relay; the relay itself runs unchanged.
+ * broker confirmed but before its transaction committed. The fault is injected into each client
+ * the pool opens, below the relay, whichever way the relay borrows it; the relay runs unchanged.
  */
 function poolThatDiesBeforeMarking(url: string): { pool: Pool; armed: { value: boolean } } {
   const pool = new Pool({ connectionString: url, max: 3 });
   const armed = { value: true };
-  const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
-  Object.assign(pool, {
-    connect: async () => {
-      const client = await connect();
-      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<unknown>;
-      Object.assign(client, {
-        query: (text: string, values?: unknown[]) => {
-          if (armed.value && typeof text === 'string' && text.includes('SET published_at')) {
-            armed.value = false;
-            return Promise.reject(new Error('relay killed before marking'));
-          }
-          return query(text, values);
-        },
-      });
-      return client;
-    },
+  pool.on('connect', (client: PoolClient) => {
+    const query = client.query.bind(client) as (text: unknown, values?: unknown[]) => Promise<unknown>;
+    Object.assign(client, {
+      query: (text: unknown, values?: unknown[]) => {
+        if (armed.value && typeof text === 'string' && text.includes('SET published_at')) {
+          armed.value = false;
+          return Promise.reject(new Error('relay killed before marking'));
+        }
+        return query(text, values);
+      },
+    });
   });
   return { pool, armed };
 }
@@ -112,7 +106,7 @@ describe('outbox relay recovery', () => {
     // Assert
     expect(armed.value).toBe(false);
     expect(republished).toBe(1);
-    await waitFor(() => deliveries.length === 2);
+    await eventually(() => deliveries.length === 2);
     expect(deliveries).toEqual([event.id, event.id]);
     const { rows } = await world.pool.query('SELECT count(*) FROM effects WHERE event_id = $1', [event.id]);
     expect(Number(rows[0].count)).toBe(1);
@@ -137,10 +131,13 @@ describe('outbox relay recovery', () => {
         bindings: [{ exchange: 'orders', routingKey: '#' }],
       });
       probes.push(probe);
+      const { logger: relayLogger, lines } = capturingLogger('info');
+      const refusedToPublish = () =>
+        lines.filter((line) => line.message === 'outbox relay cannot publish, backing off').length;
       const relay = createOutboxRelay({
         pool: world.pool,
         connection: await world.connect(proxy.url(world.vhost.url)),
-        logger,
+        logger: relayLogger,
         pollIntervalMs: 50,
         publishTimeoutMs: 1_000,
         backoff: { initialMs: 20, maxMs: 200 },
@@ -148,12 +145,16 @@ describe('outbox relay recovery', () => {
       relays.push(relay);
       await relay.start();
       const before = await append(5);
-      await waitFor(() => probe.messages.length === 5);
+      await eventually(() => probe.messages.length === 5);
 
       // Act
       await proxy.cut();
       const during = await append(20);
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      // The relay has had its chance at the rows: it tried twice after they were committed.
+      const refusedBefore = refusedToPublish();
+      await eventually(() => refusedToPublish() >= refusedBefore + 2, {
+        description: 'two publish attempts refused while the broker is away',
+      });
       const waitingWhileDown = await unpublishedCount();
       const deliveredWhileDown = probe.messages.length;
       await proxy.restore();
@@ -161,8 +162,8 @@ describe('outbox relay recovery', () => {
       // Assert
       expect(waitingWhileDown).toBe(20);
       expect(deliveredWhileDown).toBe(5);
-      await waitFor(async () => (await unpublishedCount()) === 0);
-      await waitFor(() => probe.messages.length >= 25);
+      await eventually(async () => (await unpublishedCount()) === 0);
+      await eventually(() => probe.messages.length >= 25);
       expect(new Set(probe.ids())).toEqual(new Set([...before, ...during].map((event) => event.id)));
       expect(probe.ids().slice(5)).toEqual(during.map((event) => event.id));
     });

@@ -9,14 +9,8 @@ import {
   type ServiceMessaging,
   type ServiceMessagingOptions,
 } from '../../src/messaging';
-import {
-  buildOrderCreated,
-  createMessagingWorld,
-  inTransaction,
-  waitFor,
-  type MessagingWorld,
-} from './support/fixtures';
-import { capturingLogger } from '../../src/testing';
+import { createMessagingWorld, inTransaction, type MessagingWorld } from './support/fixtures';
+import { buildOrderCreated, capturingLogger, eventually } from '../../src/testing';
 
 const consumedQueue: QueueSpec = {
   name: 'test.service-messaging.orders',
@@ -84,7 +78,7 @@ describe('service messaging', () => {
 
     // Assert
     expect((await inspect.checkQueue(consumedQueue.name)).consumerCount).toBe(1);
-    await waitFor(() => handled.includes(event.id), 5_000);
+    await eventually(() => handled.includes(event.id), { timeoutMs: 5_000 });
     expect((await inspect.checkQueue(declaredQueue.name)).consumerCount).toBe(0);
     expect(await messaging.brokerCheck()).toEqual({ status: 'up' });
     expect(warnings()).toEqual([]);

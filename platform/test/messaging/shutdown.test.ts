@@ -8,15 +8,9 @@ import {
   pgExecutor,
   type BrokerConnection,
 } from '../../src/messaging';
-import {
-  buildOrderCreated,
-  createMessagingWorld,
-  inTransaction,
-  logger,
-  waitFor,
-  type MessagingWorld,
-} from './support/fixtures';
+import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
+import { buildOrderCreated, eventually } from '../../src/testing';
 
 /**
  * What a service's messaging does on SIGTERM (SPEC §6 "Processes"): consumers stop taking
@@ -100,7 +94,7 @@ describe('messaging on shutdown', () => {
       },
     });
     consumer.start();
-    await waitFor(() => started.length === 3);
+    await eventually(() => started.length === 3);
 
     // Act: the handlers in hand finish only after the broker confirmed the cancel (and a turn of
     // the event loop, in which a stop that did not wait for them would already close the channel).
@@ -113,11 +107,15 @@ describe('messaging on shutdown', () => {
     // Assert
     expect(finished).toEqual(events.slice(0, 3).map((event) => event.id));
     expect(started).toEqual(finished);
-    // Acked, so not redelivered: the queue holds exactly the five never delivered, in order.
+    // Acked, so not redelivered: the queue holds exactly the five never delivered, in order, and
+    // then the marker published after the stop.
+    const marker = buildOrderCreated();
+    await publishRaw(world.vhost.url, 'orders', 'shutdown.order.created', JSON.stringify(marker));
     const rest = await probeQueue(world.vhost.url, queue.name);
-    await waitFor(() => rest.messages.length >= 5);
-    const ids = rest.messages.map((message) => (JSON.parse(message.content.toString()) as { id: string }).id);
-    expect(ids.slice(0, 5)).toEqual(events.slice(3).map((event) => event.id));
+    const idsInQueue = () =>
+      rest.messages.map((message) => (JSON.parse(message.content.toString()) as { id: string }).id);
+    await eventually(() => idsInQueue().includes(marker.id), { description: 'the marker read back' });
+    expect(idsInQueue()).toEqual([...events.slice(3).map((event) => event.id), marker.id]);
     await rest.close();
   });
 
@@ -141,7 +139,7 @@ describe('messaging on shutdown', () => {
           .count,
       );
     await relay.start();
-    await waitFor(async () => (await marked()) > 0);
+    await eventually(async () => (await marked()) > 0);
 
     // Act
     await relay.stop();

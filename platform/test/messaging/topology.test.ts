@@ -1,7 +1,7 @@
 import { QUEUES } from '@shop/contracts';
 import { connect, type ChannelModel } from 'amqplib';
 import { declareTopology } from '../../src/messaging';
-import { createTestVhost, type TestVhost } from '../../src/testing';
+import { createTestVhost, eventually, type TestVhost } from '../../src/testing';
 
 describe('declareTopology', () => {
   let vhost: TestVhost;
@@ -26,8 +26,7 @@ describe('declareTopology', () => {
     channel.publish('orders', 'order.created', Buffer.from('{}'));
     await channel.waitForConfirms();
 
-    // Assert
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Assert: the confirms mean the broker has routed the message to every queue it will reach.
     expect((await channel.checkQueue('product-service.orders')).messageCount).toBe(1);
     expect((await channel.checkQueue('notification-service.events')).messageCount).toBe(1);
     expect((await channel.checkQueue('order-service.inventory')).messageCount).toBe(0);
@@ -41,23 +40,14 @@ describe('declareTopology', () => {
     await declareTopology(channel, [QUEUES.orderInventory]);
     channel.publish('inventory', 'stock.reserved', Buffer.from('{"poison":true}'));
     await channel.waitForConfirms();
-    const message = await waitForMessage(() => channel.get('order-service.inventory'));
+    const message = await eventually(() => channel.get('order-service.inventory'));
 
     // Act
     channel.nack(message, false, false);
 
     // Assert
-    const dead = await waitForMessage(() => channel.get('order-service.inventory.dlq', { noAck: true }));
+    const dead = await eventually(() => channel.get('order-service.inventory.dlq', { noAck: true }));
     expect(dead.content.toString()).toBe('{"poison":true}');
     await channel.close();
   });
 });
-
-async function waitForMessage<T>(get: () => Promise<T | false>): Promise<T> {
-  for (let tries = 0; tries < 100; tries++) {
-    const message = await get();
-    if (message) return message;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('no message arrived');
-}

@@ -1,14 +1,9 @@
 import type { QueueSpec } from '@shop/contracts';
 import { createConsumer, type Consumer, type ConsumerOptions } from '../../src/messaging';
 import { createMetrics, type Metrics } from '../../src/observability';
-import {
-  buildOrderCreated,
-  createMessagingWorld,
-  waitFor,
-  type MessagingWorld,
-} from '../messaging/support/fixtures';
+import { createMessagingWorld, type MessagingWorld } from '../messaging/support/fixtures';
 import { publishRaw } from '../messaging/support/queue-probe';
-import { capturingLogger } from '../../src/testing';
+import { buildOrderCreated, capturingLogger, eventually } from '../../src/testing';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -72,7 +67,7 @@ describe('consumer metrics and trace context (real RabbitMQ)', () => {
     await publishRaw(world.vhost.url, 'orders', 'obs-traced.created', JSON.stringify(event));
 
     // Assert
-    await waitFor(() => lines.some((line) => line.message === 'event handled'));
+    await eventually(() => lines.some((line) => line.message === 'event handled'));
     const eventLines = lines.filter((line) => line.event_id === event.id);
     expect(eventLines.map((line) => line.message)).toEqual(['handler says hello', 'event handled']);
     for (const line of eventLines) expect(line.trace_id).toBe(TRACE_ID);
@@ -105,7 +100,9 @@ describe('consumer metrics and trace context (real RabbitMQ)', () => {
     await publishRaw(world.vhost.url, 'orders', 'obs-failing.created', '{not json');
 
     // Assert
-    await waitFor(() => lines.filter((line) => String(line.message).includes('dead-lettered')).length === 2);
+    await eventually(
+      () => lines.filter((line) => String(line.message).includes('dead-lettered')).length === 2,
+    );
     expect(await valueOf(metrics, 'events_failed_total', { type: 'OrderCreated' })).toBe(2);
     expect(await valueOf(metrics, 'events_dead_lettered_total', { reason: 'handler_failed' })).toBe(1);
     expect(await valueOf(metrics, 'events_dead_lettered_total', { reason: 'invalid_json' })).toBe(1);

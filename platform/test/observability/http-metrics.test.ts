@@ -3,7 +3,7 @@ import request from 'supertest';
 import { AppError, notFoundHandler, problemHandler, requestContext } from '../../src/http';
 import { createLogger } from '../../src/logger';
 import { createMetrics, httpMetrics, metricsHandler, type Metrics } from '../../src/observability';
-import { capturingLogger } from '../../src/testing';
+import { capturingLogger, eventually } from '../../src/testing';
 
 const quiet = createLogger('http-metrics-test');
 quiet.silent = true;
@@ -86,10 +86,6 @@ describe('trace context on requests', () => {
     app.get('/echo', (req, res) => res.json({ traceparent: req.headers.traceparent }));
     return { app, lines };
   };
-  const waitForLine = async (lines: unknown[]) => {
-    for (let i = 0; i < 100 && lines.length === 0; i++)
-      await new Promise((resolve) => setTimeout(resolve, 10));
-  };
 
   test('an incoming traceparent is kept and its trace id is on the request log line', async () => {
     const { app, lines } = capture();
@@ -98,8 +94,9 @@ describe('trace context on requests', () => {
     const response = await request(app).get('/echo').set('traceparent', traceparent);
 
     expect(response.body.traceparent).toBe(traceparent);
-    await waitForLine(lines);
-    expect(lines[0]).toMatchObject({ message: 'request', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    await eventually(() =>
+      expect(lines[0]).toMatchObject({ message: 'request', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }),
+    );
   });
 
   test('a request without a valid traceparent gets a new one on its headers, logged as trace_id', async () => {
@@ -108,7 +105,6 @@ describe('trace context on requests', () => {
     const response = await request(app).get('/echo').set('traceparent', 'not-a-trace');
 
     expect(response.body.traceparent).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
-    await waitForLine(lines);
-    expect(lines[0]!.trace_id).toBe(String(response.body.traceparent).split('-')[1]);
+    await eventually(() => expect(lines[0]?.trace_id).toBe(String(response.body.traceparent).split('-')[1]));
   });
 });

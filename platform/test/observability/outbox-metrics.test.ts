@@ -8,13 +8,13 @@ import {
   type Metrics,
 } from '../../src/observability';
 import {
-  buildOrderCreated,
   createMessagingWorld,
   inTransaction,
   logger,
   type MessagingWorld,
 } from '../messaging/support/fixtures';
 import { probeQueue, type QueueProbe } from '../messaging/support/queue-probe';
+import { buildOrderCreated } from '../../src/testing';
 
 const valueOf = async (metrics: Metrics, name: string, labels: Record<string, string> = {}) => {
   const metric = metrics.registry.getSingleMetric(name);

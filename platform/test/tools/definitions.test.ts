@@ -7,9 +7,8 @@ import { promisify } from 'node:util';
 import { QUEUES } from '@shop/contracts';
 import { connect } from 'amqplib';
 import { declareTopology, DELIVERY_LIMIT } from '../../src/messaging';
-import { createTestVhost, useContainers } from '../../src/testing';
+import { buildOrderCreated, createTestVhost, useContainers } from '../../src/testing';
 import { buildDefinitions, renderDefinitions } from '../../src/tools';
-import { buildOrderCreated } from './support';
 
 const run = promisify(execFile);
 /**

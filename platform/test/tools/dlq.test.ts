@@ -1,12 +1,7 @@
 import { QUEUES } from '@shop/contracts';
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters, ToolError } from '../../src/tools';
-import {
-  buildInvalidOrderCreated,
-  buildOrderCreated,
-  createToolsWorld,
-  UNREACHABLE_URL,
-  type ToolsWorld,
-} from './support';
+import { buildOrderCreated } from '../../src/testing';
+import { buildInvalidOrderCreated, createToolsWorld, UNREACHABLE_URL, type ToolsWorld } from './support';
 
 const queue = QUEUES.productOrders.name;
 const dlq = `${queue}.dlq`;

@@ -1,7 +1,7 @@
-import { EXCHANGES, QUEUES, type AnyEvent } from '@shop/contracts';
+import { EXCHANGES, QUEUES } from '@shop/contracts';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { buildEvent, declareTopology } from '../../src/messaging';
-import { createTestVhost, type TestVhost } from '../../src/testing';
+import { declareTopology } from '../../src/messaging';
+import { buildOrderCreated, createTestVhost, eventually, type TestVhost } from '../../src/testing';
 
 /** A vhost of its own with the services' topology declared, and a plain channel to drive it. */
 export interface ToolsWorld {
@@ -62,13 +62,10 @@ export async function createToolsWorld(): Promise<ToolsWorld> {
     },
     rejectNext: async (queue) => {
       const channel = await channelOf();
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const message = await channel.get(queue, { noAck: false });
-        if (message) return channel.nack(message, false, false);
-        if (Date.now() > deadline) throw new Error(`nothing arrived in ${queue}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      const message = await eventually(() => channel.get(queue, { noAck: false }), {
+        description: `a message in ${queue}`,
+      });
+      channel.nack(message, false, false);
     },
     depth,
     purgeAll: async () => {
@@ -85,37 +82,8 @@ export async function createToolsWorld(): Promise<ToolsWorld> {
   };
 }
 
-let nextOrderId = 1;
-
-export function buildOrderCreated(overrides: { orderId?: number } = {}): AnyEvent {
-  const orderId = overrides.orderId ?? nextOrderId++;
-  return buildEvent({
-    type: 'OrderCreated',
-    source: '/order-service',
-    subject: orderId,
-    sequence: 1,
-    correlationId: `corr-${orderId}`,
-    data: {
-      order_id: orderId,
-      user_id: 7,
-      status: 'pending',
-      total_amount: '20.00',
-      items: [{ product_id: 3, product_name: 'Pen', product_price: '10.00', quantity: 2, subtotal: '20.00' }],
-      created_at: new Date().toISOString(),
-    },
-  });
-}
-
 /** An OrderCreated whose payload breaks the contract (money as a number). */
 export function buildInvalidOrderCreated(): Record<string, unknown> {
   const event = buildOrderCreated();
   return { ...event, data: { ...event.data, total_amount: 20 } };
-}
-
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

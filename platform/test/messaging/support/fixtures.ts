@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnyEvent } from '@shop/contracts';
 import { Pool, type PoolClient } from 'pg';
 import { createLogger } from '../../../src/logger';
-import { buildEvent, createBrokerConnection, type BrokerConnection } from '../../../src/messaging';
+import { createBrokerConnection, type BrokerConnection } from '../../../src/messaging';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '../../../src/testing';
 
 export const OUTBOX_INBOX_SQL = readFileSync(join(__dirname, '../../../sql/outbox-inbox.sql'), 'utf8');
@@ -42,27 +41,6 @@ export async function createMessagingWorld(): Promise<MessagingWorld> {
   };
 }
 
-let nextOrderId = 1;
-
-export function buildOrderCreated(overrides: { orderId?: number; correlationId?: string } = {}): AnyEvent {
-  const orderId = overrides.orderId ?? nextOrderId++;
-  return buildEvent({
-    type: 'OrderCreated',
-    source: '/order-service',
-    subject: orderId,
-    sequence: 1,
-    correlationId: overrides.correlationId ?? `corr-${orderId}`,
-    data: {
-      order_id: orderId,
-      user_id: 7,
-      status: 'pending',
-      total_amount: '20.00',
-      items: [{ product_id: 3, product_name: 'Pen', product_price: '10.00', quantity: 2, subtotal: '20.00' }],
-      created_at: new Date().toISOString(),
-    },
-  });
-}
-
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -75,17 +53,5 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     throw error;
   } finally {
     client.release();
-  }
-}
-
-export async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 15_000,
-  stepMs = 25,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
 }
