@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
+import { createTestDatabase, newOrderId, type TestDatabase } from '@shop/platform/testing';
 import { migrationsDir } from '../../src/db/migrations-dir';
 import { createPool, type Pool } from '../../src/db/pool';
 import { createPrismaClient, type Db } from '../../src/db/prisma';
 import { releaseStock } from '../../src/use-cases/release-stock';
 import { reserveStock } from '../../src/use-cases/reserve-stock';
 import type { SagaCause } from '../../src/use-cases/saga-cause';
-import { createProductWithStock, newOrderId, stockOf } from '../support/saga-world';
+import { createProductWithStock, stockOf } from '../support/saga-world';
 
 /** The saga's use cases against the database alone: what commits together, and what a failure leaves behind. */
 let database: TestDatabase;

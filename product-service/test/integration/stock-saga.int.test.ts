@@ -1,14 +1,16 @@
 import {
   buildOrderCreated,
   buildOrderStatusUpdated,
+  deliveryOutcomes,
+  eventually,
+  newOrderId,
+} from '@shop/platform/testing';
+import {
   createProductWithStock,
   createSagaWorld,
   inventoryFor,
-  newOrderId,
-  settled,
-  settledCount,
+  sendMarker,
   stockOf,
-  waitFor,
   type SagaWorld,
 } from '../support/saga-world';
 
@@ -19,22 +21,32 @@ beforeAll(async () => {
 afterAll(() => world?.teardown());
 
 const reservationOf = (orderId: number) => world.db.stockReservation.findUnique({ where: { orderId } });
+/** How the consumer settled each delivery of this event so far. */
+const outcomesOf = (eventId: string) => deliveryOutcomes(world.logs, eventId);
+/** Waits until the consumer has settled this many deliveries of the event (handled, duplicate or dead-lettered). */
+const settled = (eventId: string, deliveries = 1) =>
+  eventually(() => outcomesOf(eventId).length >= deliveries, { description: `${deliveries} deliveries of ${eventId} settled` });
+const orderCreated = (orderId: number, items: { product_id: number; quantity: number }[]) =>
+  buildOrderCreated({ order_id: orderId, items });
+const statusUpdated = (orderId: number, to: 'cancelled' | 'confirmed', from: 'pending' | 'confirmed' | 'shipped' = 'pending') =>
+  buildOrderStatusUpdated({ order_id: orderId, from_status: from, to_status: to });
 
 describe('reserving stock when an order is created', () => {
   it('when an OrderCreated is delivered twice, stock is decremented once and StockReserved is published once', async () => {
     const mouse = await createProductWithStock(world.db, 10);
     const hub = await createProductWithStock(world.db, 4);
     const orderId = newOrderId();
-    const created = buildOrderCreated(orderId, [
+    const created = orderCreated(orderId, [
       { product_id: hub, quantity: 1 },
       { product_id: mouse, quantity: 3 },
     ]);
 
     await world.publish(created);
     await world.publish(created);
-    await waitFor(() => settledCount(world, created.id) === 2, 'both deliveries settled');
-    await waitFor(() => inventoryFor(world, orderId).length > 0, 'StockReserved published');
+    await settled(created.id, 2);
+    await sendMarker(world);
 
+    expect(outcomesOf(created.id).sort()).toEqual(['applied', 'duplicate']);
     expect(await stockOf(world.db, mouse)).toBe(7);
     expect(await stockOf(world.db, hub)).toBe(3);
     expect((await reservationOf(orderId))?.status).toBe('reserved');
@@ -55,10 +67,10 @@ describe('reserving stock when an order is created', () => {
     const [first, second] = [newOrderId(), newOrderId()];
 
     await Promise.all([
-      world.publish(buildOrderCreated(first, [{ product_id: keyboard, quantity: 2 }])),
-      world.publish(buildOrderCreated(second, [{ product_id: keyboard, quantity: 2 }])),
+      world.publish(orderCreated(first, [{ product_id: keyboard, quantity: 2 }])),
+      world.publish(orderCreated(second, [{ product_id: keyboard, quantity: 2 }])),
     ]);
-    await waitFor(() => inventoryFor(world, first).length + inventoryFor(world, second).length === 2, 'both outcomes published');
+    await eventually(() => inventoryFor(world, first).length + inventoryFor(world, second).length === 2, { description: 'both outcomes published' });
 
     expect(await stockOf(world.db, keyboard)).toBe(0);
     const outcomes = [...inventoryFor(world, first), ...inventoryFor(world, second)];
@@ -76,8 +88,8 @@ describe('reserving stock when an order is created', () => {
     const lamp = await createProductWithStock(world.db, 3);
     const orders = Array.from({ length: 8 }, () => newOrderId());
 
-    await Promise.all(orders.map((orderId) => world.publish(buildOrderCreated(orderId, [{ product_id: lamp, quantity: 1 }]))));
-    await waitFor(() => orders.every((orderId) => inventoryFor(world, orderId).length === 1), 'every order answered');
+    await Promise.all(orders.map((orderId) => world.publish(orderCreated(orderId, [{ product_id: lamp, quantity: 1 }]))));
+    await eventually(() => orders.every((orderId) => inventoryFor(world, orderId).length === 1), { description: 'every order answered' });
 
     const types = orders.map((orderId) => inventoryFor(world, orderId)[0].type);
     expect(types.filter((type) => type === 'StockReserved')).toHaveLength(3);
@@ -91,13 +103,13 @@ describe('reserving stock when an order is created', () => {
     const orderId = newOrderId();
 
     await world.publish(
-      buildOrderCreated(orderId, [
+      orderCreated(orderId, [
         { product_id: plenty, quantity: 5 },
         { product_id: scarce, quantity: 2 },
         { product_id: 999_999, quantity: 1 },
       ]),
     );
-    await waitFor(() => inventoryFor(world, orderId).length === 1, 'failure published');
+    await eventually(() => inventoryFor(world, orderId).length === 1, { description: 'failure published' });
 
     expect(inventoryFor(world, orderId)[0]).toMatchObject({
       type: 'StockReservationFailed',
@@ -119,18 +131,19 @@ describe('releasing stock when an order is cancelled', () => {
   it('when a reserved order is cancelled, its stock comes back once, even if the cancel is duplicated or repeated', async () => {
     const product = await createProductWithStock(world.db, 5);
     const orderId = newOrderId();
-    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 4 }]));
-    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), 'reserved');
-    const cancel = buildOrderStatusUpdated(orderId, 'cancelled');
-    const secondCancel = buildOrderStatusUpdated(orderId, 'cancelled', 'confirmed');
+    await world.publish(orderCreated(orderId, [{ product_id: product, quantity: 4 }]));
+    await eventually(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), { description: 'reserved' });
+    const cancel = statusUpdated(orderId, 'cancelled');
+    const secondCancel = statusUpdated(orderId, 'cancelled', 'confirmed');
 
     await world.publish(cancel);
     await world.publish(cancel);
     await world.publish(secondCancel);
-    await waitFor(() => settledCount(world, cancel.id) === 2, 'both deliveries of the cancel settled');
-    await settled(world, secondCancel.id);
-    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReleased'), 'released');
+    await settled(cancel.id, 2);
+    await settled(secondCancel.id);
+    await sendMarker(world);
 
+    expect(outcomesOf(cancel.id).sort()).toEqual(['applied', 'duplicate']);
     expect(await stockOf(world.db, product)).toBe(5);
     expect((await reservationOf(orderId))?.status).toBe('released');
     const released = inventoryFor(world, orderId).filter((event) => event.type === 'StockReleased');
@@ -141,12 +154,13 @@ describe('releasing stock when an order is cancelled', () => {
   it('when a reserved confirmed order is cancelled, its stock comes back once', async () => {
     const product = await createProductWithStock(world.db, 5);
     const orderId = newOrderId();
-    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 3 }]));
-    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), 'reserved');
-    const cancel = buildOrderStatusUpdated(orderId, 'cancelled', 'confirmed');
+    await world.publish(orderCreated(orderId, [{ product_id: product, quantity: 3 }]));
+    await eventually(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), { description: 'reserved' });
+    const cancel = statusUpdated(orderId, 'cancelled', 'confirmed');
 
     await world.publish(cancel);
-    await waitFor(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReleased'), 'released');
+    await settled(cancel.id);
+    await sendMarker(world);
 
     expect(await stockOf(world.db, product)).toBe(5);
     expect((await reservationOf(orderId))?.status).toBe('released');
@@ -157,20 +171,18 @@ describe('releasing stock when an order is cancelled', () => {
     // Arrange: one shipped order and, on the same product, a pending one whose cancel is the marker.
     const product = await createProductWithStock(world.db, 10);
     const [shipped, marker] = [newOrderId(), newOrderId()];
-    await world.publish(buildOrderCreated(shipped, [{ product_id: product, quantity: 4 }]));
-    await world.publish(buildOrderCreated(marker, [{ product_id: product, quantity: 1 }]));
-    await waitFor(
-      () => [shipped, marker].every((orderId) => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved')),
-      'both reserved',
-    );
-    const cancel = buildOrderStatusUpdated(shipped, 'cancelled', 'shipped');
-    const markerCancel = buildOrderStatusUpdated(marker, 'cancelled', 'pending');
+    await world.publish(orderCreated(shipped, [{ product_id: product, quantity: 4 }]));
+    await world.publish(orderCreated(marker, [{ product_id: product, quantity: 1 }]));
+    await eventually(
+      () => [shipped, marker].every((orderId) => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved')), { description: 'both reserved' });
+    const cancel = statusUpdated(shipped, 'cancelled', 'shipped');
+    const markerCancel = statusUpdated(marker, 'cancelled', 'pending');
 
     // Act
     await world.publish(cancel);
-    await settled(world, cancel.id);
+    await settled(cancel.id);
     await world.publish(markerCancel);
-    await waitFor(() => inventoryFor(world, marker).some((event) => event.type === 'StockReleased'), 'marker released');
+    await eventually(() => inventoryFor(world, marker).some((event) => event.type === 'StockReleased'), { description: 'marker released' });
 
     // Assert: only the marker's unit came back; the shipped order's reservation stands, unreleased.
     expect(await stockOf(world.db, product)).toBe(10 - 4);
@@ -182,13 +194,14 @@ describe('releasing stock when an order is cancelled', () => {
   it('when a cancel arrives before its create, a tombstone is left and the late create reserves nothing', async () => {
     const product = await createProductWithStock(world.db, 5);
     const orderId = newOrderId();
-    const cancel = buildOrderStatusUpdated(orderId, 'cancelled');
-    const created = buildOrderCreated(orderId, [{ product_id: product, quantity: 2 }]);
+    const cancel = statusUpdated(orderId, 'cancelled');
+    const created = orderCreated(orderId, [{ product_id: product, quantity: 2 }]);
 
     await world.publish(cancel);
-    await settled(world, cancel.id);
+    await settled(cancel.id);
     await world.publish(created);
-    await settled(world, created.id);
+    await settled(created.id);
+    await sendMarker(world);
 
     expect((await reservationOf(orderId))?.status).toBe('cancelled_before_create');
     expect(await stockOf(world.db, product)).toBe(5);
@@ -198,12 +211,13 @@ describe('releasing stock when an order is cancelled', () => {
   it('when a rejected order is cancelled, no stock is released', async () => {
     const product = await createProductWithStock(world.db, 1);
     const orderId = newOrderId();
-    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 3 }]));
-    await waitFor(() => inventoryFor(world, orderId).length === 1, 'failure published');
-    const cancel = buildOrderStatusUpdated(orderId, 'cancelled');
+    await world.publish(orderCreated(orderId, [{ product_id: product, quantity: 3 }]));
+    await eventually(() => inventoryFor(world, orderId).length === 1, { description: 'failure published' });
+    const cancel = statusUpdated(orderId, 'cancelled');
 
     await world.publish(cancel);
-    await settled(world, cancel.id);
+    await settled(cancel.id);
+    await sendMarker(world);
 
     expect(await stockOf(world.db, product)).toBe(1);
     expect((await reservationOf(orderId))?.status).toBe('rejected');
@@ -212,12 +226,14 @@ describe('releasing stock when an order is cancelled', () => {
 
   it('when an order moves to another status, only the inbox records it', async () => {
     const orderId = newOrderId();
-    const confirmed = buildOrderStatusUpdated(orderId, 'confirmed');
+    const confirmed = statusUpdated(orderId, 'confirmed');
 
     await world.publish(confirmed);
-    await settled(world, confirmed.id);
+    await settled(confirmed.id);
+    await sendMarker(world);
 
     expect(await reservationOf(orderId)).toBeNull();
+    expect(inventoryFor(world, orderId)).toEqual([]);
     expect(await world.db.processedMessage.count({ where: { eventId: confirmed.id } })).toBe(1);
   });
 });
@@ -230,10 +246,10 @@ describe('poison messages', () => {
 
     await world.publishRaw('order.created', '{ not json');
     await world.publishRaw('order.created', JSON.stringify({ specversion: '1.0', type: 'OrderCreated', data: {} }));
-    await world.publish(buildOrderCreated(orderId, [{ product_id: product, quantity: 1 }]));
+    await world.publish(orderCreated(orderId, [{ product_id: product, quantity: 1 }]));
 
-    await waitFor(() => world.deadLettered.length === dlqBefore + 2, 'both poison messages dead-lettered');
-    await waitFor(() => inventoryFor(world, orderId).length === 1, 'good event processed');
+    await eventually(() => world.deadLettered.length === dlqBefore + 2, { description: 'both poison messages dead-lettered' });
+    await eventually(() => inventoryFor(world, orderId).length === 1, { description: 'good event processed' });
     expect(world.deadLettered.slice(dlqBefore).map((m) => m.content.toString())).toContain('{ not json');
     expect(await stockOf(world.db, product)).toBe(2);
   });

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { EXCHANGES, ROUTES, type AnyEvent, type OrderStatus, type QueueSpec } from '@shop/contracts';
-import { buildEvent, declareTopology, parseConfig } from '@shop/platform';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
+import { EXCHANGES, ROUTES, type AnyEvent, type QueueSpec } from '@shop/contracts';
+import { declareTopology, parseConfig } from '@shop/platform';
+import {
+  buildOrderCreated,
+  capturingLogger,
+  createTestDatabase,
+  createTestVhost,
+  eventually,
+  type TestDatabase,
+  type TestVhost,
+} from '@shop/platform/testing';
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import winston from 'winston';
 import { configShape } from '../../src/config';
 import { migrationsDir } from '../../src/db/migrations-dir';
 import { createPrismaClient, type Db } from '../../src/db/prisma';
@@ -20,7 +26,7 @@ export interface SagaWorld {
   database: TestDatabase;
   vhost: TestVhost;
   service: RunningService;
-  /** Every log record the service wrote (level info and up), for "the consumer has handled X" waits. */
+  /** Every log record the service wrote (level info and up), for `deliveryOutcomes`. */
   logs: Record<string, unknown>[];
   /** Every message published to `inventory`, parsed. */
   inventory: AnyEvent[];
@@ -36,12 +42,7 @@ const INVENTORY_PROBE: QueueSpec = { name: 'test.inventory-probe', bindings: [{ 
 export async function createSagaWorld(): Promise<SagaWorld> {
   const [database, vhost] = await Promise.all([createTestDatabase({ migrationsDir: migrationsDir() }), createTestVhost()]);
   const db = createPrismaClient(database.url);
-  const logs: Record<string, unknown>[] = [];
-  const logger = winston.createLogger({
-    level: 'info',
-    format: winston.format.json(),
-    transports: [new winston.transports.Stream({ stream: new Writable({ objectMode: true, write: (info, _e, done) => (logs.push(info), done()) }) })],
-  });
+  const { logger, lines: logs } = capturingLogger('info');
 
   const broker: ChannelModel = await connect(vhost.url);
   const channel = await broker.createConfirmChannel();
@@ -86,54 +87,6 @@ export async function createSagaWorld(): Promise<SagaWorld> {
   };
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Waits until the consumer has settled the event with this id (handled, skipped as duplicate, or dead-lettered). */
-export const settled = (world: SagaWorld, eventId: string) =>
-  waitFor(() => world.logs.some((log) => log.event_id === eventId && /event (handled|skipped as duplicate|dead-lettered)/.test(String(log.message))), `event ${eventId} settled`);
-
-/** How many times the consumer has settled this event id. */
-export const settledCount = (world: SagaWorld, eventId: string) =>
-  world.logs.filter((log) => log.event_id === eventId && /event (handled|skipped as duplicate)/.test(String(log.message))).length;
-
-let nextOrderId = 1000;
-export const newOrderId = () => nextOrderId++;
-
-export function buildOrderCreated(orderId: number, items: { product_id: number; quantity: number }[]): AnyEvent {
-  return buildEvent({
-    type: 'OrderCreated',
-    source: '/order-service',
-    subject: orderId,
-    sequence: 1,
-    correlationId: `corr-${orderId}`,
-    data: {
-      order_id: orderId,
-      user_id: 42,
-      status: 'pending',
-      total_amount: '10.00',
-      items: items.map((item) => ({ ...item, product_name: `Product ${item.product_id}`, product_price: '10.00', subtotal: '10.00' })),
-      created_at: new Date().toISOString(),
-    },
-  }) as AnyEvent;
-}
-
-export function buildOrderStatusUpdated(orderId: number, to: OrderStatus, from: OrderStatus = 'pending'): AnyEvent {
-  return buildEvent({
-    type: 'OrderStatusUpdated',
-    source: '/order-service',
-    subject: orderId,
-    sequence: 2,
-    correlationId: `corr-${orderId}`,
-    data: { order_id: orderId, user_id: 42, from_status: from, to_status: to, reason: to === 'cancelled' ? 'customer asked' : null, updated_at: new Date().toISOString() },
-  }) as AnyEvent;
-}
-
 export async function createProductWithStock(db: Db, stock: number): Promise<number> {
   const product = await db.product.create({ data: { name: `Saga product ${randomUUID().slice(0, 8)}`, price: '10.00', stock } });
   return product.id;
@@ -142,3 +95,15 @@ export async function createProductWithStock(db: Db, stock: number): Promise<num
 export const stockOf = async (db: Db, productId: number) => (await db.product.findUniqueOrThrow({ where: { id: productId } })).stock;
 export const inventoryFor = (world: SagaWorld, orderId: number) =>
   world.inventory.filter((event) => (event.data as { order_id: number }).order_id === orderId);
+
+/**
+ * Sends a marker order (for a product nobody stocks) through the whole saga path — consumer,
+ * outbox, relay, `inventory` — and waits for its answer. The relay publishes in outbox order, so by
+ * then everything the events settled before it wrote to the outbox is in `world.inventory`: what
+ * is not there was never written.
+ */
+export async function sendMarker(world: SagaWorld): Promise<void> {
+  const marker = buildOrderCreated({ items: [{ product_id: 2_000_000_000, quantity: 1 }] });
+  await world.publish(marker);
+  await eventually(() => inventoryFor(world, marker.data.order_id).length > 0, { description: 'the marker answered' });
+}
