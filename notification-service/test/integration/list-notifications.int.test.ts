@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { NotificationList, Problem } from '@shop/contracts';
 import { NotificationList as NotificationListSchema } from '@shop/contracts';
-import { buildOrderCreated, buildOrderStatusUpdated, buildStockReservationFailed, buildStockReserved, newOrderId } from '../support/events';
+import { buildOrderCreated, buildOrderStatusUpdated, buildStockReservationFailed, buildStockReserved, newOrderId } from '@shop/platform/testing';
 import { buildTestApp, tokenFor, type TestApp } from '../support/build-app';
 
 describe('GET /api/v1/notifications', () => {

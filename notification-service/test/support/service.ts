@@ -1,7 +1,7 @@
 import { connect, type ChannelModel, type GetMessage } from 'amqplib';
 import { EXCHANGES, QUEUES, ROUTES, deadLetterQueueOf, type AnyEvent } from '@shop/contracts';
-import { createLogger, createPgPool, parseConfig, signToken } from '@shop/platform';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
+import { createPgPool, parseConfig, signToken } from '@shop/platform';
+import { capturingLogger, createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
 import type { Pool } from 'pg';
 import { configShape, migrationsDir, start, type RunningService } from '../../src';
 
@@ -14,6 +14,8 @@ export interface TestService {
   vhost: TestVhost;
   pool: Pool;
   broker: ChannelModel;
+  /** Every line the service logged (info and up), for `deliveryOutcomes`. */
+  logs: Record<string, unknown>[];
   publish(event: AnyEvent | { exchange: string; routingKey: string; body: string }): Promise<void>;
   /** Takes every message now sitting in the notification queue's DLQ. */
   drainDeadLetters(): Promise<GetMessage[]>;
@@ -31,9 +33,8 @@ export async function startTestService(): Promise<TestService> {
     JWT_SECRET,
     CONSUMER_MAX_ATTEMPTS: '2',
   });
-  const logger = createLogger('notification-service-test');
-  // Dead-letter tests log errors on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
-  logger.silent = !process.env.LOG_LEVEL;
+  // Kept, not printed: tests read the consumer's lines to know how it settled a delivery.
+  const { logger, lines: logs } = capturingLogger('info');
   const service = await start(config, { logger, brokerWaitMs: 15_000, retryBackoff: { initialMs: 10, maxMs: 50 } });
   const pool = createPgPool(database.url, { max: 2 });
   const broker = await connect(vhost.url);
@@ -46,6 +47,7 @@ export async function startTestService(): Promise<TestService> {
     vhost,
     pool,
     broker,
+    logs,
     publish: async (message) => {
       const { exchange, routingKey, body, id } =
         'specversion' in message
@@ -80,14 +82,5 @@ export async function startTestService(): Promise<TestService> {
 }
 
 export { EXCHANGES };
-
-/** Polls until the check passes (or fails the test after `timeoutMs`). */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 export const tokenFor = (userId: number, roles: string[] = []) => signToken({ userId, roles }, JWT_SECRET);

@@ -5,7 +5,7 @@ import {
   buildStockReleased,
   buildStockReservationFailed,
   buildStockReserved,
-} from '../support/events';
+} from '@shop/platform/testing';
 
 describe('notification message', () => {
   it('an OrderCreated reads "Order #12 for user 42 created: 2 items, total 205.48"', () => {
