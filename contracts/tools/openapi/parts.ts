@@ -1,10 +1,9 @@
+// The pieces the route table (routes.ts) is written with, in zod-to-openapi's own terms.
 import type { ResponseConfig, ZodMediaTypeObject, ZodRequestBody } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE, ErrorCode, MAX_PAGE_SIZE, Problem } from '../../src/common';
 import { MAX_IDS_PER_LOOKUP } from '../../src/products';
 import { PROBLEM_EXAMPLES, type ProblemExampleName } from '../examples';
-
-/** The pieces the route table is written with, in zod-to-openapi's own terms. */
 
 type Examples = ZodMediaTypeObject['examples'];
 type ComponentType = 'examples' | 'headers' | 'parameters' | 'responses' | 'schemas';
