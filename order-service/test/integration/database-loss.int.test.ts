@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { deadLetterQueueOf, EXCHANGES, QUEUES, ROUTES } from '@shop/contracts';
-import { createTcpProxy, terminateConnections, type TcpProxy } from '@shop/platform/testing';
+import { deadLetterQueueOf, QUEUES } from '@shop/contracts';
+import { buildStockReservationFailed, createTcpProxy, eventually, terminateConnections, type TcpProxy } from '@shop/platform/testing';
 import { bearer, buildOrderBody, newUserId } from '../support/order-world';
-import { createServiceWorld, eventually, probeQueue, publishEvent, type ServiceWorld } from '../support/service-world';
+import { createServiceWorld, probeQueue, publishEvent, type ServiceWorld } from '../support/service-world';
 
 /**
  * The order service as main.ts runs it, while its database goes away (issue 9 §2): connections
@@ -79,11 +79,7 @@ describe('when the database goes away under the order service', () => {
       const clients = Array.from({ length: 4 }, () => client());
       for (let round = 0; round < 6; round++) {
         const before = answers.length;
-        await eventually(
-          () => answers.length,
-          (count) => count >= before + 8,
-          15_000,
-        );
+        await eventually(() => answers.length >= before + 8, { timeoutMs: 15_000 });
         await terminateConnections(world.database.url);
       }
       loading = false;
@@ -94,29 +90,30 @@ describe('when the database goes away under the order service', () => {
       expect(escaped).toEqual([]);
       // … and afterwards: it takes orders, reads them, reports healthy, and publishes every placed order.
       const auth = await bearer(newUserId());
-      const after = await eventually(
-        () => request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody()),
-        (response) => response.status !== 503,
-      );
+      const after = await eventually(async () => {
+        const response = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
+        return response.status !== 503 && response;
+      });
       expect(after.status).toBe(201);
       placed.push(after.body.id as number);
       const read = await request(world.baseUrl).get(`/api/v1/orders/${after.body.id}`).set('Authorization', auth);
       expect(read.status).toBe(200);
-      const health = await eventually(
-        () => request(world.baseUrl).get('/health'),
-        (response) => response.status === 200,
-      );
+      const health = await eventually(async () => {
+        const response = await request(world.baseUrl).get('/health');
+        return response.status === 200 && response;
+      });
       expect(health.body.checks.database).toEqual({ status: 'up' });
       const published = await eventually(
-        () =>
-          new Set(
+        () => {
+          const ids = new Set(
             witness
               .bodies()
               .filter((body) => body.type === 'OrderCreated')
               .map((body) => body.data.order_id as number),
-          ),
-        (ids) => placed.every((id) => ids.has(id)),
-        20_000,
+          );
+          return placed.every((id) => ids.has(id)) && ids;
+        },
+        { timeoutMs: 20_000 },
       );
       expect(placed.filter((id) => !published.has(id))).toEqual([]);
     } finally {
@@ -166,19 +163,14 @@ describe('when the database goes away under the order service', () => {
         const readWhileAway = await request(world.baseUrl).get(`/api/v1/orders/${orders[0]}`).set('Authorization', auth);
         const healthWhileAway = await request(world.baseUrl).get('/health');
         for (const orderId of orders)
-          await publishEvent(world.vhost.url, EXCHANGES.inventory, ROUTES.StockReservationFailed.routingKey, {
-            type: 'StockReservationFailed',
-            subject: orderId,
-            sequence: 1,
-            correlationId: `corr-${orderId}`,
-            data: { order_id: orderId, reason: 'insufficient_stock', shortages: [{ product_id: 1, requested: 2, available: 0 }] },
-          });
+          await publishEvent(
+            world.vhost.url,
+            buildStockReservationFailed({ order_id: orderId, shortages: [{ product_id: 1, requested: 2, available: 0 }] }),
+          );
         // Each event fails more often than the consumer's attempts allow (or, wrongly, is dead-lettered).
-        await eventually(
-          async () => ({ failed: await eventsFailed(), deadLettered: deadLetters.messages.length }),
-          ({ failed, deadLettered }) => failed >= 6 * orders.length || deadLettered > 0,
-          20_000,
-        );
+        await eventually(async () => (await eventsFailed()) >= 6 * orders.length || deadLetters.messages.length > 0, {
+          timeoutMs: 20_000,
+        });
         const deadLetteredWhileAway = deadLetters.messages.length;
         await proxy.restore();
 
@@ -191,24 +183,25 @@ describe('when the database goes away under the order service', () => {
         expect(healthWhileAway.body.checks.database.status).toBe('down');
         expect(deadLetteredWhileAway).toBe(0);
         // … and once it is back, by itself
-        const placed = await eventually(
-          () => request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody()),
-          (response) => response.status !== 503,
-        );
+        const placed = await eventually(async () => {
+          const response = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
+          return response.status !== 503 && response;
+        });
         expect(placed.status).toBe(201);
-        const health = await eventually(
-          () => request(world.baseUrl).get('/health'),
-          (response) => response.status === 200,
-        );
+        const health = await eventually(async () => {
+          const response = await request(world.baseUrl).get('/health');
+          return response.status === 200 && response;
+        });
         expect(health.body.checks.database).toEqual({ status: 'up' });
         const cancelled = await eventually(
-          () =>
-            witness
+          () => {
+            const ids = witness
               .bodies()
               .filter((body) => body.type === 'OrderStatusUpdated' && body.data.to_status === 'cancelled')
-              .map((body) => body.data.order_id as number),
-          (ids) => orders.every((id) => ids.includes(id)),
-          20_000,
+              .map((body) => body.data.order_id as number);
+            return orders.every((id) => ids.includes(id)) && ids;
+          },
+          { timeoutMs: 20_000 },
         );
         expect(new Set(cancelled)).toEqual(new Set(orders));
         const { rows } = await world.pool.query('SELECT id, status, cancel_reason FROM orders WHERE id = ANY($1) ORDER BY id', [orders]);

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import request from 'supertest';
+import { eventually } from '@shop/platform/testing';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
 import { requestHash } from '../../src/use-cases/place-order';
 import {
@@ -105,7 +106,7 @@ describe('Idempotency-Key after a crash', () => {
     let meanwhile;
     try {
       const pending = post(auth, 'still-running').then((response) => response);
-      await waitFor(async () => (await claimOf(userId)) !== undefined);
+      await eventually(async () => (await claimOf(userId)) !== undefined);
 
       // Act
       meanwhile = await post(auth, 'still-running');
@@ -138,10 +139,10 @@ describe('Idempotency-Key after a crash', () => {
     let answer;
     try {
       const pending = post(auth, 'late-write').then((response) => response);
-      await waitFor(async () => (await claimOf(userId)) !== undefined);
+      await eventually(async () => (await claimOf(userId)) !== undefined);
       await session.query('BEGIN');
       await session.query('SELECT 1 FROM idempotency_keys WHERE user_id = $1 FOR UPDATE', [userId]);
-      await waitFor(async () => (await lockWaiters()) > 0);
+      await eventually(async () => (await lockWaiters()) > 0);
 
       // Act: the take-over a retry makes after the deadline (a new token), committed first.
       await session.query('UPDATE idempotency_keys SET created_at = clock_timestamp() WHERE user_id = $1', [
@@ -174,7 +175,7 @@ describe('Idempotency-Key after a crash', () => {
       await session.query('SELECT 1 FROM idempotency_keys WHERE user_id = $1 FOR UPDATE', [userId]);
       const keys = createIdempotencyRepository(world.pool, REQUEST_DEADLINE_MS);
       const retry = keys.claim(userId, 'committing', requestHash(body.items));
-      await waitFor(async () => (await lockWaiters()) > 0);
+      await eventually(async () => (await lockWaiters()) > 0);
 
       // Act: the write completes the claim and commits.
       await session.query(
@@ -228,11 +229,3 @@ describe('a POST /orders is held to its deadline', () => {
     ).toBe(0);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

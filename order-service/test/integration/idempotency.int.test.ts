@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { eventually } from '@shop/platform/testing';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
 import {
   bearer,
@@ -92,7 +93,7 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     const auth = await bearer(userId);
     world.stub.behaviour = 'stall';
     const first = post(auth, 'key-in-flight').then((response) => response);
-    await waitFor(
+    await eventually(
       async () => (await countRows(world.pool, 'idempotency_keys')) > 0 && world.stub.requests.length > 0,
     );
 
@@ -163,7 +164,7 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     let retry;
     try {
       const pending = post(auth, 'key-lost').then((response) => response);
-      await waitFor(
+      await eventually(
         async () =>
           (await world.pool.query('SELECT 1 FROM idempotency_keys WHERE user_id = $1', [userId])).rowCount ===
           1,
@@ -215,11 +216,3 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
     expect(response.body.errors).toEqual([expect.objectContaining({ path: 'headers.idempotency-key' })]);
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,21 +1,18 @@
 import type { Pool } from 'pg';
 import { connect, type ConsumeMessage } from 'amqplib';
-import { buildEvent, createLogger, createPgPool, declareTopology, parseConfig, type BuildEventInput } from '@shop/platform';
+import { createPgPool, declareTopology, parseConfig } from '@shop/platform';
 import {
+  capturingLogger,
   createTestDatabase,
   createTestVhost,
   type TestDatabase,
   type TestVhost,
 } from '@shop/platform/testing';
-import type { EventType, QueueSpec } from '@shop/contracts';
+import { ROUTES, type AnyEvent, type QueueSpec } from '@shop/contracts';
 import { configShape, type Config } from '../../src/config';
 import { start, type Started } from '../../src/server';
 import { MIGRATIONS_DIR } from './order-world';
 import { startProductStub, type ProductStub } from './product-stub';
-
-export const testLogger = createLogger('order-service-test');
-// Broker outages are provoked on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
-testLogger.silent = !process.env.LOG_LEVEL;
 
 /**
  * The whole order service as main.ts runs it (start() on port 0), against its own database, its
@@ -29,6 +26,8 @@ export interface ServiceWorld {
   stub: ProductStub;
   pool: Pool;
   config: Config;
+  /** Every line the service logged (info and up), kept rather than printed, for `deliveryOutcomes`. */
+  logs: Record<string, unknown>[];
   teardown(): Promise<void>;
 }
 
@@ -48,7 +47,8 @@ export async function createServiceWorld(
     PRODUCT_SERVICE_URL: stub.url,
     ...(typeof env === 'function' ? env(database) : env),
   });
-  const service = await start(config, { logger: testLogger });
+  const { logger, lines: logs } = capturingLogger('info');
+  const service = await start(config, { logger });
   const pool = createPgPool(database.url, { max: 3 });
   return {
     service,
@@ -58,6 +58,7 @@ export async function createServiceWorld(
     stub,
     pool,
     config,
+    logs,
     teardown: async () => {
       await service.close();
       await pool.end();
@@ -91,13 +92,9 @@ export async function probeQueue(url: string, queue: QueueSpec | string) {
   };
 }
 
-export async function publishEvent<T extends EventType>(
-  url: string,
-  exchange: string,
-  routingKey: string,
-  input: Omit<BuildEventInput<T>, 'source'> & { source?: string },
-) {
-  const event = buildEvent({ source: '/product-service', ...input } as BuildEventInput<T>);
+/** Publishes an event where its producer would (`ROUTES`), with the properties the relay sets. */
+export async function publishEvent(url: string, event: AnyEvent): Promise<AnyEvent> {
+  const { exchange, routingKey } = ROUTES[event.type];
   await publishRaw(url, exchange, routingKey, JSON.stringify(event), event.id, event.type);
   return event;
 }
@@ -120,19 +117,4 @@ export async function publishRaw(
   });
   await channel.waitForConfirms();
   await model.close();
-}
-
-export async function eventually<T>(
-  probe: () => Promise<T> | T,
-  accept: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -15,8 +15,8 @@ const everyPair: [OrderStatus, OrderStatus, boolean][] = ORDER_STATUSES.flatMap(
 );
 
 describe('the order status machine', () => {
-  test('covers all 25 pairs of the five statuses', () => {
-    expect(everyPair).toHaveLength(25);
+  test("the contract's statuses are exactly the five of SPEC §4, so the table below covers every pair", () => {
+    expect([...ORDER_STATUSES].sort()).toEqual(['cancelled', 'confirmed', 'delivered', 'pending', 'shipped']);
   });
 
   test.each(everyPair)('given an order %s, moving it to %s is allowed: %s', (from, to, allowed) => {
