@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { Client, Pool } from 'pg';
 import { problemHandler, requestContext } from '../../src/http';
-import { capturingLogger, createTestDatabase, terminateConnections, type TestDatabase } from '../../src/testing';
+import { capturingLogger, createTestDatabase, eventually, terminateConnections, type TestDatabase } from '../../src/testing';
 
 /** The shapes a lost or unreachable database takes by the time it reaches the error middleware. */
 const prismaTerminated = Object.assign(new Error('\nInvalid `prisma.$queryRaw()` invocation:\n\n\nRaw query failed. Code: `57P01`.'), {
@@ -52,7 +52,9 @@ describe('when a request loses its database', () => {
     const app = appFailingWith(async () => {
       const sleeping = client.query("SELECT pg_sleep(30), 'doomed request'");
       // The statement may not have reached the server yet: terminate once it is there.
-      while ((await terminateConnections(db.url, { queryContains: 'doomed request' })) === 0);
+      await eventually(async () => (await terminateConnections(db.url, { queryContains: 'doomed request' })) > 0, {
+        intervalMs: 5,
+      });
       await sleeping;
     });
 
