@@ -10,6 +10,7 @@ import { startSystem, type RunningSystem } from './support/system';
 const STEP_TIMEOUT_MS = 45_000;
 const SETUP_TIMEOUT_MS = 120_000;
 const TEST_TIMEOUT_MS = 90_000;
+const OTHER_HOST = 'shop.test';
 
 /**
  * The API docs as a person uses them: Swagger UI at /docs in a real (headless) Chromium, opened
@@ -28,7 +29,8 @@ describe('the API docs in a browser', () => {
 
   beforeAll(async () => {
     // The browser first: without Chromium the test fails at once, saying how to get it.
-    browser = await launchChromium();
+    // `shop.test` stands for any plain-http host that is not localhost (a staging box, a LAN address).
+    browser = await launchChromium([`--host-resolver-rules=MAP ${OTHER_HOST} 127.0.0.1`]);
     system = await startSystem();
     page = await browser.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
@@ -44,10 +46,10 @@ describe('the API docs in a browser', () => {
   });
 
   /** The block of one operation, found by method and exact path. */
-  const operation = (method: string, path: string): Locator =>
-    page
+  const operation = (method: string, path: string, onPage: Page = page): Locator =>
+    onPage
       .locator(`.opblock-${method}`)
-      .filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
+      .filter({ has: onPage.locator(`.opblock-summary-path[data-path="${path}"]`) });
 
   /** Expands the operation, presses "Try it out", lets `fill` edit the form, presses "Execute". */
   async function tryItOut(
@@ -65,13 +67,15 @@ describe('the API docs in a browser', () => {
    * from the document's examples), the status (or, when the browser refused the call, "Failed to
    * fetch" and no status), and what the page reported going wrong so far.
    */
-  async function shownOutcome(block: Locator) {
+  async function shownOutcome(block: Locator, onPage: Page = page, pageTrouble: PageTrouble = trouble) {
     const live = block.locator('.live-responses-table .response');
     await live.waitFor();
     return {
       requestUrl: (await block.locator('.request-url pre').innerText()).trim().split('?')[0],
       status: (await live.locator('.response-col_status').innerText()).trim(),
-      trouble: trouble.list(),
+      trouble: pageTrouble.list(),
+      // Swagger UI's own warnings about the document (a red box at the top of the page).
+      warnings: await onPage.locator('.errors-wrapper').allInnerTexts(),
     };
   }
 
@@ -108,6 +112,7 @@ describe('the API docs in a browser', () => {
           requestUrl: `${system.url}/api/v1/products`,
           status: '200',
           trouble: [],
+          warnings: [],
         });
         const names = (await shownBody(block)).items.map((product: { name: string }) => product.name);
         expect(names).toContain('Wireless Mouse');
@@ -140,6 +145,7 @@ describe('the API docs in a browser', () => {
           requestUrl: `${system.url}/api/v1/orders`,
           status: '201',
           trouble: [],
+          warnings: [],
         });
         expect(await shownBody(block)).toMatchObject({
           user_id: 42,
@@ -147,6 +153,40 @@ describe('the API docs in a browser', () => {
           total_amount: '205.48',
         });
       }),
+    TEST_TIMEOUT_MS,
+  );
+  it(
+    'opened from a plain-http host other than localhost, the page draws and Try it out calls that host',
+    async () => {
+      // Arrange: the same gateway under another name, in a page of its own.
+      const other = await browser.newPage();
+      other.setDefaultTimeout(STEP_TIMEOUT_MS);
+      const otherTrouble = watchForTrouble(other);
+      const origin = system.url.replace('127.0.0.1', OTHER_HOST);
+      try {
+        await screenshotOnFailure(other, 'api-docs-other-host', async () => {
+          // Act
+          await other.goto(`${origin}/docs/`);
+          const block = operation('get', '/api/v1/products', other);
+          await tryItOut(block);
+          const outcome = await shownOutcome(block, other, otherTrouble);
+
+          // Assert: Chromium's one notice for any plain-http origin aside — it ignores helmet's
+          // Cross-Origin-Opener-Policy there (the header protects the page once it is served over https).
+          outcome.trouble = outcome.trouble.filter(
+            (line) => !line.includes('Cross-Origin-Opener-Policy header has been ignored'),
+          );
+          expect(outcome).toEqual({
+            requestUrl: `${origin}/api/v1/products`,
+            status: '200',
+            trouble: [],
+            warnings: [],
+          });
+        });
+      } finally {
+        await other.close();
+      }
+    },
     TEST_TIMEOUT_MS,
   );
 });

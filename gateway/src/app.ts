@@ -26,7 +26,10 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
-  app.use(helmet());
+  // helmet's default CSP, less `upgrade-insecure-requests`: on a plain-http host other than
+  // localhost (a staging box, a LAN address) it rewrote /docs' own scripts to https and the page
+  // stayed blank. Behind TLS it adds nothing: every URL the page uses is relative.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(requestContext(logger));
   app.use(httpMetrics());
   // No /metrics here: the gateway's are on its internal METRICS_PORT (server.ts), so :3000 answers 404.
@@ -35,7 +38,11 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   const pagesLimit = addressRateLimit(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
   app.use(['/docs', '/openapi.json'], pagesLimit);
   app.use(apiDocs());
-  app.get('/health', pagesLimit, aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS, config.HEALTH_CACHE_MS));
+  app.get(
+    '/health',
+    pagesLimit,
+    aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS, config.HEALTH_CACHE_MS),
+  );
 
   const proxy = (service: string, target: string) =>
     serviceProxy({ service, target, timeoutMs: config.PROXY_TIMEOUT_MS, logger });

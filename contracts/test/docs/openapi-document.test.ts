@@ -29,14 +29,20 @@ const SRC = path.join(__dirname, '..', '..', 'src');
 
 const document = buildOpenApiDocument() as Json;
 const operations = Object.entries(document.paths as Json).flatMap(([path, methods]) =>
-  Object.entries(methods as Json).map(([method, operation]) => ({ method, path, operation: operation as Json })),
+  Object.entries(methods as Json).map(([method, operation]) => ({
+    method,
+    path,
+    operation: operation as Json,
+  })),
 );
 const operation = (method: string, path: string) => document.paths[path]?.[method] as Json;
 const deref = (node: Json): Json => (node?.$ref ? deref(resolvePointer(document, node.$ref) as Json) : node);
 const problemCodes = (method: string, path: string, status: number): string[] =>
-  deref(operation(method, path).responses[status])?.content['application/problem+json'].schema.allOf[1].properties.code.enum ?? [];
+  deref(operation(method, path).responses[status])?.content['application/problem+json'].schema.allOf[1]
+    .properties.code.enum ?? [];
 /** /health and /health/ready answer 503 with their Health body; every other answer from 400 up is a problem. */
-const isProblem = (path: string, status: string) => Number(status) >= 400 && !(path.startsWith('/health') && status === '503');
+const isProblem = (path: string, status: string) =>
+  Number(status) >= 400 && !(path.startsWith('/health') && status === '503');
 const routeKey = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
 
 /** SPEC §4's table, spelled out independently of the route list the document is built from. */
@@ -59,10 +65,12 @@ const SPEC_ROUTES = [
 ];
 
 describe('the OpenAPI document', () => {
-  it('is OpenAPI 3.1.0 with the 2020-12 JSON Schema dialect', () => {
+  it('is OpenAPI 3.1.0 on the default (2020-12) JSON Schema dialect, without the jsonSchemaDialect field Swagger UI warns about', () => {
     expect(document.openapi).toBe('3.1.0');
-    expect(document.jsonSchemaDialect).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(document.info).toEqual(expect.objectContaining({ title: expect.any(String), version: expect.any(String) }));
+    expect(document).not.toHaveProperty('jsonSchemaDialect');
+    expect(document.info).toEqual(
+      expect.objectContaining({ title: expect.any(String), version: expect.any(String) }),
+    );
   });
 
   it('names its server by a relative URL, so "Try it out" calls whichever host served the page', () => {
@@ -80,9 +88,13 @@ describe('the OpenAPI document', () => {
   });
 
   it('is built outside the runtime package: nothing in src/ imports the generator or its libraries', () => {
-    const sources = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    const sources = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((file) =>
+      file.endsWith('.ts'),
+    );
     const imports = sources.flatMap((file) =>
-      [...readFileSync(path.join(SRC, file), 'utf8').matchAll(/from '([^']+)'/g)].map((match) => `${file}: ${match[1]}`),
+      [...readFileSync(path.join(SRC, file), 'utf8').matchAll(/from '([^']+)'/g)].map(
+        (match) => `${file}: ${match[1]}`,
+      ),
     );
 
     expect(sources).toContain('index.ts');
@@ -100,9 +112,13 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const { method, path, operation: op } of operations) {
       const statuses = Object.keys(op.responses);
-      expect({ route: `${method} ${path}`, success: statuses.some((status) => /^2\d\d$/.test(status)) }).toEqual({ route: `${method} ${path}`, success: true });
+      expect({
+        route: `${method} ${path}`,
+        success: statuses.some((status) => /^2\d\d$/.test(status)),
+      }).toEqual({ route: `${method} ${path}`, success: true });
       for (const status of statuses.filter((code) => isProblem(path, code))) {
-        for (const code of problemCodes(method, path, Number(status))) expect(ErrorCode.options).toContain(code);
+        for (const code of problemCodes(method, path, Number(status)))
+          expect(ErrorCode.options).toContain(code);
       }
     }
   });
@@ -117,8 +133,14 @@ describe('the OpenAPI document', () => {
   });
 
   it('uses HTTP bearer JWT auth: product reads, health and docs are public, the rest needs a token', () => {
-    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    const needsToken = operations.filter(({ operation: op }) => op.security.length > 0).map(({ method, path }) => routeKey(method, path));
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    const needsToken = operations
+      .filter(({ operation: op }) => op.security.length > 0)
+      .map(({ method, path }) => routeKey(method, path));
     expect(needsToken.sort()).toEqual(
       [
         'POST /api/v1/products',
@@ -142,21 +164,41 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents the errors of SPEC §4 where they apply', () => {
-    expect(problemCodes('post', '/api/v1/orders', 400).sort()).toEqual(['bad_request', 'insufficient_stock', 'malformed_json']);
+    expect(problemCodes('post', '/api/v1/orders', 400).sort()).toEqual([
+      'bad_request',
+      'insufficient_stock',
+      'malformed_json',
+    ]);
     expect(problemCodes('post', '/api/v1/orders', 404)).toEqual(['product_not_found']);
     expect(problemCodes('post', '/api/v1/orders', 409)).toEqual(['idempotency_request_in_flight']);
-    expect(problemCodes('post', '/api/v1/orders', 422).sort()).toEqual(['idempotency_key_reused', 'validation_error']);
+    expect(problemCodes('post', '/api/v1/orders', 422).sort()).toEqual([
+      'idempotency_key_reused',
+      'validation_error',
+    ]);
     expect(problemCodes('post', '/api/v1/orders', 503)).toContain('product_service_unavailable');
     expect(problemCodes('post', '/api/v1/orders', 504)).toContain('product_service_timeout');
     expect(problemCodes('get', '/api/v1/orders/{id}', 404)).toEqual(['order_not_found']);
     expect(problemCodes('get', '/api/v1/products/{id}', 404)).toEqual(['product_not_found']);
-    expect(problemCodes('patch', '/api/v1/orders/{id}/status', 400).sort()).toEqual(['bad_request', 'invalid_status_transition', 'malformed_json']);
+    expect(problemCodes('patch', '/api/v1/orders/{id}/status', 400).sort()).toEqual([
+      'bad_request',
+      'invalid_status_transition',
+      'malformed_json',
+    ]);
     // A bad percent-escape in the id (/api/v1/products/%ff) is 400 bad_request, not 404.
     for (const { method, path } of operations.filter(({ path }) => path.includes('{id}'))) {
-      expect([method, path, problemCodes(method, path, 400)]).toEqual([method, path, expect.arrayContaining(['bad_request'])]);
+      expect([method, path, problemCodes(method, path, 400)]).toEqual([
+        method,
+        path,
+        expect.arrayContaining(['bad_request']),
+      ]);
     }
     for (const { method, path } of operations.filter(({ operation: op }) => op.requestBody)) {
-      expect([path, problemCodes(method, path, 413), problemCodes(method, path, 415), problemCodes(method, path, 422)]).toEqual([
+      expect([
+        path,
+        problemCodes(method, path, 413),
+        problemCodes(method, path, 415),
+        problemCodes(method, path, 422),
+      ]).toEqual([
         path,
         ['payload_too_large'],
         ['unsupported_media_type'],
@@ -164,19 +206,30 @@ describe('the OpenAPI document', () => {
       ]);
     }
     // Everything the gateway serves is rate-limited: /api/v1 per user or address, its own pages per address.
-    const viaGateway = operations.filter(({ path }) => path.startsWith('/api/v1/') || ['/health', '/docs', '/openapi.json'].includes(path));
+    const viaGateway = operations.filter(
+      ({ path }) => path.startsWith('/api/v1/') || ['/health', '/docs', '/openapi.json'].includes(path),
+    );
     expect(viaGateway).toHaveLength(13);
     for (const { method, path } of viaGateway) {
       expect([path, problemCodes(method, path, 429)]).toEqual([path, ['rate_limited']]);
       expect(deref(operation(method, path).responses[429]).headers['Retry-After']).toBeDefined();
     }
     // Every route that reads or writes the database may find it gone.
-    for (const { method, path } of operations.filter(({ path }) => path.startsWith('/api/v1/') && path !== '/api/v1/orders/health')) {
-      expect([path, problemCodes(method, path, 503)]).toEqual([path, expect.arrayContaining(['database_unavailable'])]);
+    for (const { method, path } of operations.filter(
+      ({ path }) => path.startsWith('/api/v1/') && path !== '/api/v1/orders/health',
+    )) {
+      expect([path, problemCodes(method, path, 503)]).toEqual([
+        path,
+        expect.arrayContaining(['database_unavailable']),
+      ]);
       expect(deref(operation(method, path).responses[503]).headers['Retry-After']).toBeDefined();
     }
     for (const { method, path } of operations) {
-      expect([path, problemCodes(method, path, 431), problemCodes(method, path, 500)]).toEqual([path, ['headers_too_large'], ['internal_error']]);
+      expect([path, problemCodes(method, path, 431), problemCodes(method, path, 500)]).toEqual([
+        path,
+        ['headers_too_large'],
+        ['internal_error'],
+      ]);
     }
   });
 
@@ -184,7 +237,9 @@ describe('the OpenAPI document', () => {
     const methodNotAllowed = document.components.responses.MethodNotAllowed;
 
     expect(Object.keys(methodNotAllowed.headers)).toContain('Allow');
-    expect(deref(methodNotAllowed.content['application/problem+json'].examples.method_not_allowed).value).toMatchObject({
+    expect(
+      deref(methodNotAllowed.content['application/problem+json'].examples.method_not_allowed).value,
+    ).toMatchObject({
       status: 405,
       code: 'method_not_allowed',
     });
@@ -205,15 +260,22 @@ describe('the OpenAPI document', () => {
       minItems: 1,
       maxItems: MAX_ITEMS_PER_ORDER,
     });
-    expect(schemas.OrderLine).toMatchObject({ additionalProperties: false, properties: { quantity: { minimum: 1, maximum: MAX_QUANTITY } } });
+    expect(schemas.OrderLine).toMatchObject({
+      additionalProperties: false,
+      properties: { quantity: { minimum: 1, maximum: MAX_QUANTITY } },
+    });
   });
 
   it('describes problems as application/problem+json over the Problem schema', () => {
     for (const { operation: op, path } of operations) {
-      for (const [status, response] of Object.entries(op.responses).filter(([status]) => isProblem(path, status))) {
+      for (const [status, response] of Object.entries(op.responses).filter(([status]) =>
+        isProblem(path, status),
+      )) {
         const content = deref(response as Json).content;
         expect([path, status, Object.keys(content)]).toEqual([path, status, ['application/problem+json']]);
-        expect(content['application/problem+json'].schema.allOf[0]).toEqual({ $ref: '#/components/schemas/Problem' });
+        expect(content['application/problem+json'].schema.allOf[0]).toEqual({
+          $ref: '#/components/schemas/Problem',
+        });
       }
     }
   });
@@ -222,8 +284,12 @@ describe('the OpenAPI document', () => {
     const placeOrder = operation('post', '/api/v1/orders');
     const parameters = (placeOrder.parameters as Json[]).map(deref);
 
-    expect(parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }));
-    expect(Object.keys(placeOrder.responses[201].headers)).toEqual(expect.arrayContaining(['Location', 'Idempotent-Replayed']));
+    expect(parameters).toContainEqual(
+      expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+    );
+    expect(Object.keys(placeOrder.responses[201].headers)).toEqual(
+      expect.arrayContaining(['Location', 'Idempotent-Replayed']),
+    );
     expect(Object.keys(operation('post', '/api/v1/products').responses[201].headers)).toContain('Location');
   });
 
@@ -231,15 +297,29 @@ describe('the OpenAPI document', () => {
     const example = (method: string, path: string, status: number) =>
       operation(method, path).responses[status].content['application/json'].examples.default.value;
     const problemExample = (method: string, path: string, status: number, name: string) =>
-      deref(deref(operation(method, path).responses[status]).content['application/problem+json'].examples[name]).value;
+      deref(
+        deref(operation(method, path).responses[status]).content['application/problem+json'].examples[name],
+      ).value;
 
-    expect(example('post', '/api/v1/orders', 201)).toMatchObject({ total_amount: '205.48', status: 'pending' });
-    expect(example('get', '/api/v1/products', 200).items.map((product: Json) => [product.name, product.price, product.stock])).toEqual([
+    expect(example('post', '/api/v1/orders', 201)).toMatchObject({
+      total_amount: '205.48',
+      status: 'pending',
+    });
+    expect(
+      example('get', '/api/v1/products', 200).items.map((product: Json) => [
+        product.name,
+        product.price,
+        product.stock,
+      ]),
+    ).toEqual([
       ['Wireless Mouse', '25.99', 100],
       ['Mechanical Keyboard', '153.50', 50],
       ['USB-C Hub', '49.99', 5],
     ]);
-    expect(problemExample('get', '/api/v1/products/{id}', 404, 'product_not_found')).toMatchObject({ code: 'product_not_found', status: 404 });
+    expect(problemExample('get', '/api/v1/products/{id}', 404, 'product_not_found')).toMatchObject({
+      code: 'product_not_found',
+      status: 404,
+    });
     expect(problemExample('post', '/api/v1/orders', 400, 'insufficient_stock')).toMatchObject({
       code: 'insufficient_stock',
       shortages: [{ product_id: 3, requested: 10, available: 5 }],
@@ -260,10 +340,16 @@ describe('the OpenAPI document', () => {
       CreateOrderBody,
       ChangeOrderStatusBody,
     };
-    const schemaName = (content: Json) => String(content.schema?.$ref ?? '').split('/').pop() ?? '';
+    const schemaName = (content: Json) =>
+      String(content.schema?.$ref ?? '')
+        .split('/')
+        .pop() ?? '';
     let checked = 0;
     for (const { path, operation: op } of operations) {
-      const contents = [op.requestBody?.content?.['application/json'], ...Object.values(op.responses).map((r) => deref(r as Json).content?.['application/json'])];
+      const contents = [
+        op.requestBody?.content?.['application/json'],
+        ...Object.values(op.responses).map((r) => deref(r as Json).content?.['application/json']),
+      ];
       for (const content of contents.filter((entry) => entry?.examples && SCHEMAS[schemaName(entry)])) {
         for (const { value } of Object.values(content.examples as Record<string, { value: unknown }>)) {
           const result = SCHEMAS[schemaName(content)].safeParse(value);
@@ -272,7 +358,9 @@ describe('the OpenAPI document', () => {
         }
       }
     }
-    for (const [name, example] of Object.entries(document.components.examples as Record<string, { value: unknown }>)) {
+    for (const [name, example] of Object.entries(
+      document.components.examples as Record<string, { value: unknown }>,
+    )) {
       expect([name, Problem.safeParse(example.value).success]).toEqual([name, true]);
     }
     expect(checked).toBeGreaterThanOrEqual(15);

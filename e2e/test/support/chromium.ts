@@ -31,9 +31,10 @@ export function chromiumPath(env: NodeJS.ProcessEnv = process.env, fallback = DE
 /**
  * Headless Chromium as it runs on a closed network: no background calls to Google's hosts (they
  * fail, noisily, at every start), no QUIC, no sandbox (CI runs as root). Playwright gives each
- * launch a fresh profile directory.
+ * launch a fresh profile directory. `extraArgs` adds flags (e.g. `--host-resolver-rules` to open the
+ * page under another host name).
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
@@ -45,6 +46,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

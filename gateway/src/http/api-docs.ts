@@ -11,6 +11,13 @@ export function apiDocs(): Router {
     res.json(document);
   });
   // Swagger UI's page answers any method it is given; only reads are meant (others: 405).
-  router.use('/docs', onlyMethods('GET', 'HEAD'), swaggerUi.serve, swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json' } }));
+  // `validatorUrl: null`: on any host but localhost Swagger UI would otherwise load a badge from
+  // validator.swagger.io — a third-party call our CSP blocks (and one a closed network cannot make).
+  router.use(
+    '/docs',
+    onlyMethods('GET', 'HEAD'),
+    swaggerUi.serve,
+    swaggerUi.setup(undefined, { swaggerOptions: { url: '/openapi.json', validatorUrl: null } }),
+  );
   return router;
 }
