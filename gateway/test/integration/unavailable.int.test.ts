@@ -8,27 +8,23 @@ describe('gateway: when a service is down or slow', () => {
   });
   afterAll(() => t.close());
 
-  it('when the order service is down, orders answer 503 service_unavailable problem+json at once', async () => {
-    const started = Date.now();
-
+  it('when the order service is down, orders answer 503 service_unavailable problem+json (a refused connection, not a timeout)', async () => {
     const response = await fetch(`${t.url}/api/v1/orders`, { headers: { authorization: await bearer(42) } });
 
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    // service_unavailable, not service_timeout: the refused connection answered, not the 300 ms timer.
     expect(await response.json()).toMatchObject({ status: 503, code: 'service_unavailable' });
-    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('when the product service does not answer, the gateway gives up after its timeout with 504', async () => {
     t.products.hang = true;
     try {
-      const started = Date.now();
-
       const response = await fetch(`${t.url}/api/v1/products/1`);
 
+      // The stub never answers, so an answer at all is the gateway's timeout giving up.
       expect(response.status).toBe(504);
       expect(await response.json()).toMatchObject({ status: 504, code: 'service_timeout' });
-      expect(Date.now() - started).toBeLessThan(3_000);
     } finally {
       t.products.hang = false;
     }
