@@ -24,6 +24,7 @@ interface ComposeService {
   volumes?: string[];
   healthcheck?: { test: string[] | string };
   depends_on?: Record<string, { condition: string }>;
+  stop_grace_period?: string;
 }
 const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
 const services = compose.services;
@@ -60,6 +61,14 @@ describe('docker-compose.yml', () => {
   test('publishes the gateway on 3000 and AMQP on 5672 with the management UI on 15672', () => {
     expect(services.gateway.ports).toContain('3000:3000');
     expect(services.rabbitmq.ports).toEqual(expect.arrayContaining(['5672:5672', '15672:15672']));
+  });
+
+  test('gives every service a stop grace period longer than its SHUTDOWN_TIMEOUT_MS, so a slow drain is not cut by SIGKILL', () => {
+    for (const name of APP_SERVICES) {
+      const graceSeconds = Number(/^(\d+)s$/.exec(String(services[name].stop_grace_period))?.[1]);
+      const shutdownMs = Number(envOf(name).SHUTDOWN_TIMEOUT_MS ?? 10_000);
+      expect({ name, longer: graceSeconds * 1000 > shutdownMs }).toEqual({ name, longer: true });
+    }
   });
 
   test('builds every service from the one Dockerfile with its own SERVICE build arg', () => {
