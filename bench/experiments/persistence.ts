@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/experiments/persistence.ts [--ops N] [--concurrency C[,C…]] [--rounds R]
- *  [--warm-up W] [--only order|stock] [--trace]` — issue 10's measurement before the persistence redesign:
+ *  [--warm-up W] [--only order|stock] [--variants key,…] [--trace]` — issue 10's measurement before the persistence redesign:
  * CPU per operation of placing an order and of reserving stock through today's `pg` code, plain
  * `pg` in the interactive-transaction shape, Prisma Client (order- and product-service's generated
  * clients over @prisma/adapter-pg) and Kysely on `pg`. Each variant runs in-process against a
@@ -9,6 +9,7 @@
  * Node CPU (process.cpuUsage) and Postgres CPU (the scratch database's own backends, from
  * /proc/<pid>/schedstat) per operation, operations per second and round trips per operation; with
  * R > 1 rounds, the median and the range of each figure. Defaults: N 3000, C 1,8, R 1, W 300.
+ * `--variants today,kysely,…` runs only those variants (keys as in the progress lines);
  * `--trace --ops 1 --warm-up 0 --concurrency 1` prints the SQL each variant sends for one operation.
  * Needs a build of platform and contracts (`npx turbo run build`) and the generated Prisma clients
  * (`npm run generate`).
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '1' },
       'warm-up': { type: 'string', default: '300' },
       only: { type: 'string' },
+      variants: { type: 'string' },
       trace: { type: 'boolean', default: false },
     },
   });
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const concurrencies = values.concurrency.split(',').map(Number);
   const experiments = EXPERIMENTS.filter((experiment) => !values.only || experiment.key === values.only);
+  const chosen = values.variants?.split(',');
 
   countRoundTrips({ trace: values.trace });
   const admin = await connectAdmin();
@@ -67,7 +70,10 @@ async function main(): Promise<void> {
         const inputs = experiment.inputs(warmUp + ops);
         for (const concurrency of concurrencies) {
           // Rotated each round, so a slow stretch of the shared machine does not always hit the same variant.
-          const variants = rotate(experiment.variants, round);
+          const variants = rotate(
+            experiment.variants.filter((variant) => !chosen || chosen.includes(variant.key)),
+            round,
+          );
           for (const variant of variants) {
             const database = await createScratchDatabase(
               admin,

@@ -1,3 +1,4 @@
+import { PrismaPg } from '@prisma/adapter-pg';
 import {
   createLogger,
   createPgPool,
@@ -11,11 +12,13 @@ import type { Pool } from 'pg';
 import { createIdempotencyRepository } from '../../../order-service/src/db/idempotency-repository';
 import { toOrder } from '../../../order-service/src/db/order-mapper';
 import { createOrderWriter } from '../../../order-service/src/db/order-writer';
-import { createPrisma } from '../../../order-service/src/db/prisma';
+import { createPrisma, type Prisma } from '../../../order-service/src/db/prisma';
+import { PrismaClient } from '../../../order-service/src/generated/prisma/client';
 import { orderEvents } from '../../../order-service/src/messaging/order-events';
 import type { Experiment, Variant } from './experiment';
 import { kyselyExecutor, loadKysely, type OrderTables } from './kysely-tables';
 import { checkOrders, contractOrder, orderInputs, type OrderInput } from './order-inputs';
+import { preparedStatementNames } from './prisma-statements';
 
 /*
  * Placing an order, persistence only: claim the Idempotency-Key (its own statement, before the
@@ -31,6 +34,15 @@ const DEADLINE_MS = 30_000;
 const PRISMA_TX = { maxWait: 10_000, timeout: 15_000 };
 
 class ClaimLost extends Error {}
+
+/** The service's client (`createPrisma`) with statement names added. */
+const createPreparedPrisma = (url: string, poolSize: number): Prisma =>
+  new PrismaClient({
+    adapter: new PrismaPg(createPgPool(url, { max: poolSize, logger }), {
+      disposeExternalPool: true,
+      statementNameGenerator: preparedStatementNames(),
+    }),
+  });
 
 const claimed = (token: string | undefined): string => {
   if (!token) throw new ClaimLost('the Idempotency-Key was already claimed');
@@ -124,7 +136,7 @@ const pgInteractive: Variant<OrderInput> = {
  * (milliseconds), so neither the claim nor its completion can go through the typed API without
  * losing the token — both are raw SQL here, as they would be in the service.
  */
-const prismaClaim = (prisma: ReturnType<typeof createPrisma>, input: OrderInput) =>
+const prismaClaim = (prisma: Prisma, input: OrderInput) =>
   prisma.$queryRaw<{ token: string }[]>`
     INSERT INTO idempotency_keys (user_id, key, request_hash, status, created_at)
     VALUES (${input.userId}, ${input.idempotencyKey}, ${input.requestHash}, 'in_flight', clock_timestamp())
@@ -174,13 +186,14 @@ const prismaInteractive: Variant<OrderInput> = {
 /**
  * Prisma written for fewer round trips: the order row and then its items with
  * `createManyAndReturn`, selecting only the ids — the statements pg and Kysely send — instead of a
- * nested create whose `include` reads order and items back.
+ * nested create whose `include` reads order and items back. `prepared`: with the adapter's
+ * statement names, so Postgres prepares each statement once per connection as today's `pg` code does.
  */
-const prismaFlat: Variant<OrderInput> = {
-  key: 'prisma-flat',
-  label: 'Prisma: interactive $transaction, create + createManyAndReturn',
+const prismaFlat = (prepared: boolean): Variant<OrderInput> => ({
+  key: prepared ? 'prisma-prepared' : 'prisma-flat',
+  label: `Prisma: interactive $transaction, create + createManyAndReturn${prepared ? ', prepared statements' : ''}`,
   async open(url, poolSize) {
-    const prisma = createPrisma(url, poolSize, logger);
+    const prisma = prepared ? createPreparedPrisma(url, poolSize) : createPrisma(url, poolSize, logger);
     return {
       async run(input) {
         const token = claimed((await prismaClaim(prisma, input))[0]?.token);
@@ -220,7 +233,7 @@ const prismaFlat: Variant<OrderInput> = {
       close: () => prisma.$disconnect(),
     };
   },
-};
+});
 
 /**
  * Prisma's batch form: the ids first (as today), then one `$transaction([...])` of the nested
@@ -364,5 +377,13 @@ export const orderExperiment: Experiment<OrderInput> = {
   schema: 'order-service',
   inputs: orderInputs,
   check: checkOrders,
-  variants: [today, pgInteractive, prismaInteractive, prismaFlat, prismaBatch, kysely],
+  variants: [
+    today,
+    pgInteractive,
+    prismaInteractive,
+    prismaFlat(false),
+    prismaFlat(true),
+    prismaBatch,
+    kysely,
+  ],
 };

@@ -19,6 +19,7 @@ import { reserveStock } from '../../../product-service/src/use-cases/reserve-sto
 import { inventoryEvent, type SagaCause } from '../../../product-service/src/use-cases/saga-cause';
 import type { Experiment, Variant } from './experiment';
 import { kyselyExecutor, loadKysely, type ProductTables } from './kysely-tables';
+import { preparedStatementNames } from './prisma-statements';
 import { checkStock, CONSUMER, seedProducts, stockInputs, type StockInput } from './stock-inputs';
 
 /*
@@ -138,12 +139,18 @@ const pgInteractive: Variant<StockInput> = {
   },
 };
 
-const prismaInteractive: Variant<StockInput> = {
-  key: 'prisma',
-  label: 'Prisma: interactive $transaction, $queryRaw FOR UPDATE',
+/** `prepared`: with the adapter's statement names, so Postgres prepares each statement once per connection. */
+const prismaInteractive = (prepared: boolean): Variant<StockInput> => ({
+  key: prepared ? 'prisma-prepared' : 'prisma',
+  label: `Prisma: interactive $transaction, $queryRaw FOR UPDATE${prepared ? ', prepared statements' : ''}`,
   async open(url, poolSize) {
     const pool = createPgPool(url, { max: poolSize, logger });
-    const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg(pool, {
+        disposeExternalPool: true,
+        ...(prepared ? { statementNameGenerator: preparedStatementNames() } : {}),
+      }),
+    });
     return {
       run: (input) =>
         prisma.$transaction(async (tx): Promise<HandlerOutcome> => {
@@ -180,7 +187,7 @@ const prismaInteractive: Variant<StockInput> = {
       close: () => prisma.$disconnect(),
     };
   },
-};
+});
 
 const kysely: Variant<StockInput> = {
   key: 'kysely',
@@ -244,5 +251,5 @@ export const stockExperiment: Experiment<StockInput> = {
   inputs: stockInputs,
   seed: seedProducts,
   check: checkStock,
-  variants: [today, pgInteractive, prismaInteractive, kysely],
+  variants: [today, pgInteractive, prismaInteractive(false), prismaInteractive(true), kysely],
 };
