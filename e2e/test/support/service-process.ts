@@ -26,12 +26,15 @@ export interface ServiceProcess {
 /**
  * Runs a service's `src/main.ts` as a process of its own — the composition root, signal handling
  * and exit code exactly as in production — and resolves once it logs `<name> listening` (PORT=0
- * picks a free port, read from that line).
+ * picks a free port, read from that line). A process that has not logged it within
+ * `startTimeoutMs` is killed and the promise rejects with what it wrote — rather than a silent hang
+ * (a LOG_LEVEL above `info` hides that line, for one).
  */
 export function spawnService(
   dir: string,
   name: string,
   env: Record<string, string>,
+  startTimeoutMs = 60_000,
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, dir, 'src/main.ts')], {
     cwd: ROOT,
@@ -47,10 +50,19 @@ export function spawnService(
     }),
   );
   return new Promise((resolve, reject) => {
+    const startTimer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `${dir} did not log "${name} listening" within ${startTimeoutMs} ms (LOG_LEVEL info or lower shows it):\n${output}`,
+        ),
+      );
+    }, startTimeoutMs);
     const onOutput = (chunk: Buffer) => {
       output += chunk.toString();
       const port = listeningPort(output, name);
       if (port === undefined) return;
+      clearTimeout(startTimer);
       child.stdout.off('data', onOutput);
       child.stdout.on('data', (more: Buffer) => (output += more.toString()));
       resolve({
@@ -64,9 +76,10 @@ export function spawnService(
     };
     child.stdout.on('data', onOutput);
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then(({ code, signal }) =>
-      reject(new Error(`${dir} ended before listening (code ${code}, signal ${signal}):\n${output}`)),
-    );
+    void exited.then(({ code, signal }) => {
+      clearTimeout(startTimer);
+      reject(new Error(`${dir} ended before listening (code ${code}, signal ${signal}):\n${output}`));
+    });
   });
 }
 

@@ -29,9 +29,11 @@ export async function eventually<T>(
   for (;;) {
     const outcome = await tryOnce(check, deadline - Date.now());
     if (outcome.passed) return outcome.value as Exclude<T, false>;
-    lastError = outcome.error;
+    // A try cut short by the deadline says nothing; the failure keeps the last one that finished.
+    const cutShort = outcome.error === STILL_RUNNING;
+    if (!cutShort || lastError === undefined) lastError = outcome.error;
     const left = deadline - Date.now();
-    if (left <= 0) throw timeoutError(description, timeoutMs, lastError);
+    if (left <= 0) throw timeoutError(description, timeoutMs, lastError, cutShort);
     await sleep(Math.min(intervalMs, left));
   }
 }
@@ -48,7 +50,7 @@ async function tryOnce<T>(check: () => T | Promise<T>, timeLeftMs: number): Prom
       check(),
       sleep(Math.max(timeLeftMs, 0), STILL_RUNNING, { signal: giveUp.signal }),
     ]);
-    if (value === STILL_RUNNING) return { passed: false, error: new Error('the last try was still running') };
+    if (value === STILL_RUNNING) return { passed: false, error: STILL_RUNNING };
     if (value === false) return { passed: false, error: undefined };
     return { passed: true, value: value as T };
   } catch (error) {
@@ -58,10 +60,14 @@ async function tryOnce<T>(check: () => T | Promise<T>, timeLeftMs: number): Prom
   }
 }
 
-function timeoutError(description: string, timeoutMs: number, lastError: unknown): Error {
+function timeoutError(description: string, timeoutMs: number, lastError: unknown, cutShort: boolean): Error {
+  const which = cutShort ? 'the last try was still running at the deadline; the one before' : 'the last try';
   const why =
-    lastError === undefined
-      ? 'the last try returned false'
-      : `the last try failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
-  return new Error(`${description} not met within ${timeoutMs} ms; ${why}`, { cause: lastError });
+    lastError === STILL_RUNNING
+      ? 'the only try was still running at the deadline'
+      : lastError === undefined
+        ? `${which} returned false`
+        : `${which} failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+  const cause = lastError === STILL_RUNNING ? undefined : lastError;
+  return new Error(`${description} not met within ${timeoutMs} ms; ${why}`, { cause });
 }

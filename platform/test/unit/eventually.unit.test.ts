@@ -51,7 +51,25 @@ describe('eventually', () => {
 
   test('a check that never settles fails at the timeout instead of hanging the test', async () => {
     await expect(eventually(() => new Promise<never>(() => undefined), { timeoutMs: 30 })).rejects.toThrow(
-      'condition not met within 30 ms; the last try failed: the last try was still running',
+      'condition not met within 30 ms; the only try was still running at the deadline',
+    );
+  });
+
+  test('when the last try is cut short by the deadline, the failure still shows the last one that finished', async () => {
+    // Arrange: the first try fails at once; the second never settles before the deadline.
+    let tries = 0;
+    const check = () => {
+      tries += 1;
+      if (tries === 1) throw new Error('stock was 5, expected 4');
+      return new Promise<never>(() => undefined);
+    };
+
+    // Act
+    const failure = eventually(check, { timeoutMs: 40, intervalMs: 5 });
+
+    // Assert
+    await expect(failure).rejects.toThrow(
+      'condition not met within 40 ms; the last try was still running at the deadline; the one before failed: stock was 5, expected 4',
     );
   });
 });
