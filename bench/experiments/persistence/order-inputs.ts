@@ -3,6 +3,7 @@ import type { Order } from '@shop/contracts';
 import Decimal from 'decimal.js';
 import type { Pool } from 'pg';
 import { priceOrder, type PricedOrder } from '../../../order-service/src/domain/pricing';
+import { newOrder } from '../../../order-service/src/use-cases/place-order';
 import { mismatch, randomLines, seededRandom } from './experiment';
 
 /** One POST /orders after validation and pricing: what reaches the persistence path. */
@@ -45,29 +46,12 @@ export function orderInputs(count: number): OrderInput[] {
   });
 }
 
-/** The contract's Order from the priced order and the ids and time the database gave it. */
+/** The contract's Order from the priced order and the ids and time the database gave it: the service's own builder. */
 export function contractOrder(
   input: OrderInput,
   stored: { id: number; itemIds: readonly number[]; createdAt: Date },
 ): Order {
-  const at = stored.createdAt.toISOString();
-  return {
-    id: stored.id,
-    user_id: input.userId,
-    status: 'pending',
-    total_amount: input.priced.totalAmount,
-    cancel_reason: null,
-    items: input.priced.lines.map((line, index) => ({
-      id: stored.itemIds[index]!,
-      product_id: line.productId,
-      product_name: line.productName,
-      product_price: line.productPrice,
-      quantity: line.quantity,
-      subtotal: line.subtotal,
-    })),
-    created_at: at,
-    updated_at: at,
-  };
+  return newOrder(input.userId, input.priced, { ...stored, itemIds: [...stored.itemIds] });
 }
 
 /**

@@ -151,7 +151,7 @@ const productsAnsweredTooLate = () =>
   );
 
 /** The order as it will be stored (and answered): nothing is read back after the write. */
-function newOrder(userId: number, priced: PricedOrder, reserved: ReservedOrder): Order {
+export function newOrder(userId: number, priced: PricedOrder, reserved: ReservedOrder): Order {
   const at = reserved.createdAt.toISOString();
   return {
     id: reserved.id,
