@@ -7,4 +7,5 @@ export * from './shutdown';
 export * from './messaging';
 export * from './observability';
 export * from './pg';
+export * from './database';
 export * from './database-connection-errors';

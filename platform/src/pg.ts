@@ -81,37 +81,3 @@ export async function checkOutClient(pool: Pool): Promise<CheckedOutClient> {
     },
   };
 }
-
-const INT4 = (value: number) => Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;
-
-/**
- * Runs `work` in one transaction on one connection and commits, or rolls back on any failure (a
- * connection that was lost or cannot even roll back is discarded, not pooled). A connection lost
- * mid-way rejects with an error `isDatabaseUnavailable` recognises, never an unhandled 'error'.
- * With `advisoryLock`, the transaction first takes `pg_advisory_xact_lock(a, b)` — in the same
- * round trip as BEGIN (the keys are checked integers written inline, since a multi-statement
- * query takes no parameters) — so every later statement's snapshot sees what the previous holder
- * committed.
- */
-export async function inTransaction<T>(
-  pool: Pool,
-  work: (client: PoolClient) => Promise<T>,
-  options: { advisoryLock?: [number, number] } = {},
-): Promise<T> {
-  const lock = options.advisoryLock;
-  if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
-  const held = await checkOutClient(pool);
-  const { client } = held;
-  let broken: Error | undefined;
-  try {
-    await client.query(lock ? `BEGIN; SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})` : 'BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-    throw error;
-  } finally {
-    held.release(broken);
-  }
-}

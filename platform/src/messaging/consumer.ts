@@ -14,7 +14,7 @@ import { declareTopology } from './topology';
 export type HandlerOutcome = 'applied' | 'duplicate' | 'ignored';
 
 export interface HandlerContext {
-  /** The inbox name to pass to `recordInboxOnce` (the queue name unless overridden). */
+  /** The inbox name to pass to `claimInbox` (the queue name unless overridden). */
   consumer: string;
   /** Carries event_id, correlation_id and order_id. */
   logger: Logger;
@@ -72,7 +72,7 @@ export interface Consumer {
  * The inbox consumer (SPEC §6): at-least-once delivery, effectively-once effects.
  *
  * Messages are acked manually and only after the handler resolved — i.e. after its transaction
- * (effect + inbox row, see `recordInboxOnce`) committed — so a crash means redelivery, never
+ * (effect + inbox row, see `claimInbox`) committed — so a crash means redelivery, never
  * loss, and the inbox makes the redelivery a no-op. A message that can never succeed (bad JSON,
  * bad envelope, unknown type or schema version, invalid payload) is rejected without requeue at
  * once and reaches `<queue>.dlq` through `dlx`; the consumer goes on with the next. A handler that

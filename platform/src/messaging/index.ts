@@ -17,7 +17,7 @@ export {
   type HandlerOutcome,
 } from './consumer';
 export { decodeMessage, type DecodedMessage } from './decode-message';
-export { INBOX_INSERT, recordInboxOnce } from './inbox';
+export { claimInbox, type InboxTable } from './inbox';
 export {
   BrokerUnavailableError,
   createOutboxRelay,
@@ -25,12 +25,11 @@ export {
   type OutboxRelay,
   type OutboxRelayOptions,
 } from './outbox-relay';
-export { appendToOutbox, OUTBOX_COLUMNS, outboxPlaceholders, outboxRow } from './outbox-writer';
+export { appendToOutbox, outboxRow, type OutboxTable } from './outbox-writer';
 export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
 export {
   createServiceMessaging,
   type ServiceMessaging,
   type ServiceMessagingOptions,
 } from './service-messaging';
-export { pgExecutor, type SqlExecutor } from './sql-executor';
 export { declareTopology, DELIVERY_LIMIT } from './topology';

@@ -1,47 +1,56 @@
 import { ROUTES, type AnyEvent } from '@shop/contracts';
-import type { SqlExecutor } from './sql-executor';
+import type { Kysely } from 'kysely';
+import type { Database } from '../database';
 
-/** The outbox columns a writer fills, in the order of `outboxRow`'s values. */
-export const OUTBOX_COLUMNS = 'id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers';
+/** The outbox table as a service writes it (every service's schema.prisma declares it the same way). */
+export interface OutboxTable {
+  outbox_events: {
+    id: string;
+    aggregate_type: string;
+    aggregate_id: string;
+    sequence: number;
+    type: string;
+    exchange: string;
+    routing_key: string;
+    /** jsonb, written as JSON text. */
+    payload: unknown;
+    headers: unknown;
+  };
+}
 
-/**
- * `$first … $first+8` with their casts, in OUTBOX_COLUMNS order: for services that write the outbox
- * row inside a larger statement of their own (one round trip for the state change and its event).
- */
-export const outboxPlaceholders = (first: number): string => {
-  const p = (n: number) => `$${first + n}`;
-  return `${p(0)}::uuid, ${p(1)}, ${p(2)}, ${p(3)}::int, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}::jsonb, ${p(8)}::jsonb`;
-};
-
-/** The values of one outbox row for `event`, in OUTBOX_COLUMNS order (exchange and key from ROUTES). */
-export function outboxRow(event: AnyEvent, aggregateType?: string): unknown[] {
+/** The outbox row of `event`: exchange and routing key come from the contract's ROUTES. */
+export function outboxRow(event: AnyEvent, aggregateType: string): OutboxTable['outbox_events'] {
   const route = ROUTES[event.type];
-  const headers = event.traceparent ? { traceparent: event.traceparent } : {};
-  return [
-    event.id,
-    aggregateType ?? route.exchange,
-    event.subject,
-    event.sequence,
-    event.type,
-    route.exchange,
-    route.routingKey,
-    JSON.stringify(event),
-    JSON.stringify(headers),
-  ];
+  return {
+    id: event.id,
+    aggregate_type: aggregateType,
+    aggregate_id: event.subject,
+    sequence: event.sequence,
+    type: event.type,
+    exchange: route.exchange,
+    routing_key: route.routingKey,
+    payload: JSON.stringify(event),
+    headers: JSON.stringify(event.traceparent ? { traceparent: event.traceparent } : {}),
+  };
 }
 
 /**
- * Writes events to the outbox inside the caller's transaction, so they commit (or roll back)
- * with the state change that caused them — the only way an event is ever published. All rows go
- * in one INSERT: one round trip, one NOTIFY, and `position` follows the order of `events`.
+ * Writes events to the outbox inside the caller's transaction, so they commit (or roll back) with
+ * the state change that caused them — the only way an event is ever published. The events were
+ * built by `buildEvent`, which validated them against their contract. All rows go in one INSERT:
+ * one round trip, and `position` follows the order of `events`.
+ *
+ * `Tables extends OutboxTable`: a service's generated table types must carry the outbox table
+ * with these columns, or the call does not compile.
  */
-export async function appendToOutbox(
-  tx: SqlExecutor,
+export async function appendToOutbox<Tables extends OutboxTable>(
+  tx: Database<Tables>,
   events: readonly AnyEvent[],
-  options: { aggregateType?: string } = {},
-): Promise<number> {
-  if (events.length === 0) return 0;
-  const values = events.flatMap((event) => outboxRow(event, options.aggregateType));
-  const rows = events.map((_, index) => `(${outboxPlaceholders(index * 9 + 1)})`);
-  return tx.$executeRawUnsafe(`INSERT INTO outbox_events (${OUTBOX_COLUMNS}) VALUES ${rows.join(', ')}`, ...values);
+  options: { aggregateType: string },
+): Promise<void> {
+  if (events.length === 0) return;
+  await (tx as unknown as Kysely<OutboxTable>)
+    .insertInto('outbox_events')
+    .values(events.map((event) => outboxRow(event, options.aggregateType)))
+    .execute();
 }
