@@ -59,7 +59,7 @@ const DOMAIN = [
       'domain/ holds rules with no I/O: the use case passes it what it needs from db/, http/, messaging/.',
   },
   {
-    regex: '^(pg|amqplib|amqp-connection-manager|express|axios|@prisma/[^/]+)(/|$)',
+    regex: '^(pg|kysely|amqplib|amqp-connection-manager|express|axios|@prisma/[^/]+)(/|$)',
     message: 'domain/ holds rules with no I/O: no database, broker or HTTP library.',
   },
 ];
