@@ -4,7 +4,7 @@
 
 ARG NODE_IMAGE=node:24-slim
 
-# ---- build: all dependencies, Prisma client generated, TypeScript compiled ------------------
+# ---- build: all dependencies, Kysely table types generated, TypeScript compiled ------------
 FROM ${NODE_IMAGE} AS build
 ARG SERVICE
 RUN test -n "$SERVICE" || (echo "build arg SERVICE is required" >&2 && exit 1)
@@ -20,7 +20,7 @@ COPY gateway/package.json gateway/
 COPY e2e/package.json e2e/
 RUN npm ci --no-audit --no-fund
 COPY . .
-# `generate` (prisma generate, offline) runs before `build` through turbo's task graph; tsc -b
+# `generate` (prisma generate → Kysely types, offline) runs before `build` through turbo's task graph; tsc -b
 # builds the referenced contracts and platform projects with it.
 RUN npx turbo run build --filter="@shop/${SERVICE}" --output-logs=errors-only \
  && test -f "${SERVICE}/dist/src/main.js" \

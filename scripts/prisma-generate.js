@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * `prisma generate` for the current workspace, offline.
+ * `prisma generate` for the current workspace, offline: the schema's one generator,
+ * prisma-kysely, writes the Kysely table types the service queries with (src/generated/).
  *
  * Prisma 7's CLI refuses to start unless it finds a schema-engine file, although `generate`
  * never runs it, and the engine cannot be downloaded on our machines (docs/decisions.md).
- * Any existing file satisfies the check; the generated client itself needs no native engine
- * (it runs on @prisma/adapter-pg).
+ * Any existing file satisfies the check.
  */
 const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
