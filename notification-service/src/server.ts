@@ -2,7 +2,9 @@ import { QUEUES } from '@shop/contracts';
 import {
   closeServer,
   createConsumer,
+  createDatabase,
   createLogger,
+  createPgPool,
   createServiceMessaging,
   createTokenVerifier,
   databaseCheck,
@@ -15,7 +17,7 @@ import {
 import { createApp } from './app';
 import type { Config } from './config';
 import { createNotificationRepository } from './db/notification-repository';
-import { createPool } from './db/pool';
+import type { DB } from './generated/database';
 import { notificationHandlers } from './messaging/notification-handlers';
 
 export interface StartOptions {
@@ -40,7 +42,9 @@ export interface RunningService {
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('notification-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  const db = createPool(config.DATABASE_URL, config.CONSUMER_PREFETCH + 5, logger);
+  // One short transaction per event in flight (the consumer's prefetch), and a few for HTTP.
+  const pool = createPgPool(config.DATABASE_URL, { max: config.CONSUMER_PREFETCH + 5, logger });
+  const db = createDatabase<DB>(pool);
   const notifications = createNotificationRepository(db);
   const messaging = createServiceMessaging({
     name: 'notification-service',
@@ -66,7 +70,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     tokens: createTokenVerifier(config),
     logger,
     health: {
-      database: databaseCheck(() => db.query('SELECT 1')),
+      database: databaseCheck(() => db.selectNoFrom((eb) => eb.lit(1).as('one')).execute()),
       broker: messaging.brokerCheck,
     },
   });
@@ -78,7 +82,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     close: async () => {
       await closeServer(server);
       await messaging.stop();
-      await db.end();
+      await db.destroy();
     },
   };
 }

@@ -1,35 +1,28 @@
 import type { EventType, Notification } from '@shop/contracts';
-import { INBOX_INSERT, inTransaction } from '@shop/platform';
-import type { Db } from './pool';
+import { claimInbox, inTransaction, type Database } from '@shop/platform';
+import type { Selectable } from 'kysely';
+import { decideNotificationUser } from '../domain/notification-user';
+import type { DB } from '../generated/database';
 
-type NotificationRow = {
-  id: number;
-  eventId: string;
-  eventType: string;
-  orderId: number;
-  userId: number | null;
-  message: string;
-  occurredAt: Date;
-  createdAt: Date;
-};
+export type NotificationDb = Database<DB>;
 
 /** The one mapper from a database row to the contract's Notification. */
-export const toNotification = (row: NotificationRow): Notification => ({
+export const toNotification = (row: Selectable<DB['notifications']>): Notification => ({
   id: row.id,
-  event_id: row.eventId,
-  event_type: row.eventType as EventType,
-  order_id: row.orderId,
-  user_id: row.userId,
+  event_id: row.event_id,
+  event_type: row.event_type as EventType,
+  order_id: row.order_id,
+  user_id: row.user_id,
   message: row.message,
-  occurred_at: row.occurredAt.toISOString(),
-  created_at: row.createdAt.toISOString(),
+  occurred_at: row.occurred_at.toISOString(),
+  created_at: row.created_at.toISOString(),
 });
 
 export interface NewNotification {
   eventId: string;
   eventType: EventType;
   orderId: number;
-  /** `undefined`: the event names no user, take the one already known for the order (else null). */
+  /** `undefined`: the event names no user (see decideNotificationUser). */
   userId: number | undefined;
   message: string;
   occurredAt: Date;
@@ -44,105 +37,64 @@ export interface NotificationFilter {
   offset: number;
 }
 
+export type RecordOutcome = { outcome: 'applied'; notification: Notification } | { outcome: 'duplicate' };
+
 /** Advisory-lock key space for "one order at a time" (the second key is the order id). */
 const ORDER_LOCK_SPACE = 4_004;
 
-export type RecordOutcome = { outcome: 'applied'; notification: Notification } | { outcome: 'duplicate' };
-
-// Inbox row, notification and back-fill in one statement (one snapshot, taken after the order's
-// lock): an event id this consumer has seen inserts nothing and returns no row. The user is the
-// event's own, else the one a notification of the order already named (else null); naming a user
-// back-fills the order's notifications recorded without one.
-const RECORD = `
-  WITH inbox AS (${INBOX_INSERT} RETURNING event_id), inserted AS (
-    INSERT INTO notifications (event_id, event_type, order_id, user_id, message, occurred_at)
-    SELECT inbox.event_id, $3, $4::int,
-           coalesce($5::int, (SELECT user_id FROM notifications
-                                WHERE order_id = $4::int AND user_id IS NOT NULL ORDER BY id LIMIT 1)),
-           $6, $7::timestamptz
-      FROM inbox
-    RETURNING id, user_id, created_at
-  ), backfill AS (
-    UPDATE notifications SET user_id = $5::int
-     WHERE $5::int IS NOT NULL AND order_id = $4::int AND user_id IS NULL AND EXISTS (SELECT 1 FROM inbox)
-  )
-  SELECT id, user_id, created_at FROM inserted`;
-
-const LIST = `
-  WITH matching AS (
-    SELECT id, event_id, event_type, order_id, user_id, message, occurred_at, created_at
-      FROM notifications
-     WHERE ($1::int IS NULL OR order_id = $1::int)
-       AND ($2::text IS NULL OR event_type = $2::text)
-       AND ($3::int IS NULL OR user_id = $3::int)
-  ), page AS (
-    SELECT * FROM matching ORDER BY occurred_at, id LIMIT $4 OFFSET $5
-  )
-  SELECT (SELECT count(*) FROM matching)::int AS total, page.*
-    FROM (SELECT 1) AS one LEFT JOIN page ON true
-   ORDER BY page.occurred_at, page.id`;
-
 const UNIQUE_VIOLATION = '23505';
 
-type ListRow = {
-  total: number;
-  id: number | null;
-  event_id: string;
-  event_type: string;
-  order_id: number;
-  user_id: number | null;
-  message: string;
-  occurred_at: Date;
-  created_at: Date;
-};
-
-export function createNotificationRepository(db: Db) {
+export function createNotificationRepository(db: NotificationDb) {
   return {
     /**
      * Records the event in the inbox and its notification in one transaction: both commit or
-     * neither does, and an event id seen before (by this consumer) inserts nothing. Three round
-     * trips: BEGIN with the order's lock, the recording statement, COMMIT.
+     * neither does, and an event id this consumer has seen before records nothing.
      */
     async recordOnce(consumer: string, input: NewNotification): Promise<RecordOutcome> {
       try {
         // Events of one order are recorded one at a time (the order's advisory lock): an inventory
         // event consumed alongside its OrderCreated then either sees the user it names, or is there
         // for its back-fill to find.
-        const rows = await inTransaction(
+        return await inTransaction(
           db,
-          async (client) =>
-            (
-              await client.query<{ id: number; user_id: number | null; created_at: Date }>({
-                name: 'notification-record',
-                text: RECORD,
-                values: [
-                  consumer,
-                  input.eventId,
-                  input.eventType,
-                  input.orderId,
-                  input.userId ?? null,
-                  input.message,
-                  input.occurredAt,
-                ],
+          async (tx): Promise<RecordOutcome> => {
+            if (!(await claimInbox(tx, consumer, input.eventId))) return { outcome: 'duplicate' };
+
+            const recorded = await tx
+              .selectFrom('notifications')
+              .select('user_id')
+              .where('order_id', '=', input.orderId)
+              .orderBy('id')
+              .execute();
+            const user = decideNotificationUser(
+              input.userId,
+              recorded.map((row) => row.user_id),
+            );
+
+            const row = await tx
+              .insertInto('notifications')
+              .values({
+                event_id: input.eventId,
+                event_type: input.eventType,
+                order_id: input.orderId,
+                user_id: user.userId,
+                message: input.message,
+                occurred_at: input.occurredAt,
               })
-            ).rows,
+              .returningAll()
+              .executeTakeFirstOrThrow();
+            if (user.backfill) {
+              await tx
+                .updateTable('notifications')
+                .set({ user_id: user.userId })
+                .where('order_id', '=', input.orderId)
+                .where('user_id', 'is', null)
+                .execute();
+            }
+            return { outcome: 'applied', notification: toNotification(row) };
+          },
           { advisoryLock: [ORDER_LOCK_SPACE, input.orderId] },
         );
-        const [row] = rows;
-        if (!row) return { outcome: 'duplicate' };
-        return {
-          outcome: 'applied',
-          notification: toNotification({
-            id: row.id,
-            eventId: input.eventId,
-            eventType: input.eventType,
-            orderId: input.orderId,
-            userId: row.user_id,
-            message: input.message,
-            occurredAt: input.occurredAt,
-            createdAt: row.created_at,
-          }),
-        };
       } catch (error) {
         // Same event id already recorded (e.g. under another inbox name): still one notification.
         if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'duplicate' };
@@ -150,29 +102,38 @@ export function createNotificationRepository(db: Db) {
       }
     },
 
+    /** A page in the order things happened, and how many match in all. */
     async list(filter: NotificationFilter): Promise<{ items: Notification[]; total: number }> {
-      const { rows } = await db.query<ListRow>({
-        name: 'notification-list',
-        text: LIST,
-        values: [filter.orderId ?? null, filter.type ?? null, filter.userId ?? null, filter.limit, filter.offset],
-      });
-      const items = rows
-        .filter((row) => row.id !== null)
-        .map((row) =>
-          toNotification({
-            id: row.id as number,
-            eventId: row.event_id,
-            eventType: row.event_type,
-            orderId: row.order_id,
-            userId: row.user_id,
-            message: row.message,
-            occurredAt: row.occurred_at,
-            createdAt: row.created_at,
-          }),
-        );
-      return { items, total: rows[0]?.total ?? 0 };
+      const rows = await matching(db, filter)
+        .selectAll()
+        .select((eb) => eb.cast<number>(eb.fn.countAll().over(), 'integer').as('total'))
+        .orderBy('occurred_at')
+        .orderBy('id')
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .execute();
+      const items = rows.map(({ total: _total, ...row }) => toNotification(row));
+      // Every row of the page carries the count of all matches; a page past the end has no row to
+      // carry it, so only then is it counted on its own.
+      const total = rows[0]?.total ?? (filter.offset > 0 ? await countMatching(db, filter) : 0);
+      return { items, total };
     },
   };
 }
 
 export type NotificationRepository = ReturnType<typeof createNotificationRepository>;
+
+function matching(db: NotificationDb, filter: NotificationFilter) {
+  let query = db.selectFrom('notifications');
+  if (filter.orderId !== undefined) query = query.where('order_id', '=', filter.orderId);
+  if (filter.type !== undefined) query = query.where('event_type', '=', filter.type);
+  if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+  return query;
+}
+
+async function countMatching(db: NotificationDb, filter: NotificationFilter): Promise<number> {
+  const { total } = await matching(db, filter)
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('total'))
+    .executeTakeFirstOrThrow();
+  return total;
+}

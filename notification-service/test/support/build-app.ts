@@ -1,9 +1,13 @@
-import { createLogger, createTokenVerifier } from '@shop/platform';
+import { createDatabase, createLogger, createPgPool, createTokenVerifier } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { createNotificationRepository, type NotificationRepository } from '../../src/db/notification-repository';
-import { createPool, type Db } from '../../src/db/pool';
+import {
+  createNotificationRepository,
+  type NotificationDb,
+  type NotificationRepository,
+} from '../../src/db/notification-repository';
+import type { DB } from '../../src/generated/database';
 import { recordNotification } from '../../src/use-cases/record-notification';
 import type { AnyEvent } from '@shop/contracts';
 
@@ -12,7 +16,7 @@ import { JWT_SECRET } from './service';
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
-  db: Db;
+  db: NotificationDb;
   notifications: NotificationRepository;
   /** Records events as the consumer would (same use case, no broker). */
   record(...events: AnyEvent[]): Promise<void>;
@@ -24,7 +28,7 @@ const logger = createLogger('notification-service-test');
 /** The HTTP app in-process on a database of its own (migrated); no broker. */
 export async function buildTestApp(): Promise<TestApp & { database: TestDatabase }> {
   const database = await createTestDatabase({ migrationsDir: migrationsDir() });
-  const db = createPool(database.url);
+  const db = createDatabase<DB>(createPgPool(database.url));
   const notifications = createNotificationRepository(db);
   const app = createApp({
     notifications,
@@ -41,7 +45,7 @@ export async function buildTestApp(): Promise<TestApp & { database: TestDatabase
       for (const event of events) await recordNotification(notifications, event, { consumer: 'test', logger });
     },
     close: async () => {
-      await db.end();
+      await db.destroy();
       await database.drop();
     },
   };

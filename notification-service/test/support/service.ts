@@ -1,9 +1,9 @@
 import { connect, type ChannelModel, type GetMessage } from 'amqplib';
 import { EXCHANGES, QUEUES, ROUTES, deadLetterQueueOf, type AnyEvent } from '@shop/contracts';
-import { createPgPool, parseConfig, signToken } from '@shop/platform';
+import { createDatabase, createPgPool, parseConfig, signToken } from '@shop/platform';
 import { capturingLogger, createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
-import type { Pool } from 'pg';
 import { configShape, migrationsDir, start, type RunningService } from '../../src';
+import type { DB } from '../../src/generated/database';
 
 export const JWT_SECRET = 'notification-service-test-secret';
 
@@ -12,7 +12,6 @@ export interface TestService {
   url: string;
   database: TestDatabase;
   vhost: TestVhost;
-  pool: Pool;
   broker: ChannelModel;
   /** Every line the service logged (info and up), for `deliveryOutcomes`. */
   logs: Record<string, unknown>[];
@@ -36,7 +35,8 @@ export async function startTestService(): Promise<TestService> {
   // Kept, not printed: tests read the consumer's lines to know how it settled a delivery.
   const { logger, lines: logs } = capturingLogger('info');
   const service = await start(config, { logger, brokerWaitMs: 15_000, retryBackoff: { initialMs: 10, maxMs: 50 } });
-  const pool = createPgPool(database.url, { max: 2 });
+  // The test's own connection to the service's database, to read what it recorded.
+  const db = createDatabase<DB>(createPgPool(database.url, { max: 2 }));
   const broker = await connect(vhost.url);
   const channel = await broker.createConfirmChannel();
   const inspect = await broker.createChannel();
@@ -45,7 +45,6 @@ export async function startTestService(): Promise<TestService> {
     url: `http://127.0.0.1:${service.port}`,
     database,
     vhost,
-    pool,
     broker,
     logs,
     publish: async (message) => {
@@ -68,14 +67,16 @@ export async function startTestService(): Promise<TestService> {
         messages.push(message);
       }
     },
-    notificationsOf: async (eventId) =>
-      (
-        await pool.query('SELECT event_type, order_id, user_id, message FROM notifications WHERE event_id = $1', [eventId])
-      ).rows,
+    notificationsOf: (eventId) =>
+      db
+        .selectFrom('notifications')
+        .select(['event_type', 'order_id', 'user_id', 'message'])
+        .where('event_id', '=', eventId)
+        .execute(),
     close: async () => {
       await broker.close().catch(() => undefined);
       await service.close();
-      await pool.end();
+      await db.destroy();
       await Promise.allSettled([database.drop(), vhost.drop()]);
     },
   };
