@@ -118,6 +118,16 @@ describe('GET /api/v1/notifications', () => {
     expect((response.body as NotificationList).items.map((item) => item.event_id)).toEqual([events[1].id, events[2].id]);
   });
 
+  it('a page past the end is empty and still reports how many match', async () => {
+    const user = newUser();
+    await t.record(buildOrderCreated({ user_id: user }), buildOrderCreated({ user_id: user }));
+
+    const response = await list('?limit=2&offset=5', await tokenFor(user));
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ items: [], total: 2, limit: 2, offset: 5 });
+  });
+
   it('an invalid query answers 422 validation_error with query.-prefixed paths', async () => {
     const response = await list('?limit=0&type=OrderTeleported&order_id=abc', await tokenFor(newUser()));
 
