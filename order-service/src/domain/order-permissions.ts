@@ -1,21 +1,38 @@
 import type { OrderStatus } from '@shop/contracts';
 import { canTransition } from './order-status';
 
+/** A user, as their token says (HTTP). */
 export interface Actor {
   userId: number;
   isAdmin: boolean;
 }
 
-/** Who may see an order: its owner and admins. Everyone else is told it does not exist. */
-export function canSeeOrder(actor: Actor, order: { userId: number }): boolean {
-  return actor.isAdmin || actor.userId === order.userId;
+/**
+ * The stock saga: the product service could not reserve an order's stock (StockReservationFailed),
+ * so the order must be cancelled. No user asks; nobody is told "forbidden" or "not found".
+ */
+export const STOCK_SAGA = { system: 'stock-saga' } as const;
+export type StockSaga = typeof STOCK_SAGA;
+
+/** Whoever asks for a status change: a user over HTTP, or the saga on a message. */
+export type StatusChanger = Actor | StockSaga;
+
+/** Why the saga cancels: the reason its OrderStatusUpdated and the order's cancel_reason carry. */
+export const INSUFFICIENT_STOCK = 'insufficient_stock';
+
+const isSaga = (actor: StatusChanger): actor is StockSaga => 'system' in actor;
+
+/** Who may see an order: its owner and admins (and the saga, which acts for nobody). Everyone else is told it does not exist. */
+export function canSeeOrder(actor: StatusChanger, order: { userId: number }): boolean {
+  return isSaga(actor) || actor.isAdmin || actor.userId === order.userId;
 }
 
 /**
  * Who may ask for a status change (whether the transition itself is valid is the status
- * machine's question): an admin any status, the owner only `cancelled`.
+ * machine's question): an admin any status, the owner and the saga only `cancelled`.
  */
-export function mayRequestStatus(actor: Actor, order: { userId: number }, to: OrderStatus): boolean {
+export function mayRequestStatus(actor: StatusChanger, order: { userId: number }, to: OrderStatus): boolean {
+  if (isSaga(actor)) return to === 'cancelled';
   if (actor.isAdmin) return true;
   return actor.userId === order.userId && to === 'cancelled';
 }
@@ -23,17 +40,42 @@ export function mayRequestStatus(actor: Actor, order: { userId: number }, to: Or
 /**
  * The statuses an owner may still cancel from. Once shipped the goods have left: only an admin may
  * cancel then (and no stock comes back), so for the owner it is an invalid transition, not a 403.
+ * The saga cancels wherever the status machine allows it (its stock was never taken).
  */
 const OWNER_CANCELLABLE: readonly OrderStatus[] = ['pending', 'confirmed'];
 
-export type StatusChangeVerdict =
-  { allowed: true } | { allowed: false; code: 'forbidden' | 'invalid_status_transition'; detail: string };
+/** The order as a status change finds it, locked: whose, where it stands, its event sequence so far. */
+export interface OrderState {
+  userId: number;
+  status: OrderStatus;
+  version: number;
+}
 
-/** SPEC §4 on one PATCH /orders/{id}/status: who asks (permissions), then from where to where. */
+/** What an allowed change writes and tells: the new status and version, and the reasons. */
+export interface StatusChange {
+  from: OrderStatus;
+  to: OrderStatus;
+  /** The order's next version, which is also its OrderStatusUpdated's `sequence` (SPEC §5). */
+  version: number;
+  /** Kept on the order: the reason of a cancellation, nothing for any other change. */
+  cancelReason: string | null;
+  /** Carried by the event: whatever reason was given, for any change. */
+  reason: string | null;
+}
+
+export type StatusChangeVerdict =
+  | { allowed: true; change: StatusChange }
+  | { allowed: false; code: 'forbidden' | 'invalid_status_transition'; detail: string };
+
+/**
+ * SPEC §4 on one status change, from a PATCH or from the saga: who asks (permissions), then from
+ * where to where; if allowed, what to write.
+ */
 export function judgeStatusChange(
-  actor: Actor,
-  order: { userId: number; status: OrderStatus },
+  actor: StatusChanger,
+  order: OrderState,
   to: OrderStatus,
+  reason: string | null = null,
 ): StatusChangeVerdict {
   if (!mayRequestStatus(actor, order, to)) {
     return { allowed: false, code: 'forbidden', detail: 'An order owner may only cancel the order.' };
@@ -45,12 +87,21 @@ export function judgeStatusChange(
       detail: `An order cannot go from ${order.status} to ${to}.`,
     };
   }
-  if (!actor.isAdmin && !OWNER_CANCELLABLE.includes(order.status)) {
+  if (!isSaga(actor) && !actor.isAdmin && !OWNER_CANCELLABLE.includes(order.status)) {
     return {
       allowed: false,
       code: 'invalid_status_transition',
       detail: `An order owner cannot cancel a ${order.status} order; only pending or confirmed ones.`,
     };
   }
-  return { allowed: true };
+  return {
+    allowed: true,
+    change: {
+      from: order.status,
+      to,
+      version: order.version + 1,
+      cancelReason: to === 'cancelled' ? reason : null,
+      reason,
+    },
+  };
 }

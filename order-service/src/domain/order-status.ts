@@ -14,6 +14,9 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
 
 export const ALL_STATUSES = ORDER_STATUSES;
 
+/** Where every order starts, at version 0 (its OrderCreated's sequence). */
+export const INITIAL_STATUS: OrderStatus = 'pending';
+
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return NEXT[from].includes(to);
 }

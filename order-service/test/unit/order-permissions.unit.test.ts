@@ -1,5 +1,11 @@
 import { ORDER_STATUSES, type OrderStatus } from '@shop/contracts';
-import { canSeeOrder, judgeStatusChange, mayRequestStatus } from '../../src/domain/order-permissions';
+import {
+  canSeeOrder,
+  INSUFFICIENT_STOCK,
+  judgeStatusChange,
+  mayRequestStatus,
+  STOCK_SAGA,
+} from '../../src/domain/order-permissions';
 
 const owner = { userId: 7, isAdmin: false };
 const stranger = { userId: 8, isAdmin: false };
@@ -10,6 +16,7 @@ describe('who may see an order', () => {
   test('its owner sees it', () => expect(canSeeOrder(owner, order)).toBe(true));
   test('an admin sees anyone’s order', () => expect(canSeeOrder(admin, order)).toBe(true));
   test('another user does not see it', () => expect(canSeeOrder(stranger, order)).toBe(false));
+  test('the stock saga sees anyone’s order', () => expect(canSeeOrder(STOCK_SAGA, order)).toBe(true));
 });
 
 describe('who may ask for a status change', () => {
@@ -34,10 +41,10 @@ describe('who may ask for a status change', () => {
 });
 
 describe('judging a status change (who asks, from which status)', () => {
-  const at = (status: OrderStatus) => ({ userId: 7, status });
+  const at = (status: OrderStatus) => ({ userId: 7, status, version: 2 });
 
   test.each(['pending', 'confirmed'] as OrderStatus[])('the owner may cancel a %s order', (status) => {
-    expect(judgeStatusChange(owner, at(status), 'cancelled')).toEqual({ allowed: true });
+    expect(judgeStatusChange(owner, at(status), 'cancelled')).toMatchObject({ allowed: true });
   });
 
   test('the owner may not cancel a shipped order: the goods have left, so it is an invalid transition for them', () => {
@@ -73,13 +80,70 @@ describe('judging a status change (who asks, from which status)', () => {
   });
 
   test('an admin may cancel a shipped order', () => {
-    expect(judgeStatusChange(admin, at('shipped'), 'cancelled')).toEqual({ allowed: true });
+    expect(judgeStatusChange(admin, at('shipped'), 'cancelled')).toMatchObject({ allowed: true });
   });
 
   test('an admin may not make a transition the status machine forbids (delivered → shipped)', () => {
     expect(judgeStatusChange(admin, at('delivered'), 'shipped')).toMatchObject({
       allowed: false,
       code: 'invalid_status_transition',
+    });
+  });
+
+  test('an allowed change says what to write: the next version, the reason kept on a cancelled order, and the reason the event carries', () => {
+    expect(judgeStatusChange(owner, at('confirmed'), 'cancelled', 'changed my mind')).toEqual({
+      allowed: true,
+      change: {
+        from: 'confirmed',
+        to: 'cancelled',
+        version: 3,
+        cancelReason: 'changed my mind',
+        reason: 'changed my mind',
+      },
+    });
+  });
+
+  test('a reason given with a change other than a cancellation goes to the event only, not to the order', () => {
+    expect(judgeStatusChange(admin, at('pending'), 'confirmed', 'paid')).toEqual({
+      allowed: true,
+      change: { from: 'pending', to: 'confirmed', version: 3, cancelReason: null, reason: 'paid' },
+    });
+  });
+});
+
+describe('the stock saga cancelling an order it could not reserve stock for', () => {
+  const at = (status: OrderStatus) => ({ userId: 7, status, version: 0 });
+
+  test.each(['pending', 'confirmed', 'shipped'] as OrderStatus[])(
+    'it may cancel a %s order, with its reason kept on the order',
+    (status) => {
+      expect(judgeStatusChange(STOCK_SAGA, at(status), 'cancelled', INSUFFICIENT_STOCK)).toEqual({
+        allowed: true,
+        change: {
+          from: status,
+          to: 'cancelled',
+          version: 1,
+          cancelReason: INSUFFICIENT_STOCK,
+          reason: INSUFFICIENT_STOCK,
+        },
+      });
+    },
+  );
+
+  test.each(['delivered', 'cancelled'] as OrderStatus[])(
+    'a %s order may no longer be cancelled: an invalid transition',
+    (status) => {
+      expect(judgeStatusChange(STOCK_SAGA, at(status), 'cancelled', INSUFFICIENT_STOCK)).toMatchObject({
+        allowed: false,
+        code: 'invalid_status_transition',
+      });
+    },
+  );
+
+  test('it may ask for nothing but cancelled', () => {
+    expect(judgeStatusChange(STOCK_SAGA, at('pending'), 'confirmed')).toMatchObject({
+      allowed: false,
+      code: 'forbidden',
     });
   });
 });
