@@ -1,4 +1,7 @@
-import type { Pool } from './pg-pool';
+import type { Order } from '@shop/contracts';
+import type { Database } from '@shop/platform';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { DB } from '../generated/database';
 
 export type ClaimResult =
   | { kind: 'claimed'; token: string }
@@ -7,11 +10,36 @@ export type ClaimResult =
   | { kind: 'in_flight'; freeInMs: number }
   | { kind: 'reused' };
 
+/** A claim this request holds: whose key, and the token that says it is still this request's. */
+export interface IdempotencyClaim {
+  userId: number;
+  key: string;
+  token: string;
+}
+
+/**
+ * The claim's token: its `created_at` as Postgres writes it in text, to the microsecond. A JS Date
+ * keeps only milliseconds, so the token never passes through one: it is read as text and compared
+ * by casting it back in the database (`isClaim`).
+ */
+const token = sql<string>`created_at::text`.as('token');
+/** The database's clock now, not the transaction's start: a take-over must get a new, later token. */
+const clockNow = sql<Date>`clock_timestamp()`;
+
+/** The claim row `claim` names, if it is still in flight under that token. */
+const isClaim = (claim: IdempotencyClaim) => (eb: ExpressionBuilder<DB, 'idempotency_keys'>) =>
+  eb.and([
+    eb('user_id', '=', claim.userId),
+    eb('key', '=', claim.key),
+    eb('status', '=', 'in_flight'),
+    eb('created_at', '=', sql<Date>`${claim.token}::timestamptz`),
+  ]);
+
 /**
  * Idempotency-Key claims for POST /orders (SPEC §4). A request first claims (user, key) with an
  * INSERT — the primary key lets exactly one concurrent request win — and only then does any work;
- * the winner stores its response in the same statement as the order (see `createOrderWriter`), so
- * a replay returns exactly what was committed.
+ * the winner marks the claim done with its response in the order's own transaction (`complete`),
+ * so a replay returns exactly what was committed.
  *
  * A claim lives as long as the request deadline (`requestDeadlineMs`, ORDER_REQUEST_DEADLINE_MS,
  * by the database's clock from the claim's `created_at`). Until then the key is in flight (409,
@@ -23,23 +51,23 @@ export type ClaimResult =
  * request releases or completes only the claim its token names: a slow request whose claim was
  * taken over can neither free the key under the new owner nor complete over it.
  */
-export function createIdempotencyRepository(pool: Pool, requestDeadlineMs: number) {
+export function createIdempotencyRepository(db: Database<DB>, requestDeadlineMs: number) {
   async function inspect(userId: number, key: string, requestHash: string): Promise<ClaimResult | undefined> {
-    const { rows } = await pool.query<{
-      request_hash: string;
-      status: string;
-      response_status: number | null;
-      response_body: unknown;
-      token: string;
-      free_in_ms: number;
-    }>({
-      name: 'idempotency_inspect',
-      text: `SELECT request_hash, status, response_status, response_body, created_at::text AS token,
-                    (extract(epoch FROM created_at - clock_timestamp()) * 1000 + $3::float8)::float8 AS free_in_ms
-               FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-      values: [userId, key, requestDeadlineMs],
-    });
-    const row = rows[0];
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .select([
+        'request_hash',
+        'status',
+        'response_status',
+        'response_body',
+        token,
+        sql<number>`(extract(epoch FROM created_at - clock_timestamp()) * 1000 + ${requestDeadlineMs}::float8)::float8`.as(
+          'free_in_ms',
+        ),
+      ])
+      .where('user_id', '=', userId)
+      .where('key', '=', key)
+      .executeTakeFirst();
     if (!row) return undefined;
     if (row.request_hash !== requestHash) return { kind: 'reused' };
     if (row.status === 'done')
@@ -48,14 +76,13 @@ export function createIdempotencyRepository(pool: Pool, requestDeadlineMs: numbe
     // Older than a deadline: take over exactly the claim just read (its token), if it is still that
     // one and still in flight. The UPDATE waits for a write holding the row and re-reads it then: a
     // write that completed the claim meanwhile wins, and the next attempt replays its response.
-    const taken = await pool.query<{ token: string }>({
-      name: 'idempotency_take_over',
-      text: `UPDATE idempotency_keys SET created_at = clock_timestamp()
-              WHERE user_id = $1 AND key = $2 AND status = 'in_flight' AND created_at = $3::timestamptz
-             RETURNING created_at::text AS token`,
-      values: [userId, key, row.token],
-    });
-    return taken.rows[0] ? { kind: 'claimed', token: taken.rows[0].token } : undefined;
+    const taken = await db
+      .updateTable('idempotency_keys')
+      .set({ created_at: clockNow })
+      .where(isClaim({ userId, key, token: row.token }))
+      .returning(token)
+      .executeTakeFirst();
+    return taken ? { kind: 'claimed', token: taken.token } : undefined;
   }
 
   return {
@@ -64,14 +91,19 @@ export function createIdempotencyRepository(pool: Pool, requestDeadlineMs: numbe
 
     async claim(userId: number, key: string, requestHash: string): Promise<ClaimResult> {
       for (let attempt = 0; attempt < 3; attempt++) {
-        const inserted = await pool.query<{ token: string }>({
-          name: 'idempotency_claim',
-          text: `INSERT INTO idempotency_keys (user_id, key, request_hash, status, created_at)
-                 VALUES ($1, $2, $3, 'in_flight', clock_timestamp()) ON CONFLICT DO NOTHING
-                 RETURNING created_at::text AS token`,
-          values: [userId, key, requestHash],
-        });
-        if (inserted.rows[0]) return { kind: 'claimed', token: inserted.rows[0].token };
+        const inserted = await db
+          .insertInto('idempotency_keys')
+          .values({
+            user_id: userId,
+            key,
+            request_hash: requestHash,
+            status: 'in_flight',
+            created_at: clockNow,
+          })
+          .onConflict((conflict) => conflict.doNothing())
+          .returning(token)
+          .executeTakeFirst();
+        if (inserted) return { kind: 'claimed', token: inserted.token };
         const existing = await inspect(userId, key, requestHash);
         if (existing) return existing;
         // Released, completed or taken over between our statements: look again.
@@ -84,21 +116,29 @@ export function createIdempotencyRepository(pool: Pool, requestDeadlineMs: numbe
      * key — only the claim `token` names: one taken over meanwhile belongs to another request.
      */
     async release(claim: IdempotencyClaim): Promise<void> {
-      await pool.query({
-        name: 'idempotency_release',
-        text: `DELETE FROM idempotency_keys
-                WHERE user_id = $1 AND key = $2 AND status = 'in_flight' AND created_at = $3::timestamptz`,
-        values: [claim.userId, claim.key, claim.token],
-      });
+      await db.deleteFrom('idempotency_keys').where(isClaim(claim)).execute();
+    },
+
+    /**
+     * Marks the claim done with the response a replay will return, inside the order's transaction
+     * `tx`. False when the claim is no longer this request's (taken over after the deadline): the
+     * caller must then roll back. Like the take-over, the UPDATE waits for a take-over holding the
+     * row and re-reads it: whichever commits first decides, and the other finds nothing to change.
+     */
+    async complete(tx: Database<DB>, claim: IdempotencyClaim, order: Order): Promise<boolean> {
+      const result = await tx
+        .updateTable('idempotency_keys')
+        .set({
+          status: 'done',
+          response_status: 201,
+          response_body: JSON.stringify(order),
+          order_id: order.id,
+        })
+        .where(isClaim(claim))
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
   };
-}
-
-/** A claim this request holds: whose key, and the token that says it is still this request's. */
-export interface IdempotencyClaim {
-  userId: number;
-  key: string;
-  token: string;
 }
 
 export type IdempotencyRepository = ReturnType<typeof createIdempotencyRepository>;
