@@ -1,10 +1,13 @@
 import type { Server } from 'node:http';
 import { QUEUES } from '@shop/contracts';
+import { sql } from 'kysely';
 import {
   closeServer,
+  createDatabase,
   createLogger,
   createOutboxProbe,
   createOutboxRelay,
+  createPgPool,
   createServiceMessaging,
   createTokenVerifier,
   databaseCheck,
@@ -20,10 +23,8 @@ import {
 import { createApp } from './app';
 import type { Config } from './config';
 import { createIdempotencyRepository } from './db/idempotency-repository';
-import { createOrderReader } from './db/order-repository';
-import { createOrderWriter } from './db/order-writer';
-import { createPool } from './db/pg-pool';
-import { createPrisma, PRISMA_COLD_POOL_SIZE } from './db/prisma';
+import { createOrderReader } from './db/order-reader';
+import type { DB } from './generated/database';
 import { createProductClient } from './http-clients/product-client';
 import { createInventoryConsumer } from './messaging/inventory.message-controller';
 
@@ -39,19 +40,25 @@ export interface Started {
 }
 
 /**
- * Wires the order service: Prisma, the product client, the broker connection (topology, the
- * inventory consumer, the in-process outbox relay) and HTTP. The broker is never awaited: orders
- * are accepted while RabbitMQ is away, their events wait in the outbox, and the connection,
- * consumer and relay resume by themselves when it returns.
+ * Wires the order service, top to bottom: the database (one pg pool under Kysely), the
+ * repositories, the product client, the broker connection (topology, the inventory consumer, the
+ * in-process outbox relay) and HTTP. The broker is never awaited: orders are accepted while
+ * RabbitMQ is away, their events wait in the outbox, and the connection, consumer and relay resume
+ * by themselves when it returns.
  */
 export async function start(config: Config, options: StartOptions = {}): Promise<Started> {
   const logger = options.logger ?? createLogger('order-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  // Hot paths (placing orders, the inventory consumer) on pg; Prisma only for the cold reads and PATCH.
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger);
-  const prisma = createPrisma(config.DATABASE_URL, PRISMA_COLD_POOL_SIZE, logger);
-  const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
+
+  const pool = createPgPool(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, logger });
+  const db = createDatabase<DB>(pool);
+  // The outbox metrics are platform's own SQL on the pool (platform infrastructure, as the relay).
+  const outboxProbe = createOutboxProbe(async (text) => (await pool.query(text)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'order-service', outboxProbe);
+
+  const orders = createOrderReader(db);
+  const idempotency = createIdempotencyRepository(db, config.ORDER_REQUEST_DEADLINE_MS);
+
   const catalogue = createProductClient({
     baseUrl: config.PRODUCT_SERVICE_URL,
     timeoutMs: config.PRODUCT_SERVICE_TIMEOUT_MS,
@@ -60,6 +67,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       resetTimeoutMs: config.PRODUCT_BREAKER_RESET_MS,
     },
   });
+
   const messaging = createServiceMessaging({
     name: 'order-service',
     url: config.AMQP_URL,
@@ -71,7 +79,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       config.CONSUMERS_ENABLED
         ? [
             createInventoryConsumer({
-              pool,
+              db,
               connection,
               logger: logger.child({ component: 'inventory-consumer' }),
             }),
@@ -87,16 +95,16 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           })
       : undefined,
   });
+
   const app = createApp({
-    prisma,
-    orders: createOrderReader(prisma),
-    writer: createOrderWriter(pool),
+    db,
+    orders,
+    idempotency,
     catalogue,
-    idempotency: createIdempotencyRepository(pool, config.ORDER_REQUEST_DEADLINE_MS),
     tokens: createTokenVerifier(config),
     logger,
     checks: {
-      database: databaseCheck(() => pool.query('SELECT 1')),
+      database: databaseCheck(() => sql`SELECT 1`.execute(db)),
       broker: messaging.brokerCheck,
       outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
     },
@@ -118,8 +126,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     await messaging.stop();
     catalogue.close();
     unwatchOutbox();
-    await prisma.$disconnect();
-    await pool.end();
+    await db.destroy(); // ends the pool
   }
 
   let closing: Promise<void> | undefined;

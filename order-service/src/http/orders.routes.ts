@@ -6,11 +6,19 @@ import {
   ListOrdersQuery,
   RouteHealth,
 } from '@shop/contracts';
-import { AppError, authenticate, identityOf, jsonBody, parseIdOr404, parseWith, type TokenVerifier } from '@shop/platform';
+import {
+  AppError,
+  authenticate,
+  identityOf,
+  jsonBody,
+  parseIdOr404,
+  parseWith,
+  type Database,
+  type TokenVerifier,
+} from '@shop/platform';
 import type { IdempotencyRepository } from '../db/idempotency-repository';
-import type { OrderReader } from '../db/order-repository';
-import type { OrderWriter } from '../db/order-writer';
-import type { Prisma } from '../db/prisma';
+import type { OrderReader } from '../db/order-reader';
+import type { DB } from '../generated/database';
 import type { ProductCatalogue } from '../http-clients/product-client';
 import { changeOrderStatus } from '../use-cases/change-order-status';
 import { getOrder, orderNotFound } from '../use-cases/get-order';
@@ -19,9 +27,8 @@ import { placeOrder } from '../use-cases/place-order';
 import { eventContextOf } from './event-context';
 
 export interface OrderRoutesDeps {
-  prisma: Prisma;
+  db: Database<DB>;
   orders: OrderReader;
-  writer: OrderWriter;
   catalogue: ProductCatalogue;
   idempotency: IdempotencyRepository;
   tokens: TokenVerifier;

@@ -3,24 +3,25 @@ import {
   createConsumer,
   type BrokerConnection,
   type Consumer,
+  type Database,
   type EventHandlers,
   type Logger,
 } from '@shop/platform';
-import type { Pool } from '../db/pg-pool';
-import { cancelOrderForInsufficientStock } from '../use-cases/cancel-order-for-insufficient-stock';
+import type { DB } from '../generated/database';
+import { cancelForInsufficientStock } from '../use-cases/change-order-status';
 import { recordInventoryEvent } from '../use-cases/record-inventory-event';
 
 /** order-service.inventory: each handler only dispatches to its use case. */
-export function inventoryHandlers(deps: { pool: Pool }): EventHandlers {
+export function inventoryHandlers(deps: { db: Database<DB> }): EventHandlers {
   return {
-    StockReservationFailed: (event, { consumer }) => cancelOrderForInsufficientStock(deps, event, consumer),
+    StockReservationFailed: (event, { consumer }) => cancelForInsufficientStock(deps, event, consumer),
     StockReserved: (event, { consumer }) => recordInventoryEvent(deps, event, consumer),
     StockReleased: (event, { consumer }) => recordInventoryEvent(deps, event, consumer),
   };
 }
 
 export function createInventoryConsumer(deps: {
-  pool: Pool;
+  db: Database<DB>;
   connection: BrokerConnection;
   logger: Logger;
 }): Consumer {

@@ -1,5 +1,6 @@
-import type { AnyEvent, Order, OrderStatus, TypedEvent } from '@shop/contracts';
-import { appendToOutbox, buildEvent, type SqlExecutor } from '@shop/platform';
+import type { Order, TypedEvent } from '@shop/contracts';
+import { buildEvent } from '@shop/platform';
+import type { StatusChange } from '../domain/order-permissions';
 
 export const SOURCE = '/order-service';
 
@@ -11,8 +12,10 @@ export interface EventContext {
 }
 
 /**
- * The order service's integration events (SPEC §5), built from the contract-shaped order, with
- * `sequence` = the order's version after the change (0 at creation, +1 per status change).
+ * The order service's integration events (SPEC §5), built from the contract-shaped order and, for a
+ * status change, the domain's decision — validated against their contracts by `buildEvent` before
+ * any is written. `sequence` is the order's version after the change (0 at creation, +1 per change).
+ * The caller appends them to the outbox in the transaction of the change (`appendToOutbox`).
  */
 export const orderEvents = {
   created(order: Order, context: EventContext): TypedEvent<'OrderCreated'> {
@@ -41,16 +44,13 @@ export const orderEvents = {
     });
   },
 
-  statusUpdated(
-    order: Order,
-    change: { from: OrderStatus; reason: string | null; sequence: number },
-    context: EventContext,
-  ): TypedEvent<'OrderStatusUpdated'> {
+  /** Built the same way whoever asked (a PATCH or the stock saga): from the order as it now stands. */
+  statusUpdated(order: Order, change: StatusChange, context: EventContext): TypedEvent<'OrderStatusUpdated'> {
     return buildEvent({
       type: 'OrderStatusUpdated',
       source: SOURCE,
       subject: order.id,
-      sequence: change.sequence,
+      sequence: change.version,
       correlationId: context.correlationId,
       causationId: context.causationId,
       traceparent: context.traceparent,
@@ -63,10 +63,5 @@ export const orderEvents = {
         updated_at: order.updated_at,
       },
     });
-  },
-
-  /** Appends to the outbox inside the caller's transaction (never beside it). */
-  append(tx: SqlExecutor, events: readonly AnyEvent[]): Promise<number> {
-    return appendToOutbox(tx, events, { aggregateType: 'order' });
   },
 };

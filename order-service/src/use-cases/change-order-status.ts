@@ -1,51 +1,100 @@
-import type { Order, OrderStatus } from '@shop/contracts';
-import { AppError } from '@shop/platform';
-import { orderWrites, runInTransaction } from '../db/order-repository';
-import type { Prisma } from '../db/prisma';
-import { canSeeOrder, judgeStatusChange, type Actor } from '../domain/order-permissions';
+import type { Order, OrderStatus, TypedEvent } from '@shop/contracts';
+import {
+  AppError,
+  appendToOutbox,
+  claimInbox,
+  inTransaction,
+  type Database,
+  type HandlerOutcome,
+} from '@shop/platform';
+import { orderWrites } from '../db/order-writes';
+import {
+  canSeeOrder,
+  INSUFFICIENT_STOCK,
+  judgeStatusChange,
+  STOCK_SAGA,
+  type Actor,
+  type StatusChanger,
+} from '../domain/order-permissions';
+import type { DB } from '../generated/database';
 import { orderEvents, type EventContext } from '../messaging/order-events';
 import { orderNotFound } from './get-order';
 
-export interface ChangeOrderStatusCommand {
-  actor: Actor;
+export interface StatusChangeCommand {
+  actor: StatusChanger;
   orderId: number;
   status: OrderStatus;
-  reason?: string;
+  reason?: string | null;
   context: EventContext;
 }
 
+type StatusChangeResult =
+  | { kind: 'changed'; order: Order }
+  | { kind: 'not_found' }
+  | { kind: 'refused'; from: OrderStatus; code: 'forbidden' | 'invalid_status_transition'; detail: string };
+
 /**
- * Changes an order's status (SPEC §4): the row is locked first, so of two concurrent changes the
- * second waits and is judged against the first one's result. Others' orders are 404, an owner
- * asking for anything but `cancelled` is 403, an invalid transition is 400 — and so is an owner's
- * cancel of a shipped order (only an admin may, and then no stock comes back). The update and its
- * OrderStatusUpdated outbox row commit together.
+ * The one status change (SPEC §4), inside the caller's transaction: lock and load the order, ask
+ * the domain, write what it decided, append OrderStatusUpdated. The row lock makes of two
+ * concurrent changes the second wait and be judged against the first one's result; the update and
+ * its outbox row commit together.
+ */
+async function applyStatusChange(
+  tx: Database<DB>,
+  command: StatusChangeCommand,
+): Promise<StatusChangeResult> {
+  const locked = await orderWrites.lock(tx, command.orderId);
+  if (!locked || !canSeeOrder(command.actor, { userId: locked.order.user_id })) return { kind: 'not_found' };
+  const current = { userId: locked.order.user_id, status: locked.order.status, version: locked.version };
+  const verdict = judgeStatusChange(command.actor, current, command.status, command.reason ?? null);
+  if (!verdict.allowed)
+    return { kind: 'refused', from: current.status, code: verdict.code, detail: verdict.detail };
+  const order = await orderWrites.updateStatus(tx, locked, verdict.change);
+  await appendToOutbox(tx, [orderEvents.statusUpdated(order, verdict.change, command.context)], {
+    aggregateType: 'order',
+  });
+  return { kind: 'changed', order };
+}
+
+/**
+ * PATCH /orders/{id}/status. Others' orders are 404, an owner asking for anything but `cancelled`
+ * is 403, an invalid transition is 400 — and so is an owner's cancel of a shipped order (only an
+ * admin may, and then no stock comes back).
  */
 export async function changeOrderStatus(
-  deps: { prisma: Prisma },
-  command: ChangeOrderStatusCommand,
+  deps: { db: Database<DB> },
+  command: StatusChangeCommand & { actor: Actor },
 ): Promise<Order> {
-  const { actor, orderId, status, reason } = command;
-  return runInTransaction(deps.prisma, async (tx) => {
-    const current = await orderWrites.lock(tx, orderId);
-    if (!current || !canSeeOrder(actor, current)) throw orderNotFound(orderId);
-    const verdict = judgeStatusChange(actor, current, status);
-    if (!verdict.allowed && verdict.code === 'forbidden')
-      throw new AppError(403, 'forbidden', verdict.detail);
-    if (!verdict.allowed) {
-      throw new AppError(400, 'invalid_status_transition', verdict.detail, {
-        extra: { from_status: current.status, to_status: status },
-      });
-    }
-    const cancelReason = status === 'cancelled' ? (reason ?? null) : null;
-    const updated = await orderWrites.updateStatus(tx, current, { status, cancelReason });
-    await orderEvents.append(tx, [
-      orderEvents.statusUpdated(
-        updated,
-        { from: current.status, reason: cancelReason ?? reason ?? null, sequence: current.version + 1 },
-        command.context,
-      ),
-    ]);
-    return updated;
+  const result = await inTransaction(deps.db, (tx) => applyStatusChange(tx, command));
+  if (result.kind === 'changed') return result.order;
+  if (result.kind === 'not_found') throw orderNotFound(command.orderId);
+  if (result.code === 'forbidden') throw new AppError(403, 'forbidden', result.detail);
+  throw new AppError(400, 'invalid_status_transition', result.detail, {
+    extra: { from_status: result.from, to_status: command.status },
+  });
+}
+
+/**
+ * The saga's compensation on our side (SPEC §6): the product service could not reserve the stock,
+ * so the order is cancelled with reason `insufficient_stock` — if it still may be; one that may
+ * not (delivered, already cancelled) or is unknown is left as it is. The inbox row is claimed first
+ * in the same transaction, so a redelivered event changes nothing, and one that had no effect is
+ * recorded all the same.
+ */
+export async function cancelForInsufficientStock(
+  deps: { db: Database<DB> },
+  event: TypedEvent<'StockReservationFailed'>,
+  consumer: string,
+): Promise<HandlerOutcome> {
+  return inTransaction(deps.db, async (tx) => {
+    if (!(await claimInbox(tx, consumer, event.id))) return 'duplicate';
+    const result = await applyStatusChange(tx, {
+      actor: STOCK_SAGA,
+      orderId: event.data.order_id,
+      status: 'cancelled',
+      reason: INSUFFICIENT_STOCK,
+      context: { correlationId: event.correlationid, causationId: event.id, traceparent: event.traceparent },
+    });
+    return result.kind === 'changed' ? 'applied' : 'ignored';
   });
 }

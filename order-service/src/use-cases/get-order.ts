@@ -1,6 +1,6 @@
 import type { Order } from '@shop/contracts';
 import { AppError } from '@shop/platform';
-import type { OrderReader } from '../db/order-repository';
+import type { OrderReader } from '../db/order-reader';
 import { canSeeOrder, type Actor } from '../domain/order-permissions';
 
 export const orderNotFound = (id: number | string) =>

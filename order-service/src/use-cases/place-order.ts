@@ -1,17 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Order, OrderLine } from '@shop/contracts';
-import { AppError } from '@shop/platform';
+import { AppError, appendToOutbox, inTransaction, type Database } from '@shop/platform';
 import type { IdempotencyClaim, IdempotencyRepository } from '../db/idempotency-repository';
-import { IdempotencyClaimLost, type OrderWriter, type ReservedOrder } from '../db/order-writer';
+import { orderWrites } from '../db/order-writes';
 import type { Actor } from '../domain/order-permissions';
-import { exceedsMaxAmount, priceOrder, type PricedOrder } from '../domain/pricing';
+import { exceedsMaxAmount, priceOrder } from '../domain/pricing';
 import { retryAfterSeconds, timeLeftMs } from '../domain/request-deadline';
 import { findShortages } from '../domain/stock-check';
 import type { ProductCatalogue } from '../http-clients/product-client';
+import type { DB } from '../generated/database';
 import { orderEvents, type EventContext } from '../messaging/order-events';
 
+/** Our Idempotency-Key claim was taken over (after the deadline) while we worked: roll back, write nothing. */
+export class IdempotencyClaimLost extends Error {}
+
 export interface PlaceOrderDeps {
-  writer: OrderWriter;
+  db: Database<DB>;
   catalogue: ProductCatalogue;
   idempotency: IdempotencyRepository;
   /** A monotonic clock in milliseconds (tests move it by hand). Default: `performance.now`. */
@@ -31,7 +35,7 @@ export type PlaceOrderResult =
 /**
  * Places an order (SPEC §4): claim the Idempotency-Key, fetch the products in one batch call,
  * reject unknown products and quantities above stock, snapshot name and price, price it exactly,
- * then write order + items + OrderCreated outbox row + the idempotent response in ONE statement.
+ * then write order + items + the idempotent response + OrderCreated outbox row in ONE transaction.
  *
  * All of it within the request deadline (ORDER_REQUEST_DEADLINE_MS): the product call gets only
  * what is left of it, and a request that runs out gives up without writing and frees its key.
@@ -101,21 +105,28 @@ export async function placeOrder(
       });
     }
 
-    // From here on the clock is not checked again, and need not be: the one write statement commits
-    // only while the claim still carries this request's token, and a take-over (possible once the
-    // claim is a deadline old) changes that token. Postgres orders the two on the claim row: a write
-    // that holds the row first commits, and the take-over then finds the claim done and replays it;
-    // a take-over that commits first makes the waiting write re-read the row, miss its token and
-    // write nothing (409). A write that runs late can therefore never make a second order — and if
-    // nobody took the claim over, its late commit is the one order a retry replays. (Both orders of
-    // events are tested in test/integration/idempotency-after-crash.int.test.ts.)
-    const reserved = await deps.writer.reserve(priced.lines.length);
-    const order = newOrder(actor.userId, priced, reserved);
-    await deps.writer.insert(order, priced, orderEvents.created(order, command.context), claim);
+    // From here on the clock is not checked again, and need not be: the transaction commits only
+    // while the claim still carries this request's token, and a take-over (possible once the claim
+    // is a deadline old) changes that token. Postgres orders the two on the claim row: a write that
+    // holds the row first commits, and the take-over then finds the claim done and replays it; a
+    // take-over that commits first makes the waiting `complete` re-read the row, miss its token and
+    // update nothing — IdempotencyClaimLost rolls the order back (409). A write that runs late can
+    // therefore never make a second order — and if nobody took the claim over, its late commit is
+    // the one order a retry replays. (Both orders of events are tested in
+    // test/integration/idempotency-after-crash.int.test.ts.)
+    const order = await inTransaction(deps.db, async (tx) => {
+      const placed = await orderWrites.insert(tx, actor.userId, priced);
+      if (claim && !(await deps.idempotency.complete(tx, claim, placed))) {
+        throw new IdempotencyClaimLost(`idempotency claim ${claim.key} of user ${claim.userId} was lost`);
+      }
+      await appendToOutbox(tx, [orderEvents.created(placed, command.context)], { aggregateType: 'order' });
+      return placed;
+    });
     return { replayed: false, status: 201, order };
   } catch (error) {
-    // Nothing was written: give the key back so the client can retry the same request.
-    // (A failing release must not hide the error that matters.)
+    // Nothing was written (the transaction rolled back, or never began): give the key back so the
+    // client can retry the same request. (A failing release must not hide the error that matters.)
+    // Should a COMMIT whose answer was lost have gone through, the claim is done and stays.
     if (claim) await deps.idempotency.release(claim).catch(() => undefined);
     // Taken over after the deadline while this request was slow: the key is another request's now.
     if (error instanceof IdempotencyClaimLost) throw requestInFlight(deps.idempotency.requestDeadlineMs);
@@ -149,28 +160,6 @@ const productsAnsweredTooLate = () =>
     'product_service_timeout',
     'The product service answered after the request deadline; nothing was written.',
   );
-
-/** The order as it will be stored (and answered): nothing is read back after the write. */
-export function newOrder(userId: number, priced: PricedOrder, reserved: ReservedOrder): Order {
-  const at = reserved.createdAt.toISOString();
-  return {
-    id: reserved.id,
-    user_id: userId,
-    status: 'pending',
-    total_amount: priced.totalAmount,
-    cancel_reason: null,
-    items: priced.lines.map((line, index) => ({
-      id: reserved.itemIds[index]!,
-      product_id: line.productId,
-      product_name: line.productName,
-      product_price: line.productPrice,
-      quantity: line.quantity,
-      subtotal: line.subtotal,
-    })),
-    created_at: at,
-    updated_at: at,
-  };
-}
 
 /** The request's fingerprint for Idempotency-Key reuse detection: the validated body, canonically. */
 export function requestHash(items: readonly OrderLine[]): string {

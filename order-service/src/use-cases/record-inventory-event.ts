@@ -1,16 +1,15 @@
 import type { AnyEvent } from '@shop/contracts';
-import { pgExecutor, recordInboxOnce, type HandlerOutcome } from '@shop/platform';
-import type { Pool } from '../db/pg-pool';
+import { claimInbox, type Database, type HandlerOutcome } from '@shop/platform';
+import type { DB } from '../generated/database';
 
 /**
  * Inventory events the order service has no effect for are still recorded in the inbox, for the
  * record: one INSERT … ON CONFLICT DO NOTHING, atomic on its own, so no transaction around it.
  */
 export async function recordInventoryEvent(
-  deps: { pool: Pool },
+  deps: { db: Database<DB> },
   event: AnyEvent,
   consumer: string,
 ): Promise<HandlerOutcome> {
-  const first = await recordInboxOnce(pgExecutor(deps.pool), consumer, event.id);
-  return first ? 'ignored' : 'duplicate';
+  return (await claimInbox(deps.db, consumer, event.id)) ? 'ignored' : 'duplicate';
 }
