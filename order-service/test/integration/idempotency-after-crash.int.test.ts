@@ -41,7 +41,7 @@ describe('Idempotency-Key after a crash', () => {
 
   /** What a request killed after its claim leaves behind: the claim row, in flight, `ageMs` old. */
   async function leaveCrashedClaim(userId: number, key: string, ageMs: number): Promise<void> {
-    const keys = createIdempotencyRepository(world.pool, REQUEST_DEADLINE_MS);
+    const keys = createIdempotencyRepository(world.db, REQUEST_DEADLINE_MS);
     expect((await keys.claim(userId, key, requestHash(body.items))).kind).toBe('claimed');
     await world.pool.query(
       `UPDATE idempotency_keys SET created_at = created_at - make_interval(secs => $2::float8 / 1000)
@@ -130,7 +130,7 @@ describe('Idempotency-Key after a crash', () => {
 
   test('a take-over that commits while the request’s write waits on the claim row wins: the write re-checks the claim and writes nothing', async () => {
     // Arrange: while the request waits on the product service, a test session locks its claim row,
-    // so the request's single write statement queues behind it.
+    // so the request's transaction queues behind it when it comes to complete the claim.
     const userId = newUserId();
     const auth = await bearer(userId);
     const session = new Client({ connectionString: world.database.url });
@@ -155,10 +155,17 @@ describe('Idempotency-Key after a crash', () => {
       await session.end();
     }
 
-    // Assert: no order; the claim is the new owner's, still in flight.
+    // Assert: no order and no event (its inserts rolled back); the claim is the new owner's, still in flight.
     expect(answer.status).toBe(409);
     expect(answer.body.code).toBe('idempotency_request_in_flight');
     expect(await ordersOf(userId)).toBe(0);
+    expect(
+      (
+        await world.pool.query(`SELECT 1 FROM outbox_events WHERE payload->'data'->>'user_id' = $1`, [
+          String(userId),
+        ])
+      ).rowCount,
+    ).toBe(0);
     expect(await claimOf(userId)).toEqual({ status: 'in_flight' });
   });
 
@@ -173,7 +180,7 @@ describe('Idempotency-Key after a crash', () => {
     try {
       await session.query('BEGIN');
       await session.query('SELECT 1 FROM idempotency_keys WHERE user_id = $1 FOR UPDATE', [userId]);
-      const keys = createIdempotencyRepository(world.pool, REQUEST_DEADLINE_MS);
+      const keys = createIdempotencyRepository(world.db, REQUEST_DEADLINE_MS);
       const retry = keys.claim(userId, 'committing', requestHash(body.items));
       await eventually(async () => (await lockWaiters()) > 0);
 

@@ -131,7 +131,7 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
 
   test('a slow request whose claim was taken over after the TTL can no longer free the key: it stays with the new owner', async () => {
     // Arrange: the first request's claim outlives the TTL (as if it hung) and a retry takes it over.
-    const keys = createIdempotencyRepository(world.pool, 60_000);
+    const keys = createIdempotencyRepository(world.db, 60_000);
     const userId = newUserId();
     const first = await keys.claim(userId, 'key-take-over', 'hash');
     await world.pool.query(
@@ -156,7 +156,7 @@ describe('Idempotency-Key on POST /api/v1/orders', () => {
   test('a request whose claim was taken over while it waited on the product service writes nothing and answers 409', async () => {
     // Arrange: the product service answers slowly; while the request waits, its claim is aged past
     // the TTL and taken over by a retry (claimed directly, as a second request would).
-    const keys = createIdempotencyRepository(world.pool, 60_000);
+    const keys = createIdempotencyRepository(world.db, 60_000);
     const userId = newUserId();
     const auth = await bearer(userId);
     world.stub.behaviour = 'slow';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { deadLetterQueueOf, EXCHANGES, QUEUES } from '@shop/contracts';
+import { deadLetterQueueOf, EXCHANGES, QUEUES, type Order } from '@shop/contracts';
 import {
   buildStockReservationFailed,
   buildStockReserved,
@@ -36,7 +36,7 @@ describe('order events over RabbitMQ', () => {
       .set('Authorization', await bearer(userId))
       .send(buildOrderBody());
     expect(response.status).toBe(201);
-    return response.body as { id: number; user_id: number };
+    return response.body as Order;
   };
   const orderRow = async (id: number) =>
     (await world.pool.query('SELECT status, cancel_reason, version FROM orders WHERE id = $1', [id])).rows[0];
@@ -46,7 +46,9 @@ describe('order events over RabbitMQ', () => {
         `SELECT payload FROM outbox_events WHERE aggregate_id = $1 AND type = 'OrderStatusUpdated'`,
         [String(id)],
       )
-    ).rows.map((row) => row.payload as { data: Record<string, unknown>; causationid: string });
+    ).rows.map(
+      (row) => row.payload as { data: Record<string, unknown>; causationid: string; sequence: number },
+    );
   const stockReservationFailed = (orderId: number, id?: string) =>
     publishEvent(world.vhost.url, buildStockReservationFailed({ order_id: orderId }, { id }));
   const inboxRowsOf = async (eventId: string) =>
@@ -132,6 +134,65 @@ describe('order events over RabbitMQ', () => {
 
     await eventually(async () => (await inboxRowsOf(event.id)) === 1);
     expect(await orderRow(order.id)).toMatchObject({ status: 'delivered', version: 3 });
+  });
+
+  test('an order cancelled for insufficient stock keeps its items, and its OrderStatusUpdated is built like a PATCH cancel’s', async () => {
+    // Arrange: two orders of one user, one to be cancelled by its owner, one by the saga.
+    const userId = newUserId();
+    const auth = await bearer(userId);
+    const byOwner = await placeOrder(userId);
+    const bySaga = await placeOrder(userId);
+    const patched = await request(world.baseUrl)
+      .patch(`/api/v1/orders/${byOwner.id}/status`)
+      .set('Authorization', auth)
+      .send({ status: 'cancelled', reason: 'changed my mind' });
+    expect(patched.status).toBe(200);
+
+    // Act
+    const event = await stockReservationFailed(bySaga.id);
+    await eventually(() => deliveryOutcomes(world.logs, event.id).length === 1);
+
+    // Assert: the order is whole, and both events say the same things of their orders.
+    const read = await request(world.baseUrl).get(`/api/v1/orders/${bySaga.id}`).set('Authorization', auth);
+    expect(read.body).toMatchObject({ status: 'cancelled', cancel_reason: 'insufficient_stock' });
+    expect(read.body.items).toHaveLength(2);
+    expect(read.body.items).toEqual(bySaga.items);
+    const cancelledEvent = (order: { id: number; updated_at: string }, reason: string) => ({
+      order_id: order.id,
+      user_id: userId,
+      from_status: 'pending',
+      to_status: 'cancelled',
+      reason,
+      updated_at: order.updated_at,
+    });
+    const [sagaEvent] = await statusEventsOf(bySaga.id);
+    const [patchEvent] = await statusEventsOf(byOwner.id);
+    expect(sagaEvent!.data).toEqual(cancelledEvent(read.body, 'insufficient_stock'));
+    expect(patchEvent!.data).toEqual(cancelledEvent(patched.body, 'changed my mind'));
+    expect([sagaEvent!.sequence, patchEvent!.sequence]).toEqual([1, 1]);
+  });
+
+  test('a StockReservationFailed for an order already cancelled is recorded once and changes nothing, however often it comes', async () => {
+    // Arrange: the owner cancelled the order first.
+    const userId = newUserId();
+    const order = await placeOrder(userId);
+    const cancelled = await request(world.baseUrl)
+      .patch(`/api/v1/orders/${order.id}/status`)
+      .set('Authorization', await bearer(userId))
+      .send({ status: 'cancelled' });
+    expect(cancelled.status).toBe(200);
+
+    // Act: the saga's word arrives late, twice.
+    const event = await stockReservationFailed(order.id);
+    await eventually(() => deliveryOutcomes(world.logs, event.id).length === 1);
+    await stockReservationFailed(order.id, event.id);
+    await eventually(() => deliveryOutcomes(world.logs, event.id).length === 2);
+
+    // Assert
+    expect(deliveryOutcomes(world.logs, event.id)).toEqual(['ignored', 'duplicate']);
+    expect(await inboxRowsOf(event.id)).toBe(1);
+    expect(await orderRow(order.id)).toEqual({ status: 'cancelled', cancel_reason: null, version: 1 });
+    expect(await statusEventsOf(order.id)).toHaveLength(1);
   });
 
   test('other inventory events are only recorded in the inbox', async () => {

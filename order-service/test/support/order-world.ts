@@ -1,15 +1,24 @@
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Pool } from 'pg';
-import { baseConfigShape, createLogger, createPgPool, createTokenVerifier, databaseCheck, parseConfig, signToken } from '@shop/platform';
+import { sql } from 'kysely';
+import {
+  baseConfigShape,
+  createDatabase,
+  createLogger,
+  createPgPool,
+  createTokenVerifier,
+  databaseCheck,
+  parseConfig,
+  signToken,
+  type Database,
+} from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { configShape } from '../../src/config';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
-import { createOrderReader } from '../../src/db/order-repository';
-import { createOrderWriter } from '../../src/db/order-writer';
-import { createPool } from '../../src/db/pg-pool';
-import { createPrisma, type Prisma } from '../../src/db/prisma';
+import { createOrderReader } from '../../src/db/order-reader';
+import type { DB } from '../../src/generated/database';
 import { createProductClient, type ProductClient } from '../../src/http-clients/product-client';
 import { startProductStub, type ProductStub } from './product-stub';
 
@@ -21,7 +30,8 @@ logger.silent = !process.env.LOG_LEVEL;
 
 export interface OrderWorld {
   app: Express;
-  prisma: Prisma;
+  /** The service's own database (Kysely on its pool), as the app uses it. */
+  db: Database<DB>;
   /** A plain pg pool for assertions that look at rows directly. */
   pool: Pool;
   database: TestDatabase;
@@ -47,23 +57,21 @@ export interface OrderWorldOptions {
 export async function createOrderWorld(options: OrderWorldOptions = {}): Promise<OrderWorld> {
   const database = await createTestDatabase({ migrationsDir: MIGRATIONS_DIR });
   const stub = await startProductStub();
-  const prisma = createPrisma(database.url, 5);
   const pool = createPgPool(database.url, { max: 2 });
-  const servicePool = createPool(database.url, 5);
+  const db = createDatabase<DB>(createPgPool(database.url, { max: 5 }));
   const catalogue = createProductClient({ baseUrl: stub.url, timeoutMs: options.productTimeoutMs ?? 1_000 });
   const app = createApp({
-    prisma,
-    orders: createOrderReader(prisma),
-    writer: createOrderWriter(servicePool),
+    db,
+    orders: createOrderReader(db),
+    idempotency: createIdempotencyRepository(db, options.requestDeadlineMs ?? REQUEST_DEADLINE_MS),
     catalogue,
-    idempotency: createIdempotencyRepository(servicePool, options.requestDeadlineMs ?? REQUEST_DEADLINE_MS),
     tokens: createTokenVerifier({ JWT_SECRET }),
     logger,
-    checks: { database: databaseCheck(() => prisma.$queryRaw`SELECT 1`) },
+    checks: { database: databaseCheck(() => sql`SELECT 1`.execute(db)) },
   });
   return {
     app,
-    prisma,
+    db,
     pool,
     database,
     stub,
@@ -71,8 +79,7 @@ export async function createOrderWorld(options: OrderWorldOptions = {}): Promise
     teardown: async () => {
       catalogue.close();
       await stub.close();
-      await prisma.$disconnect();
-      await servicePool.end();
+      await db.destroy();
       await pool.end();
       await database.drop();
     },

@@ -3,6 +3,7 @@ import { AppError } from '@shop/platform';
 import type { ClaimResult, IdempotencyClaim } from '../../src/db/idempotency-repository';
 import { placeOrder, type PlaceOrderDeps } from '../../src/use-cases/place-order';
 import { SEED_PRODUCTS } from '../support/product-stub';
+import { scriptedDatabase } from '../support/scripted-database';
 
 const DEADLINE_MS = 10_000;
 
@@ -10,15 +11,25 @@ const DEADLINE_MS = 10_000;
  * placeOrder against fakes with a hand-moved clock: how the request deadline is spent. (The real
  * database and product service are the integration tests' job; this is only the time budget.)
  */
-function buildDeps(steps: { claimTakesMs?: number; productsTakeMs?: number } = {}) {
+function buildDeps(steps: { claimTakesMs?: number; productsTakeMs?: number; claimLost?: boolean } = {}) {
   let clock = 1_000;
+  // The database answers the order's inserts as Postgres would: ids and the insert time.
+  const { db, statements } = scriptedDatabase((sql) => {
+    const at = new Date('2025-01-01T00:00:00Z');
+    if (sql.startsWith('insert into "orders"')) return { rows: [{ id: 1, created_at: at, updated_at: at }] };
+    if (sql.startsWith('insert into "order_items"')) return { rows: [{ id: 1, product_id: 1 }] };
+    return undefined;
+  });
   const calls = {
     productTimeouts: [] as (number | undefined)[],
-    writes: 0,
+    /** Every statement sent to the database (the claim's are faked apart, below). */
+    statements,
     released: [] as IdempotencyClaim[],
+    completed: 0,
   };
   const deps: PlaceOrderDeps = {
     now: () => clock,
+    db,
     idempotency: {
       requestDeadlineMs: DEADLINE_MS,
       async claim(): Promise<ClaimResult> {
@@ -28,21 +39,16 @@ function buildDeps(steps: { claimTakesMs?: number; productsTakeMs?: number } = {
       async release(claim: IdempotencyClaim) {
         calls.released.push(claim);
       },
+      async complete() {
+        calls.completed++;
+        return !steps.claimLost;
+      },
     },
     catalogue: {
       async getProducts(ids: readonly number[], options?: { timeoutMs?: number }): Promise<Product[]> {
         calls.productTimeouts.push(options?.timeoutMs);
         clock += steps.productsTakeMs ?? 20;
         return SEED_PRODUCTS.filter((product) => ids.includes(product.id));
-      },
-    },
-    writer: {
-      async reserve() {
-        calls.writes++;
-        return { id: 1, itemIds: [1], createdAt: new Date('2025-01-01T00:00:00Z') };
-      },
-      async insert() {
-        calls.writes++;
       },
     },
   };
@@ -70,10 +76,11 @@ describe('placing an order within its deadline', () => {
     const { deps, calls } = buildDeps({ claimTakesMs: 9_000 });
 
     // Act
-    await placeOrder(deps, command('key-1'));
+    const placed = await placeOrder(deps, command('key-1'));
 
     // Assert
     expect(calls.productTimeouts).toEqual([1_000]);
+    expect(placed).toMatchObject({ replayed: false, status: 201, order: { id: 1 } });
   });
 
   test('without an Idempotency-Key the product call is bounded by the deadline too', async () => {
@@ -92,7 +99,7 @@ describe('placing an order within its deadline', () => {
     expect(error).toBeInstanceOf(AppError);
     expect(error.status).toBe(504);
     expect(error.code).toBe('product_service_timeout');
-    expect(calls.writes).toBe(0);
+    expect(calls.statements).toEqual([]);
     expect(calls.released).toEqual([{ userId: 7, key: 'key-2', token: 'token-1' }]);
   });
 
@@ -105,7 +112,36 @@ describe('placing an order within its deadline', () => {
     expect(error.code).toBe('database_unavailable');
     expect(error.options.headers).toEqual({ 'Retry-After': '2' });
     expect(calls.productTimeouts).toEqual([]);
-    expect(calls.writes).toBe(0);
+    expect(calls.statements).toEqual([]);
     expect(calls.released).toHaveLength(1);
+  });
+});
+
+describe('placing an order writes it in one transaction', () => {
+  test('the order, its items and its OrderCreated outbox row are written between one BEGIN and its COMMIT, with the claim completed', async () => {
+    const { deps, calls } = buildDeps();
+
+    await placeOrder(deps, command('key-4'));
+
+    expect(calls.statements.map((sql) => sql.split(' (')[0])).toEqual([
+      'BEGIN',
+      'insert into "orders"',
+      'insert into "order_items"',
+      'insert into "outbox_events"',
+      'COMMIT',
+    ]);
+    expect(calls.completed).toBe(1);
+  });
+
+  test('when the claim turns out to be taken over, the transaction rolls back, nothing commits, and it answers 409', async () => {
+    const { deps, calls } = buildDeps({ claimLost: true });
+
+    const error = await failureOf(placeOrder(deps, command('key-5')));
+
+    expect(error.status).toBe(409);
+    expect(error.code).toBe('idempotency_request_in_flight');
+    expect(calls.statements).toContain('ROLLBACK');
+    expect(calls.statements).not.toContain('COMMIT');
+    expect(calls.statements).not.toContainEqual(expect.stringContaining('outbox_events'));
   });
 });
