@@ -21,7 +21,23 @@ describe('deciding a stock reservation', () => {
         { product_id: 1, quantity: 2 },
         { product_id: 2, quantity: 1 },
       ],
+      stock: [
+        { product_id: 1, stock: 0 },
+        { product_id: 2, stock: 49 },
+      ],
     });
+  });
+
+  it('given the same product on two lines with enough stock, when deciding, then its new stock is reduced by their sum', () => {
+    const decision = decideReservation(
+      [
+        { product_id: 7, quantity: 2 },
+        { product_id: 7, quantity: 3 },
+      ],
+      stock([[7, 10]]),
+    );
+
+    expect(decision).toMatchObject({ kind: 'reserve', stock: [{ product_id: 7, stock: 5 }] });
   });
 
   it('given one short line, when deciding, then nothing is reserved and only the short line is reported', () => {
@@ -36,13 +52,21 @@ describe('deciding a stock reservation', () => {
       ]),
     );
 
-    expect(decision).toEqual({ kind: 'reject', reason: 'insufficient_stock', shortages: [{ product_id: 3, requested: 10, available: 5 }] });
+    expect(decision).toEqual({
+      kind: 'reject',
+      reason: 'insufficient_stock',
+      shortages: [{ product_id: 3, requested: 10, available: 5 }],
+    });
   });
 
   it('given an unknown product, when deciding, then it is a shortage with 0 available', () => {
     const decision = decideReservation([{ product_id: 999, quantity: 1 }], stock([]));
 
-    expect(decision).toEqual({ kind: 'reject', reason: 'insufficient_stock', shortages: [{ product_id: 999, requested: 1, available: 0 }] });
+    expect(decision).toEqual({
+      kind: 'reject',
+      reason: 'insufficient_stock',
+      shortages: [{ product_id: 999, requested: 1, available: 0 }],
+    });
   });
 
   it('given exactly the stock left, when deciding, then it is reserved (stock may reach zero)', () => {
@@ -58,7 +82,11 @@ describe('deciding a stock reservation', () => {
       stock([[1, 5]]),
     );
 
-    expect(decision).toEqual({ kind: 'reject', reason: 'insufficient_stock', shortages: [{ product_id: 1, requested: 6, available: 5 }] });
+    expect(decision).toEqual({
+      kind: 'reject',
+      reason: 'insufficient_stock',
+      shortages: [{ product_id: 1, requested: 6, available: 5 }],
+    });
   });
 
   it('given lines in any order, when consolidating, then they come out summed and sorted by product id', () => {

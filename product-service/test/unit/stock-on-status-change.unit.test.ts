@@ -1,5 +1,9 @@
 import { ORDER_STATUSES, type OrderStatus } from '@shop/contracts';
-import { stockEffectOfStatusChange } from '../../src/domain/stock-on-status-change';
+import {
+  decideRelease,
+  stockAfterRelease,
+  stockEffectOfStatusChange,
+} from '../../src/domain/stock-on-status-change';
 
 describe('what an order status change does to its reserved stock', () => {
   it.each(['pending', 'confirmed'] as OrderStatus[])(
@@ -19,4 +23,50 @@ describe('what an order status change does to its reserved stock', () => {
       expect(stockEffectOfStatusChange({ from_status: 'pending', to_status: to })).toBe('none');
     },
   );
+});
+
+describe('deciding what a releasing cancel does to the reservation', () => {
+  const items = [
+    { product_id: 1, quantity: 2 },
+    { product_id: 4, quantity: 1 },
+  ];
+
+  it('given no reservation yet (the cancel overtook its create), when deciding, then a tombstone is left', () => {
+    expect(decideRelease(undefined)).toEqual({ kind: 'tombstone' });
+  });
+
+  it('given a reserved order, when deciding, then exactly its reserved items are released', () => {
+    expect(decideRelease({ status: 'reserved', items })).toEqual({ kind: 'release', lines: items });
+  });
+
+  it.each(['released', 'rejected', 'cancelled_before_create'] as const)(
+    'given a %s reservation, when deciding, then nothing is released',
+    (status) => {
+      expect(decideRelease({ status, items })).toEqual({ kind: 'none' });
+    },
+  );
+});
+
+describe('stock after a release', () => {
+  it('given released lines and their locked stock, when computing, then each product gets its quantity back', () => {
+    const levels = stockAfterRelease(
+      [
+        { product_id: 1, quantity: 2 },
+        { product_id: 4, quantity: 1 },
+      ],
+      new Map([
+        [1, 0],
+        [4, 9],
+      ]),
+    );
+
+    expect(levels).toEqual([
+      { product_id: 1, stock: 2 },
+      { product_id: 4, stock: 10 },
+    ]);
+  });
+
+  it('given a line whose product row is gone, when computing, then no level is written for it', () => {
+    expect(stockAfterRelease([{ product_id: 5, quantity: 3 }], new Map())).toEqual([]);
+  });
 });
