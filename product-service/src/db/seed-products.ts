@@ -1,4 +1,7 @@
-import { createPrismaClient, type Db } from './prisma';
+import { createDatabase, createPgPool, inTransaction } from '@shop/platform';
+import { sql } from 'kysely';
+import type { DB } from '../generated/database';
+import type { Db } from './database';
 
 /** The seed scenario of SPEC §4: fixed ids, so every build and the e2e suite can rely on them. */
 export const SEED_PRODUCTS = [
@@ -13,28 +16,28 @@ export const SEED_PRODUCTS = [
  * highest id so admin-created products never collide with the fixed ids. Safe to run any number of times.
  */
 export async function seedProducts(db: Db): Promise<{ inserted: number }> {
-  return db.$transaction(async (tx) => {
-    let inserted = 0;
-    for (const product of SEED_PRODUCTS) {
-      inserted += await tx.$executeRaw`
-        INSERT INTO products (id, name, description, price, stock)
-        VALUES (${product.id}, ${product.name}, NULL, ${product.price}::numeric, ${product.stock})
-        ON CONFLICT (id) DO NOTHING`;
-    }
-    await tx.$executeRaw`
+  return inTransaction(db, async (tx) => {
+    const inserted = await tx
+      .insertInto('products')
+      .values(SEED_PRODUCTS.map((product) => ({ ...product, description: null })))
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .returning('id')
+      .execute();
+    // Never moves the sequence back: ids already handed out stay behind it.
+    await sql`
       SELECT setval(pg_get_serial_sequence('products', 'id'),
                     GREATEST((SELECT COALESCE(max(id), 1) FROM products),
-                             (SELECT last_value FROM products_id_seq)))`;
-    return { inserted };
+                             (SELECT last_value FROM products_id_seq)))`.execute(tx);
+    return { inserted: inserted.length };
   });
 }
 
 /** Seeds the database at `databaseUrl` (what `npm run seed` and the e2e suite call). */
 export async function seedDatabase(databaseUrl: string): Promise<{ inserted: number }> {
-  const db = createPrismaClient(databaseUrl);
+  const db = createDatabase<DB>(createPgPool(databaseUrl, { max: 1 }));
   try {
     return await seedProducts(db);
   } finally {
-    await db.$disconnect();
+    await db.destroy();
   }
 }

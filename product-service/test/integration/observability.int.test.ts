@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import {
   createLogger,
@@ -8,12 +9,13 @@ import {
   outboxLagCheck,
 } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
+import { sql } from 'kysely';
 import { createApp } from '../../src/app';
+import type { Db } from '../../src/db/database';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { createPool, type Pool } from '../../src/db/pool';
-import { createPrismaClient, type Db } from '../../src/db/prisma';
 import { createProductRepository } from '../../src/db/product-repository';
 import { adminToken, buildProductBody, JWT_SECRET } from '../support/build-app';
+import { openDb } from '../support/db';
 
 const logger = createLogger('product-service-observability-test');
 logger.silent = !process.env.LOG_LEVEL;
@@ -21,31 +23,28 @@ logger.silent = !process.env.LOG_LEVEL;
 describe('product-service: /metrics and /health/ready', () => {
   let database: TestDatabase;
   let db: Db;
-  let pool: Pool;
   let app: ReturnType<typeof createApp>;
   const metrics = createMetrics();
 
   beforeAll(async () => {
     database = await createTestDatabase({ migrationsDir: migrationsDir() });
-    db = createPrismaClient(database.url);
-    pool = createPool(database.url);
-    const probe = createOutboxProbe((sql) => db.$queryRawUnsafe(sql));
+    db = openDb(database.url);
+    const probe = createOutboxProbe(async (query) => (await sql.raw(query).execute(db)).rows);
     app = createApp({
-      products: createProductRepository(pool),
+      products: createProductRepository(db),
       tokens: createTokenVerifier({ JWT_SECRET }),
       logger,
       metrics,
       health: {
-        database: databaseCheck(() => db.$queryRaw`SELECT 1`),
+        database: databaseCheck(() => sql`SELECT 1`.execute(db)),
         broker: async () => ({ status: 'up' }),
         outboxLag: outboxLagCheck(probe, 60),
       },
     });
   });
-  afterEach(() => db.$executeRawUnsafe('DELETE FROM outbox_events'));
+  afterEach(() => db.deleteFrom('outbox_events').execute());
   afterAll(async () => {
-    await db.$disconnect();
-    await pool.end();
+    await db.destroy();
     await database.drop();
   });
 
@@ -75,10 +74,20 @@ describe('product-service: /metrics and /health/ready', () => {
   test('/health/ready answers 503 while an unpublished event is older than OUTBOX_MAX_LAG, 200 when none is', async () => {
     // Arrange
     const readyBefore = await request(app).get('/health/ready');
-    await db.$executeRawUnsafe(`
-      INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, created_at)
-      VALUES (gen_random_uuid(), 'stock_reservation', '1', 1, 'StockReserved', 'inventory', 'stock.reserved', '{}',
-              now() - interval '2 minutes')`);
+    await db
+      .insertInto('outbox_events')
+      .values({
+        id: randomUUID(),
+        aggregate_type: 'stock_reservation',
+        aggregate_id: '1',
+        sequence: 1,
+        type: 'StockReserved',
+        exchange: 'inventory',
+        routing_key: 'stock.reserved',
+        payload: '{}',
+        created_at: sql`now() - interval '2 minutes'`,
+      })
+      .execute();
 
     // Act
     const readyAfter = await request(app).get('/health/ready');

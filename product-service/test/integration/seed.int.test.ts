@@ -1,21 +1,22 @@
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
+import type { Db } from '../../src/db/database';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { createPrismaClient, type Db } from '../../src/db/prisma';
 import { seedProducts } from '../../src/db/seed-products';
+import { openDb } from '../support/db';
 
 let database: TestDatabase;
 let db: Db;
 beforeAll(async () => {
   database = await createTestDatabase({ migrationsDir: migrationsDir() });
-  db = createPrismaClient(database.url);
+  db = openDb(database.url);
 });
 afterAll(async () => {
-  await db?.$disconnect();
+  await db?.destroy();
   await database?.drop();
 });
 
-const snapshot = async () =>
-  (await db.product.findMany({ orderBy: { id: 'asc' } })).map((p) => ({ id: p.id, name: p.name, price: p.price.toFixed(2), stock: p.stock }));
+const snapshot = () =>
+  db.selectFrom('products').select(['id', 'name', 'price', 'stock']).orderBy('id').execute();
 
 it('when the seed runs on an empty database, the three seed products exist with ids 1, 2 and 3', async () => {
   const { inserted } = await seedProducts(db);
@@ -30,7 +31,7 @@ it('when the seed runs on an empty database, the three seed products exist with 
 
 it('when the seed runs again after stock was consumed, nothing changes (stock is not reset)', async () => {
   await seedProducts(db);
-  await db.product.update({ where: { id: 3 }, data: { stock: 2 } });
+  await db.updateTable('products').set({ stock: 2 }).where('id', '=', 3).execute();
   const before = await snapshot();
 
   const { inserted } = await seedProducts(db);
@@ -42,7 +43,11 @@ it('when the seed runs again after stock was consumed, nothing changes (stock is
 it('when a product is created after seeding, it gets an id past the seed ids', async () => {
   await seedProducts(db);
 
-  const created = await db.product.create({ data: { name: 'After seed', price: '1.00', stock: 1 } });
+  const created = await db
+    .insertInto('products')
+    .values({ name: 'After seed', price: '1.00', stock: 1 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
 
   expect(created.id).toBeGreaterThan(3);
 });

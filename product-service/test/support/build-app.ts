@@ -2,14 +2,15 @@ import { createLogger, createTokenVerifier, signToken } from '@shop/platform';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { createPool } from '../../src/db/pool';
-import { createPrismaClient, type Db } from '../../src/db/prisma';
+import type { Db } from '../../src/db/database';
 import { createProductRepository } from '../../src/db/product-repository';
+import { openDb } from './db';
 
 export const JWT_SECRET = 'product-service-test-secret';
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
+  /** The database the app runs on, for arranging and inspecting. */
   db: Db;
   database: TestDatabase;
   close(): Promise<void>;
@@ -18,10 +19,9 @@ export interface TestApp {
 /** The app in-process on a database of its own (migrated), with a healthy stub broker check. */
 export async function buildTestApp(): Promise<TestApp> {
   const database = await createTestDatabase({ migrationsDir: migrationsDir() });
-  const db = createPrismaClient(database.url);
-  const pool = createPool(database.url);
+  const db = openDb(database.url);
   const app = createApp({
-    products: createProductRepository(pool),
+    products: createProductRepository(db),
     tokens: createTokenVerifier({ JWT_SECRET }),
     logger: createLogger('product-service-test'),
     health: { database: async () => ({ status: 'up' }), broker: async () => ({ status: 'up' }) },
@@ -31,8 +31,7 @@ export async function buildTestApp(): Promise<TestApp> {
     db,
     database,
     close: async () => {
-      await db.$disconnect();
-      await pool.end();
+      await db.destroy();
       await database.drop();
     },
   };
