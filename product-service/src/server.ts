@@ -2,9 +2,11 @@ import { QUEUES } from '@shop/contracts';
 import {
   closeServer,
   createConsumer,
+  createDatabase,
   createLogger,
   createOutboxProbe,
   createOutboxRelay,
+  createPgPool,
   createServiceMessaging,
   createTokenVerifier,
   databaseCheck,
@@ -17,10 +19,12 @@ import {
   watchOutbox,
   type Logger,
 } from '@shop/platform';
+import { sql } from 'kysely';
 import { createApp } from './app';
 import type { Config } from './config';
-import { createPool, DEFAULT_POOL_SIZE } from './db/pool';
+import { DEFAULT_POOL_SIZE } from './db/database';
 import { createProductRepository } from './db/product-repository';
+import type { DB } from './generated/database';
 import { orderEventHandlers } from './messaging/order-events.handlers';
 
 export interface StartOptions {
@@ -33,8 +37,9 @@ export interface RunningService {
 }
 
 /**
- * Wires the product service: database, broker connection (topology declared on every connect by
- * the consumer and the relay), the order-events consumer, the in-process outbox relay, and HTTP.
+ * Wires the product service, top to bottom: the pg pool, the database (Kysely on the pool), the
+ * product repository, messaging (the order-events consumer and the in-process outbox relay; topology
+ * declared on every connect by both), and HTTP.
  * Used by main.ts and in-process by the e2e suite (PORT 0). RabbitMQ being away does not stop
  * start-up: after BROKER_STARTUP_WAIT_MS it serves anyway, /health says degraded, and the
  * consumer and relay attach when the broker arrives.
@@ -42,9 +47,14 @@ export interface RunningService {
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('product-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  // One pg pool for HTTP, the consumer and the relay; the running service never creates a Prisma client.
-  const pool = createPool(config.DATABASE_URL, DEFAULT_POOL_SIZE, logger);
-  const outboxProbe = createOutboxProbe(async (sql) => (await pool.query(sql)).rows);
+
+  // One pg pool for HTTP, the consumer and the relay; the service's own queries go through Kysely on it.
+  const pool = createPgPool(config.DATABASE_URL, { max: DEFAULT_POOL_SIZE, logger });
+  const db = createDatabase<DB>(pool);
+
+  const products = createProductRepository(db);
+
+  const outboxProbe = createOutboxProbe(async (query) => (await sql.raw(query).execute(db)).rows);
   const unwatchOutbox = watchOutbox(processMetrics(), 'product-service', outboxProbe);
   const messaging = createServiceMessaging({
     name: 'product-service',
@@ -53,7 +63,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     startupWaitMs: config.BROKER_STARTUP_WAIT_MS,
     downDetail: 'not connected to RabbitMQ',
     consumers: (connection) => [
-      createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(pool), logger }),
+      createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(db), logger }),
     ],
     relay: (connection) =>
       createOutboxRelay({
@@ -65,11 +75,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   });
 
   const app = createApp({
-    products: createProductRepository(pool),
+    products,
     tokens: createTokenVerifier(config),
     logger,
     health: {
-      database: databaseCheck(() => pool.query('SELECT 1')),
+      database: databaseCheck(() => sql`SELECT 1`.execute(db)),
       broker: messaging.brokerCheck,
       outboxLag: outboxLagCheck(outboxProbe, config.OUTBOX_MAX_LAG),
     },
@@ -86,7 +96,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       await closeServer(server);
       await messaging.stop();
       unwatchOutbox();
-      await pool.end();
+      // Ends the pool too.
+      await db.destroy();
     },
   };
 }

@@ -1,13 +1,15 @@
 import type { TypedEvent } from '@shop/contracts';
-import type { EventHandlers, HandlerContext } from '@shop/platform';
-import type { Pool } from '../db/pool';
+import { claimInbox, type EventHandlers, type HandlerContext } from '@shop/platform';
+import type { Db } from '../db/database';
 import { stockEffectOfStatusChange } from '../domain/stock-on-status-change';
-import { recordOrderStatus } from '../use-cases/record-order-status';
 import { releaseStock } from '../use-cases/release-stock';
 import { reserveStock } from '../use-cases/reserve-stock';
 import type { SagaCause } from '../use-cases/saga-cause';
 
-const causeOf = (event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>, context: HandlerContext): SagaCause => ({
+const causeOf = (
+  event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>,
+  context: HandlerContext,
+): SagaCause => ({
   consumer: context.consumer,
   eventId: event.id,
   correlationId: event.correlationid,
@@ -15,13 +17,17 @@ const causeOf = (event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>, conte
 });
 
 /** product-service.orders: each order event dispatches to one use case; the consumer acks, retries or dead-letters. */
-export function orderEventHandlers(pool: Pool): EventHandlers {
+export function orderEventHandlers(db: Db): EventHandlers {
   return {
     OrderCreated: (event, context) =>
-      reserveStock(pool, { orderId: event.data.order_id, items: event.data.items }, causeOf(event, context)),
-    OrderStatusUpdated: (event, context) =>
-      stockEffectOfStatusChange(event.data) === 'release'
-        ? releaseStock(pool, event.data.order_id, causeOf(event, context))
-        : recordOrderStatus(pool, causeOf(event, context)),
+      reserveStock(db, { orderId: event.data.order_id, items: event.data.items }, causeOf(event, context)),
+    OrderStatusUpdated: async (event, context) => {
+      if (stockEffectOfStatusChange(event.data) === 'release') {
+        return releaseStock(db, event.data.order_id, causeOf(event, context));
+      }
+      // No effect on stock (any change but a cancel, or the cancel of a shipped order): the inbox
+      // alone records it, so a redelivery is still told apart as a duplicate.
+      return (await claimInbox(db, context.consumer, event.id)) ? 'ignored' : 'duplicate';
+    },
   };
 }

@@ -1,6 +1,6 @@
-import type { AnyEvent } from '@shop/contracts';
-import { buildEvent, type BuildEventInput } from '@shop/platform';
-import type { EventType } from '@shop/contracts';
+import type { AnyEvent, EventType } from '@shop/contracts';
+import { appendToOutbox, buildEvent, type BuildEventInput } from '@shop/platform';
+import type { Db } from '../db/database';
 
 /** The inbound event a saga step answers: its id deduplicates the step, and it links the events it causes. */
 export interface SagaCause {
@@ -13,12 +13,17 @@ export interface SagaCause {
 
 export const SOURCE = '/product-service';
 
-/** An inventory event about one order's reservation, caused by `cause`. */
-export function inventoryEvent<T extends EventType>(
+/**
+ * Appends an inventory event about one order's reservation, caused by `cause`, to the outbox of
+ * `tx`: it commits with the saga step's stock change or not at all. `buildEvent` checks the payload
+ * against its contract first, so an invalid event fails the step instead of reaching consumers.
+ */
+export async function appendInventoryEvent<T extends EventType>(
+  tx: Db,
   cause: SagaCause,
   input: Pick<BuildEventInput<T>, 'type' | 'data' | 'sequence'> & { orderId: number },
-): AnyEvent {
-  return buildEvent({
+): Promise<void> {
+  const event = buildEvent({
     type: input.type,
     data: input.data,
     sequence: input.sequence,
@@ -27,5 +32,7 @@ export function inventoryEvent<T extends EventType>(
     correlationId: cause.correlationId,
     causationId: cause.eventId,
     traceparent: cause.traceparent,
-  }) as AnyEvent;
+  });
+  // A TypedEvent<T> of a generic T is one of AnyEvent's members; TypeScript cannot narrow it itself.
+  await appendToOutbox(tx, [event as AnyEvent], { aggregateType: 'stock_reservation' });
 }

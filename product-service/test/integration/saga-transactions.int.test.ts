@@ -1,27 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { parseEvent, StockReleasedData } from '@shop/contracts';
 import { createTestDatabase, newOrderId, type TestDatabase } from '@shop/platform/testing';
+import { DEFAULT_POOL_SIZE, type Db } from '../../src/db/database';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { createPool, type Pool } from '../../src/db/pool';
-import { createPrismaClient, type Db } from '../../src/db/prisma';
 import { releaseStock } from '../../src/use-cases/release-stock';
 import { reserveStock } from '../../src/use-cases/reserve-stock';
 import type { SagaCause } from '../../src/use-cases/saga-cause';
-import { createProductWithStock, stockOf } from '../support/saga-world';
+import { openDb } from '../support/db';
+import { createProductWithStock, inboxCount, reservationOf, stockOf } from '../support/saga-world';
 
 /** The saga's use cases against the database alone: what commits together, and what a failure leaves behind. */
 let database: TestDatabase;
+/** Sized like the service's pool, so concurrent saga steps really run side by side. */
 let db: Db;
-/** What the saga's use cases run on (the service's pg pool); `db` is for looking at the result. */
-let pool: Pool;
 beforeAll(async () => {
   database = await createTestDatabase({ migrationsDir: migrationsDir() });
-  db = createPrismaClient(database.url);
-  pool = createPool(database.url);
+  db = openDb(database.url, DEFAULT_POOL_SIZE);
 });
 afterAll(async () => {
-  await db?.$disconnect();
-  await pool?.end();
+  await db?.destroy();
   await database?.drop();
 });
 
@@ -43,21 +41,30 @@ async function sql(statement: string) {
   }
 }
 
-const outboxFor = (orderId: number) => db.outboxEvent.findMany({ where: { aggregateId: String(orderId) }, orderBy: { position: 'asc' } });
+const outboxFor = (orderId: number) =>
+  db
+    .selectFrom('outbox_events')
+    .selectAll()
+    .where('aggregate_id', '=', String(orderId))
+    .orderBy('position')
+    .execute();
 
 it('when a reservation commits, the stock change, the reservation, the inbox row and the StockReserved outbox row are all there', async () => {
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
   const cause = buildCause();
 
-  const outcome = await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
+  const outcome = await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
 
   expect(outcome).toBe('applied');
   expect(await stockOf(db, product)).toBe(3);
-  expect(await db.stockReservation.findUnique({ where: { orderId } })).toMatchObject({ status: 'reserved', items: [{ product_id: product, quantity: 2 }] });
-  expect(await db.processedMessage.count({ where: { eventId: cause.eventId } })).toBe(1);
+  expect(await reservationOf(db, orderId)).toEqual({
+    status: 'reserved',
+    items: [{ product_id: product, quantity: 2 }],
+  });
+  expect(await inboxCount(db, cause.eventId)).toBe(1);
   const outbox = await outboxFor(orderId);
-  expect(outbox.map((row) => [row.type, row.exchange, row.routingKey, row.aggregateType])).toEqual([
+  expect(outbox.map((row) => [row.type, row.exchange, row.routing_key, row.aggregate_type])).toEqual([
     ['StockReserved', 'inventory', 'stock.reserved', 'stock_reservation'],
   ]);
 });
@@ -66,9 +73,9 @@ it('when the same event is applied again, the second run reports a duplicate and
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
   const cause = buildCause();
-  await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
+  await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
 
-  const outcome = await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
+  const outcome = await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause);
 
   expect(outcome).toBe('duplicate');
   expect(await stockOf(db, product)).toBe(3);
@@ -78,9 +85,13 @@ it('when the same event is applied again, the second run reports a duplicate and
 it('when a second OrderCreated with another event id arrives for a reserved order, it reserves nothing more', async () => {
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
-  await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, buildCause());
+  await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, buildCause());
 
-  const outcome = await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, buildCause());
+  const outcome = await reserveStock(
+    db,
+    { orderId, items: [{ product_id: product, quantity: 2 }] },
+    buildCause(),
+  );
 
   expect(outcome).toBe('ignored');
   expect(await stockOf(db, product)).toBe(3);
@@ -94,23 +105,25 @@ it('when writing the outbox row fails, the stock change, the reservation and the
              CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox_events FOR EACH ROW EXECUTE FUNCTION fail_outbox();`);
 
   try {
-    await expect(reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause)).rejects.toThrow(/outbox unavailable/);
+    await expect(
+      reserveStock(db, { orderId, items: [{ product_id: product, quantity: 2 }] }, cause),
+    ).rejects.toThrow(/outbox unavailable/);
   } finally {
     await sql('DROP TRIGGER fail_outbox ON outbox_events; DROP FUNCTION fail_outbox();');
   }
 
   expect(await stockOf(db, product)).toBe(5);
-  expect(await db.stockReservation.findUnique({ where: { orderId } })).toBeNull();
-  expect(await db.processedMessage.count({ where: { eventId: cause.eventId } })).toBe(0);
+  expect(await reservationOf(db, orderId)).toBeUndefined();
+  expect(await inboxCount(db, cause.eventId)).toBe(0);
 });
 
 it('when a reserved order is released twice by different cancel events, stock comes back once and one StockReleased is written', async () => {
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
-  await reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 4 }] }, buildCause());
+  await reserveStock(db, { orderId, items: [{ product_id: product, quantity: 4 }] }, buildCause());
 
-  const first = await releaseStock(pool, orderId, buildCause());
-  const second = await releaseStock(pool, orderId, buildCause());
+  const first = await releaseStock(db, orderId, buildCause());
+  const second = await releaseStock(db, orderId, buildCause());
 
   expect([first, second]).toEqual(['applied', 'ignored']);
   expect(await stockOf(db, product)).toBe(5);
@@ -123,13 +136,48 @@ it('when create and cancel of one order run at the same moment, the outcome is e
 
   await Promise.all(
     orders.flatMap((orderId) => [
-      reserveStock(pool, { orderId, items: [{ product_id: product, quantity: 1 }] }, buildCause()),
-      releaseStock(pool, orderId, buildCause()),
+      reserveStock(db, { orderId, items: [{ product_id: product, quantity: 1 }] }, buildCause()),
+      releaseStock(db, orderId, buildCause()),
     ]),
   );
 
-  const statuses = (await db.stockReservation.findMany({ where: { orderId: { in: orders } } })).map((row) => row.status);
+  const statuses = (
+    await db.selectFrom('stock_reservations').select('status').where('order_id', 'in', orders).execute()
+  ).map((row) => row.status);
   expect(statuses).toHaveLength(10);
-  expect(statuses.every((status) => status === 'released' || status === 'cancelled_before_create')).toBe(true);
+  expect(statuses.every((status) => status === 'released' || status === 'cancelled_before_create')).toBe(
+    true,
+  );
   expect(await stockOf(db, product)).toBe(50);
+});
+
+it("when a reserved order is released, the StockReleased written to the outbox carries the reservation's items and satisfies its contract", async () => {
+  const [first, second] = [await createProductWithStock(db, 10), await createProductWithStock(db, 10)];
+  const orderId = newOrderId();
+  await reserveStock(
+    db,
+    {
+      orderId,
+      items: [
+        { product_id: second, quantity: 1 },
+        { product_id: first, quantity: 3 },
+        { product_id: second, quantity: 2 },
+      ],
+    },
+    buildCause(),
+  );
+  const reservation = await reservationOf(db, orderId);
+
+  await releaseStock(db, orderId, buildCause());
+
+  const row = (await outboxFor(orderId)).find((candidate) => candidate.type === 'StockReleased');
+  const parsed = parseEvent(row?.payload);
+  expect(parsed).toMatchObject({ ok: true, event: { type: 'StockReleased', subject: String(orderId) } });
+  const data = StockReleasedData.parse((row?.payload as { data: unknown }).data);
+  expect(data).toEqual({ order_id: orderId, items: reservation?.items });
+  expect(data.items).toEqual([
+    { product_id: first, quantity: 3 },
+    { product_id: second, quantity: 3 },
+  ]);
+  expect([await stockOf(db, first), await stockOf(db, second)]).toEqual([10, 10]);
 });

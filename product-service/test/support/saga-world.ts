@@ -13,8 +13,9 @@ import {
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { configShape } from '../../src/config';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { createPrismaClient, type Db } from '../../src/db/prisma';
+import type { Db } from '../../src/db/database';
 import { start, type RunningService } from '../../src/server';
+import { openDb } from './db';
 
 /**
  * The product service running in-process (start(), port 0) on a database and a vhost of its own,
@@ -41,7 +42,7 @@ const INVENTORY_PROBE: QueueSpec = { name: 'test.inventory-probe', bindings: [{ 
 
 export async function createSagaWorld(): Promise<SagaWorld> {
   const [database, vhost] = await Promise.all([createTestDatabase({ migrationsDir: migrationsDir() }), createTestVhost()]);
-  const db = createPrismaClient(database.url);
+  const db = openDb(database.url);
   const { logger, lines: logs } = capturingLogger('info');
 
   const broker: ChannelModel = await connect(vhost.url);
@@ -81,18 +82,39 @@ export async function createSagaWorld(): Promise<SagaWorld> {
     teardown: async () => {
       await service.close();
       await broker.close().catch(() => undefined);
-      await db.$disconnect();
+      await db.destroy();
       await Promise.allSettled([database.drop(), vhost.drop()]);
     },
   };
 }
 
 export async function createProductWithStock(db: Db, stock: number): Promise<number> {
-  const product = await db.product.create({ data: { name: `Saga product ${randomUUID().slice(0, 8)}`, price: '10.00', stock } });
+  const product = await db
+    .insertInto('products')
+    .values({ name: `Saga product ${randomUUID().slice(0, 8)}`, price: '10.00', stock })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return product.id;
 }
 
-export const stockOf = async (db: Db, productId: number) => (await db.product.findUniqueOrThrow({ where: { id: productId } })).stock;
+export const stockOf = async (db: Db, productId: number) =>
+  (await db.selectFrom('products').select('stock').where('id', '=', productId).executeTakeFirstOrThrow()).stock;
+
+/** What the saga recorded for the order (status and items), if anything. */
+export const reservationOf = (db: Db, orderId: number) =>
+  db.selectFrom('stock_reservations').select(['status', 'items']).where('order_id', '=', orderId).executeTakeFirst();
+
+/** How many times the inbox recorded this event id. */
+export const inboxCount = async (db: Db, eventId: string) =>
+  Number(
+    (
+      await db
+        .selectFrom('processed_messages')
+        .where('event_id', '=', eventId)
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 export const inventoryFor = (world: SagaWorld, orderId: number) =>
   world.inventory.filter((event) => (event.data as { order_id: number }).order_id === orderId);
 
