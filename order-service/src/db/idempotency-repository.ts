@@ -26,6 +26,12 @@ const token = sql<string>`created_at::text`.as('token');
 /** The database's clock now, not the transaction's start: a take-over must get a new, later token. */
 const clockNow = sql<Date>`clock_timestamp()`;
 
+/** How long until a claim may be taken over, by the clock its `created_at` was taken by: the database's. */
+const freeInMs = (deadlineMs: number) =>
+  sql<number>`(extract(epoch FROM created_at - clock_timestamp()) * 1000 + ${deadlineMs}::float8)::float8`.as(
+    'free_in_ms',
+  );
+
 /** The claim row `claim` names, if it is still in flight under that token. */
 const isClaim = (claim: IdempotencyClaim) => (eb: ExpressionBuilder<DB, 'idempotency_keys'>) =>
   eb.and([
@@ -61,9 +67,7 @@ export function createIdempotencyRepository(db: Database<DB>, requestDeadlineMs:
         'response_status',
         'response_body',
         token,
-        sql<number>`(extract(epoch FROM created_at - clock_timestamp()) * 1000 + ${requestDeadlineMs}::float8)::float8`.as(
-          'free_in_ms',
-        ),
+        freeInMs(requestDeadlineMs),
       ])
       .where('user_id', '=', userId)
       .where('key', '=', key)
