@@ -66,12 +66,14 @@ export function createProductRepository(db: Db) {
       );
     },
 
-    /** Changes only the given fields (a `description: null` clears it); undefined when there is no such product. */
+    /**
+     * Changes only the given fields: Kysely leaves a column whose value is undefined out of the SET
+     * list (a `description: null` is given, and clears it). Undefined when there is no such product.
+     */
     async update(id: number, changes: ProductChanges): Promise<Product | undefined> {
-      const given = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
       const row = await db
         .updateTable('products')
-        .set({ ...given, updated_at: sql`now()` })
+        .set({ ...changes, updated_at: sql`now()` })
         .where('id', '=', id)
         .returning(COLUMNS)
         .executeTakeFirst();
