@@ -23,7 +23,7 @@ import {
 import { createApp } from './app';
 import type { Config } from './config';
 import { createIdempotencyRepository } from './db/idempotency-repository';
-import { createOrderReader } from './db/order-reader';
+import { createOrderReader } from './db/order-store';
 import type { DB } from './generated/database';
 import { createProductClient } from './http-clients/product-client';
 import { createInventoryConsumer } from './messaging/inventory.message-controller';

@@ -81,11 +81,17 @@ export function createProductClient(options: ProductClientOptions): ProductClien
         reject(error);
       };
       const req = request(
-        { ...target, method: 'GET', path: `${basePath}/api/v1/products?ids=${ids.join(',')}&limit=${MAX_IDS_PER_LOOKUP}` },
+        {
+          ...target,
+          method: 'GET',
+          path: `${basePath}/api/v1/products?ids=${ids.join(',')}&limit=${MAX_IDS_PER_LOOKUP}`,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (error: NodeJS.ErrnoException) => fail(new ProductCallError(error.message, error.code)));
+          res.on('error', (error: NodeJS.ErrnoException) =>
+            fail(new ProductCallError(error.message, error.code)),
+          );
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             // The breaker must see 5xx as failures; 4xx are answers (and never open it).
@@ -108,7 +114,9 @@ export function createProductClient(options: ProductClientOptions): ProductClien
         fail(new ProductCallError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
         req.destroy();
       }, timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) => fail(new ProductCallError(error.message, error.code)));
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        fail(new ProductCallError(error.message, error.code)),
+      );
       req.end();
     });
 

@@ -17,7 +17,7 @@ import {
   type TokenVerifier,
 } from '@shop/platform';
 import type { IdempotencyRepository } from '../db/idempotency-repository';
-import type { OrderReader } from '../db/order-reader';
+import type { OrderReader } from '../db/order-store';
 import type { DB } from '../generated/database';
 import type { ProductCatalogue } from '../http-clients/product-client';
 import { changeOrderStatus } from '../use-cases/change-order-status';

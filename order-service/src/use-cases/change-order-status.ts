@@ -7,7 +7,7 @@ import {
   type Database,
   type HandlerOutcome,
 } from '@shop/platform';
-import { orderWrites } from '../db/order-writes';
+import { orderWrites } from '../db/order-store';
 import {
   canSeeOrder,
   INSUFFICIENT_STOCK,

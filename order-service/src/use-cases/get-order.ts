@@ -1,6 +1,6 @@
 import type { Order } from '@shop/contracts';
 import { AppError } from '@shop/platform';
-import type { OrderReader } from '../db/order-reader';
+import type { OrderReader } from '../db/order-store';
 import { canSeeOrder, type Actor } from '../domain/order-permissions';
 
 export const orderNotFound = (id: number | string) =>

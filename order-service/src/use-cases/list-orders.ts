@@ -1,5 +1,5 @@
 import type { ListOrdersQuery, OrderList } from '@shop/contracts';
-import type { OrderReader } from '../db/order-reader';
+import type { OrderReader } from '../db/order-store';
 import type { Actor } from '../domain/order-permissions';
 
 /**

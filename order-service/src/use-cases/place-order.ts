@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Order, OrderLine } from '@shop/contracts';
 import { AppError, appendToOutbox, inTransaction, type Database } from '@shop/platform';
 import type { IdempotencyClaim, IdempotencyRepository } from '../db/idempotency-repository';
-import { orderWrites } from '../db/order-writes';
+import { orderWrites } from '../db/order-store';
 import type { Actor } from '../domain/order-permissions';
 import { exceedsMaxAmount, priceOrder } from '../domain/pricing';
 import { retryAfterSeconds, timeLeftMs } from '../domain/request-deadline';

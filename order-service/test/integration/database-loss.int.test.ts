@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { deadLetterQueueOf, QUEUES } from '@shop/contracts';
-import { buildStockReservationFailed, createTcpProxy, eventually, terminateConnections, type TcpProxy } from '@shop/platform/testing';
+import {
+  buildStockReservationFailed,
+  createTcpProxy,
+  eventually,
+  terminateConnections,
+  type TcpProxy,
+} from '@shop/platform/testing';
 import { bearer, buildOrderBody, newUserId } from '../support/order-world';
 import { createServiceWorld, probeQueue, publishEvent, type ServiceWorld } from '../support/service-world';
 
@@ -65,8 +71,15 @@ describe('when the database goes away under the order service', () => {
           if (created.status !== 201) continue;
           placed.push(created.body.id as number);
           const path = `/api/v1/orders/${created.body.id}`;
-          answers.push(answerOf('GET /orders/{id}', await request(world.baseUrl).get(path).set('Authorization', auth)));
-          answers.push(answerOf('GET /orders', await request(world.baseUrl).get('/api/v1/orders').set('Authorization', auth)));
+          answers.push(
+            answerOf('GET /orders/{id}', await request(world.baseUrl).get(path).set('Authorization', auth)),
+          );
+          answers.push(
+            answerOf(
+              'GET /orders',
+              await request(world.baseUrl).get('/api/v1/orders').set('Authorization', auth),
+            ),
+          );
           const cancel = await request(world.baseUrl)
             .patch(`${path}/status`)
             .set('Authorization', auth)
@@ -91,12 +104,17 @@ describe('when the database goes away under the order service', () => {
       // … and afterwards: it takes orders, reads them, reports healthy, and publishes every placed order.
       const auth = await bearer(newUserId());
       const after = await eventually(async () => {
-        const response = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
+        const response = await request(world.baseUrl)
+          .post('/api/v1/orders')
+          .set('Authorization', auth)
+          .send(buildOrderBody());
         return response.status !== 503 && response;
       });
       expect(after.status).toBe(201);
       placed.push(after.body.id as number);
-      const read = await request(world.baseUrl).get(`/api/v1/orders/${after.body.id}`).set('Authorization', auth);
+      const read = await request(world.baseUrl)
+        .get(`/api/v1/orders/${after.body.id}`)
+        .set('Authorization', auth);
       expect(read.status).toBe(200);
       const health = await eventually(async () => {
         const response = await request(world.baseUrl).get('/health');
@@ -150,7 +168,10 @@ describe('when the database goes away under the order service', () => {
       const auth = await bearer(newUserId());
       const orders: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const created = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
+        const created = await request(world.baseUrl)
+          .post('/api/v1/orders')
+          .set('Authorization', auth)
+          .send(buildOrderBody());
         expect(created.status).toBe(201);
         orders.push(created.body.id as number);
       }
@@ -159,32 +180,56 @@ describe('when the database goes away under the order service', () => {
       try {
         // Act: the database becomes unreachable; the product service reports a shortage for each order meanwhile.
         await proxy.cut();
-        const placeWhileAway = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
-        const readWhileAway = await request(world.baseUrl).get(`/api/v1/orders/${orders[0]}`).set('Authorization', auth);
+        const placeWhileAway = await request(world.baseUrl)
+          .post('/api/v1/orders')
+          .set('Authorization', auth)
+          .send(buildOrderBody());
+        const readWhileAway = await request(world.baseUrl)
+          .get(`/api/v1/orders/${orders[0]}`)
+          .set('Authorization', auth);
         const healthWhileAway = await request(world.baseUrl).get('/health');
         for (const orderId of orders)
           await publishEvent(
             world.vhost.url,
-            buildStockReservationFailed({ order_id: orderId, shortages: [{ product_id: 1, requested: 2, available: 0 }] }),
+            buildStockReservationFailed({
+              order_id: orderId,
+              shortages: [{ product_id: 1, requested: 2, available: 0 }],
+            }),
           );
         // Each event fails more often than the consumer's attempts allow (or, wrongly, is dead-lettered).
-        await eventually(async () => (await eventsFailed()) >= 6 * orders.length || deadLetters.messages.length > 0, {
-          timeoutMs: 20_000,
-        });
+        await eventually(
+          async () => (await eventsFailed()) >= 6 * orders.length || deadLetters.messages.length > 0,
+          {
+            timeoutMs: 20_000,
+          },
+        );
         const deadLetteredWhileAway = deadLetters.messages.length;
         await proxy.restore();
 
         // Assert: while away
         expect([answerOf('POST', placeWhileAway), answerOf('GET', readWhileAway)]).toEqual([
-          { what: 'POST', status: 503, code: 'database_unavailable', retryAfter: expect.stringMatching(/^\d+$/) },
-          { what: 'GET', status: 503, code: 'database_unavailable', retryAfter: expect.stringMatching(/^\d+$/) },
+          {
+            what: 'POST',
+            status: 503,
+            code: 'database_unavailable',
+            retryAfter: expect.stringMatching(/^\d+$/),
+          },
+          {
+            what: 'GET',
+            status: 503,
+            code: 'database_unavailable',
+            retryAfter: expect.stringMatching(/^\d+$/),
+          },
         ]);
         expect(healthWhileAway.status).toBe(503);
         expect(healthWhileAway.body.checks.database.status).toBe('down');
         expect(deadLetteredWhileAway).toBe(0);
         // … and once it is back, by itself
         const placed = await eventually(async () => {
-          const response = await request(world.baseUrl).post('/api/v1/orders').set('Authorization', auth).send(buildOrderBody());
+          const response = await request(world.baseUrl)
+            .post('/api/v1/orders')
+            .set('Authorization', auth)
+            .send(buildOrderBody());
           return response.status !== 503 && response;
         });
         expect(placed.status).toBe(201);
@@ -204,8 +249,13 @@ describe('when the database goes away under the order service', () => {
           { timeoutMs: 20_000 },
         );
         expect(new Set(cancelled)).toEqual(new Set(orders));
-        const { rows } = await world.pool.query('SELECT id, status, cancel_reason FROM orders WHERE id = ANY($1) ORDER BY id', [orders]);
-        expect(rows).toEqual(orders.map((id) => ({ id, status: 'cancelled', cancel_reason: 'insufficient_stock' })));
+        const { rows } = await world.pool.query(
+          'SELECT id, status, cancel_reason FROM orders WHERE id = ANY($1) ORDER BY id',
+          [orders],
+        );
+        expect(rows).toEqual(
+          orders.map((id) => ({ id, status: 'cancelled', cancel_reason: 'insufficient_stock' })),
+        );
         expect(deadLetters.messages).toEqual([]);
         expect(escaped).toEqual([]);
       } finally {

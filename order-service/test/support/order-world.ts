@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { createApp } from '../../src/app';
 import { configShape } from '../../src/config';
 import { createIdempotencyRepository } from '../../src/db/idempotency-repository';
-import { createOrderReader } from '../../src/db/order-reader';
+import { createOrderReader } from '../../src/db/order-store';
 import type { DB } from '../../src/generated/database';
 import { createProductClient, type ProductClient } from '../../src/http-clients/product-client';
 import { startProductStub, type ProductStub } from './product-stub';

@@ -1,12 +1,102 @@
-import type { Order } from '@shop/contracts';
+import type { Order, OrderStatus } from '@shop/contracts';
 import type { Database } from '@shop/platform';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { StatusChange } from '../domain/order-permissions';
 import { INITIAL_STATUS } from '../domain/order-status';
 import type { PricedOrder } from '../domain/pricing';
 import type { DB } from '../generated/database';
-import { toOrder } from './order-mapper';
-import { itemsOf } from './order-reader';
+
+/*
+ * The order service's tables (orders, order_items) through Kysely: reads outside a transaction,
+ * writes inside the caller's (platform `inTransaction`), and the one mapping of rows to the
+ * contract's `Order`. The Idempotency-Key claims are `idempotency-repository.ts`.
+ */
+
+export type OrderRow = Selectable<DB['orders']>;
+export type OrderItemRow = Selectable<DB['order_items']>;
+
+/**
+ * The one place an order row and its item rows become the contract's `Order` (snake_case, money
+ * strings, ISO times). Money needs no formatting: pg returns numeric(10,2) as text with two places.
+ */
+export function toOrder(row: OrderRow, items: readonly OrderItemRow[]): Order {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    status: row.status as OrderStatus,
+    total_amount: row.total_amount,
+    cancel_reason: row.cancel_reason,
+    items: [...items]
+      .sort((a, b) => a.id - b.id)
+      .map((item) => ({
+        id: item.id,
+        product_id: item.product_id,
+        product_name: item.product_name,
+        product_price: item.product_price,
+        quantity: item.quantity,
+        subtotal: item.subtotal,
+      })),
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+export interface OrderFilter {
+  userId?: number;
+  status?: OrderStatus;
+  limit: number;
+  offset: number;
+}
+
+/** The items of the given orders, by id (the order they were placed in). */
+export async function itemsOf(db: Database<DB>, orderIds: readonly number[]): Promise<OrderItemRow[]> {
+  if (orderIds.length === 0) return [];
+  return db.selectFrom('order_items').selectAll().where('order_id', 'in', orderIds).orderBy('id').execute();
+}
+
+/** Orders with their items, as the contract shapes them. */
+function withItems(rows: readonly OrderRow[], items: readonly OrderItemRow[]): Order[] {
+  return rows.map((row) =>
+    toOrder(
+      row,
+      items.filter((item) => item.order_id === row.id),
+    ),
+  );
+}
+
+/** Reads outside a transaction: plain contract-shaped orders. */
+export function createOrderReader(db: Database<DB>) {
+  return {
+    async findById(id: number): Promise<Order | undefined> {
+      const row = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toOrder(row, await itemsOf(db, [row.id])) : undefined;
+    },
+
+    /** A page of orders, newest first, and how many match in all. */
+    async list(filter: OrderFilter): Promise<{ items: Order[]; total: number }> {
+      let matching = db.selectFrom('orders');
+      if (filter.userId !== undefined) matching = matching.where('user_id', '=', filter.userId);
+      if (filter.status !== undefined) matching = matching.where('status', '=', filter.status);
+      const [rows, count] = await Promise.all([
+        matching
+          .selectAll()
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(filter.limit)
+          .offset(filter.offset)
+          .execute(),
+        matching.select((eb) => eb.fn.countAll<string>().as('total')).executeTakeFirstOrThrow(),
+      ]);
+      const items = await itemsOf(
+        db,
+        rows.map((row) => row.id),
+      );
+      return { items: withItems(rows, items), total: Number(count.total) };
+    },
+  };
+}
+
+export type OrderReader = ReturnType<typeof createOrderReader>;
 
 /** An order as it stands inside a transaction, its row locked against concurrent changes. */
 export interface LockedOrder {
