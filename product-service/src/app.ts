@@ -1,5 +1,11 @@
 import type { Express } from 'express';
-import { createServiceApp, type ServiceChecks, type Logger, type Metrics, type TokenVerifier } from '@shop/platform';
+import {
+  createServiceApp,
+  type ServiceChecks,
+  type Logger,
+  type Metrics,
+  type TokenVerifier,
+} from '@shop/platform';
 import type { ProductRepository } from './db/product-repository';
 import { productRoutes } from './http/products.routes';
 

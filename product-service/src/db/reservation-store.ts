@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Reservation, ReservationStatus, StockLevel, StockLine } from '../domain/reserve-stock';
+import type { Reservation, ReservationStatus, StockLevel, StockLine } from '../domain/stock-reservation';
 import type { Db } from './database';
 
 const ORDER_LOCK_NAMESPACE = 8001;

@@ -1,6 +1,13 @@
 import { Router } from 'express';
 import { CreateProductBody, IdParam, ListProductsQuery, PatchProductBody } from '@shop/contracts';
-import { authenticate, jsonBody, parseIdOr404, parseWith, requireAdmin, type TokenVerifier } from '@shop/platform';
+import {
+  authenticate,
+  jsonBody,
+  parseIdOr404,
+  parseWith,
+  requireAdmin,
+  type TokenVerifier,
+} from '@shop/platform';
 import type { ProductRepository } from '../db/product-repository';
 import { createProduct } from '../use-cases/create-product';
 import { getProduct, productNotFound } from '../use-cases/get-product';

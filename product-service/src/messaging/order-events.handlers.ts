@@ -1,10 +1,8 @@
 import type { TypedEvent } from '@shop/contracts';
 import { claimInbox, type EventHandlers, type HandlerContext } from '@shop/platform';
 import type { Db } from '../db/database';
-import { stockEffectOfStatusChange } from '../domain/stock-on-status-change';
-import { releaseStock } from '../use-cases/release-stock';
-import { reserveStock } from '../use-cases/reserve-stock';
-import type { SagaCause } from '../use-cases/saga-cause';
+import { stockEffectOfStatusChange } from '../domain/stock-reservation';
+import { releaseStock, reserveStock, type SagaCause } from '../use-cases/stock-saga';
 
 const causeOf = (
   event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>,

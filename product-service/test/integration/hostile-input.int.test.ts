@@ -11,7 +11,14 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const productCount = async () =>
-  Number((await t.db.selectFrom('products').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom('products')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('client input the product service refuses with a 4xx', () => {
   it('when a product id is a bad percent-escape, getting it answers 400 bad_request', async () => {

@@ -31,7 +31,9 @@ async function run(url: string, sql: string) {
 it('when the migrations are applied to an empty database, it has exactly the tables, columns, types and indexes schema.prisma declares', async () => {
   const database = await migratedDatabase();
 
-  await expect(assertMigrationsMatchSchema({ schemaPath, databaseUrl: database.url })).resolves.toBeUndefined();
+  await expect(
+    assertMigrationsMatchSchema({ schemaPath, databaseUrl: database.url }),
+  ).resolves.toBeUndefined();
 });
 
 it('when the database drifts from schema.prisma, the check names every difference', async () => {

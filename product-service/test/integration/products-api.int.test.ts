@@ -40,11 +40,14 @@ describe('reading the catalogue', () => {
     expect(response.body).toMatchObject({ status: 404, code: 'product_not_found' });
   });
 
-  it.each(['abc', '1.5', '-1', '0', '99999999999'])('when the id is %s, getting it answers 404 product_not_found', async (id) => {
-    const response = await request(t.app).get(`/api/v1/products/${id}`).expect(404);
+  it.each(['abc', '1.5', '-1', '0', '99999999999'])(
+    'when the id is %s, getting it answers 404 product_not_found',
+    async (id) => {
+      const response = await request(t.app).get(`/api/v1/products/${id}`).expect(404);
 
-    expect(response.body.code).toBe('product_not_found');
-  });
+      expect(response.body.code).toBe('product_not_found');
+    },
+  );
 
   it('when ids are given, the list holds exactly the known ones among them and unknown ids are absent', async () => {
     const a = await createViaApi();
@@ -59,7 +62,9 @@ describe('reading the catalogue', () => {
   it('when limit and offset are given, the list is that page of the catalogue in id order with the full total', async () => {
     const ids = [(await createViaApi()).id, (await createViaApi()).id, (await createViaApi()).id];
 
-    const response = await request(t.app).get(`/api/v1/products?ids=${ids.join(',')}&limit=2&offset=1`).expect(200);
+    const response = await request(t.app)
+      .get(`/api/v1/products?ids=${ids.join(',')}&limit=2&offset=1`)
+      .expect(200);
 
     expect(response.body).toMatchObject({ total: 3, limit: 2, offset: 1 });
     expect(response.body.items.map((p: { id: number }) => p.id)).toEqual([ids[1], ids[2]]);
@@ -170,7 +175,9 @@ describe('bad input', () => {
     const response = await post(buildProductBody({ colour: 'red' }));
 
     expect(response.status).toBe(422);
-    expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]));
+    expect(response.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]),
+    );
     expect(JSON.stringify(response.body.errors)).toContain('colour');
   });
 
@@ -200,7 +207,13 @@ describe('bad input', () => {
       .expect(422);
 
     expect(response.body.errors[0].path).toBe('stock');
-    expect(await t.db.selectFrom('products').select('stock').where('id', '=', created.id).executeTakeFirstOrThrow()).toEqual({ stock: 5 });
+    expect(
+      await t.db
+        .selectFrom('products')
+        .select('stock')
+        .where('id', '=', created.id)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ stock: 5 });
   });
 
   it('when a patch is empty, it answers 422', async () => {
@@ -231,6 +244,9 @@ describe('health', () => {
   it('when database and broker answer, /health is 200 ok with both checks', async () => {
     const response = await request(t.app).get('/health').expect(200);
 
-    expect(response.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' }, broker: { status: 'up' } } });
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      checks: { database: { status: 'up' }, broker: { status: 'up' } },
+    });
   });
 });

@@ -4,9 +4,9 @@ import { parseEvent, StockReleasedData } from '@shop/contracts';
 import { createTestDatabase, newOrderId, type TestDatabase } from '@shop/platform/testing';
 import { DEFAULT_POOL_SIZE, type Db } from '../../src/db/database';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { releaseStock } from '../../src/use-cases/release-stock';
-import { reserveStock } from '../../src/use-cases/reserve-stock';
-import type { SagaCause } from '../../src/use-cases/saga-cause';
+import { releaseStock } from '../../src/use-cases/stock-saga';
+import { reserveStock } from '../../src/use-cases/stock-saga';
+import type { SagaCause } from '../../src/use-cases/stock-saga';
 import { openDb } from '../support/db';
 import { createProductWithStock, inboxCount, reservationOf, stockOf } from '../support/saga-world';
 

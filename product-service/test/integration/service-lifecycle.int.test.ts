@@ -1,5 +1,10 @@
 import { parseConfig } from '@shop/platform';
-import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '@shop/platform/testing';
+import {
+  createTestDatabase,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+} from '@shop/platform/testing';
 import request from 'supertest';
 import { configShape } from '../../src/config';
 import { migrationsDir } from '../../src/db/migrations-dir';
@@ -9,7 +14,10 @@ let database: TestDatabase;
 let vhost: TestVhost;
 const running: RunningService[] = [];
 beforeAll(async () => {
-  [database, vhost] = await Promise.all([createTestDatabase({ migrationsDir: migrationsDir() }), createTestVhost()]);
+  [database, vhost] = await Promise.all([
+    createTestDatabase({ migrationsDir: migrationsDir() }),
+    createTestVhost(),
+  ]);
 });
 afterAll(async () => {
   await Promise.allSettled(running.map((service) => service.close()));
@@ -17,7 +25,13 @@ afterAll(async () => {
 });
 
 async function startWith(env: Record<string, string>) {
-  const config = parseConfig(configShape, { PORT: '0', LOG_LEVEL: 'error', DATABASE_URL: database.url, AMQP_URL: vhost.url, ...env });
+  const config = parseConfig(configShape, {
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: database.url,
+    AMQP_URL: vhost.url,
+    ...env,
+  });
   const service = await start(config);
   running.push(service);
   return { service, http: request(`http://127.0.0.1:${service.port}`) };
@@ -28,16 +42,26 @@ it('when the database and RabbitMQ are reachable, /health is 200 ok with both up
 
   const response = await http.get('/health').expect(200);
 
-  expect(response.body).toMatchObject({ status: 'ok', service: 'product-service', checks: { database: { status: 'up' }, broker: { status: 'up' } } });
+  expect(response.body).toMatchObject({
+    status: 'ok',
+    service: 'product-service',
+    checks: { database: { status: 'up' }, broker: { status: 'up' } },
+  });
 });
 
 it('when RabbitMQ is unreachable, the service still starts and serves, and /health is 200 degraded naming the broker', async () => {
-  const { http } = await startWith({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:1', BROKER_STARTUP_WAIT_MS: '200' });
+  const { http } = await startWith({
+    AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
+    BROKER_STARTUP_WAIT_MS: '200',
+  });
 
   const health = await http.get('/health').expect(200);
   await http.get('/api/v1/products').expect(200);
 
-  expect(health.body).toMatchObject({ status: 'degraded', checks: { database: { status: 'up' }, broker: { status: 'down' } } });
+  expect(health.body).toMatchObject({
+    status: 'degraded',
+    checks: { database: { status: 'up' }, broker: { status: 'down' } },
+  });
 });
 
 it('when the database is unreachable, /health is 503 down', async () => {

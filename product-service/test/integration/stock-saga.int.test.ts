@@ -27,11 +27,16 @@ const reservationOf = (orderId: number) => reservationIn(world.db, orderId);
 const outcomesOf = (eventId: string) => deliveryOutcomes(world.logs, eventId);
 /** Waits until the consumer has settled this many deliveries of the event (handled, duplicate or dead-lettered). */
 const settled = (eventId: string, deliveries = 1) =>
-  eventually(() => outcomesOf(eventId).length >= deliveries, { description: `${deliveries} deliveries of ${eventId} settled` });
+  eventually(() => outcomesOf(eventId).length >= deliveries, {
+    description: `${deliveries} deliveries of ${eventId} settled`,
+  });
 const orderCreated = (orderId: number, items: { product_id: number; quantity: number }[]) =>
   buildOrderCreated({ order_id: orderId, items });
-const statusUpdated = (orderId: number, to: 'cancelled' | 'confirmed', from: 'pending' | 'confirmed' | 'shipped' = 'pending') =>
-  buildOrderStatusUpdated({ order_id: orderId, from_status: from, to_status: to });
+const statusUpdated = (
+  orderId: number,
+  to: 'cancelled' | 'confirmed',
+  from: 'pending' | 'confirmed' | 'shipped' = 'pending',
+) => buildOrderStatusUpdated({ order_id: orderId, from_status: from, to_status: to });
 
 describe('reserving stock when an order is created', () => {
   it('when an OrderCreated is delivered twice, stock is decremented once and StockReserved is published once', async () => {
@@ -60,7 +65,13 @@ describe('reserving stock when an order is created', () => {
       subject: String(orderId),
       causationid: created.id,
       correlationid: created.correlationid,
-      data: { order_id: orderId, items: [{ product_id: Math.min(mouse, hub), quantity: mouse < hub ? 3 : 1 }, { product_id: Math.max(mouse, hub), quantity: mouse < hub ? 1 : 3 }] },
+      data: {
+        order_id: orderId,
+        items: [
+          { product_id: Math.min(mouse, hub), quantity: mouse < hub ? 3 : 1 },
+          { product_id: Math.max(mouse, hub), quantity: mouse < hub ? 1 : 3 },
+        ],
+      },
     });
   });
 
@@ -72,7 +83,9 @@ describe('reserving stock when an order is created', () => {
       world.publish(orderCreated(first, [{ product_id: keyboard, quantity: 2 }])),
       world.publish(orderCreated(second, [{ product_id: keyboard, quantity: 2 }])),
     ]);
-    await eventually(() => inventoryFor(world, first).length + inventoryFor(world, second).length === 2, { description: 'both outcomes published' });
+    await eventually(() => inventoryFor(world, first).length + inventoryFor(world, second).length === 2, {
+      description: 'both outcomes published',
+    });
 
     expect(await stockOf(world.db, keyboard)).toBe(0);
     const outcomes = [...inventoryFor(world, first), ...inventoryFor(world, second)];
@@ -90,8 +103,12 @@ describe('reserving stock when an order is created', () => {
     const lamp = await createProductWithStock(world.db, 3);
     const orders = Array.from({ length: 8 }, () => newOrderId());
 
-    await Promise.all(orders.map((orderId) => world.publish(orderCreated(orderId, [{ product_id: lamp, quantity: 1 }]))));
-    await eventually(() => orders.every((orderId) => inventoryFor(world, orderId).length === 1), { description: 'every order answered' });
+    await Promise.all(
+      orders.map((orderId) => world.publish(orderCreated(orderId, [{ product_id: lamp, quantity: 1 }]))),
+    );
+    await eventually(() => orders.every((orderId) => inventoryFor(world, orderId).length === 1), {
+      description: 'every order answered',
+    });
 
     const types = orders.map((orderId) => inventoryFor(world, orderId)[0].type);
     expect(types.filter((type) => type === 'StockReserved')).toHaveLength(3);
@@ -134,7 +151,9 @@ describe('releasing stock when an order is cancelled', () => {
     const product = await createProductWithStock(world.db, 5);
     const orderId = newOrderId();
     await world.publish(orderCreated(orderId, [{ product_id: product, quantity: 4 }]));
-    await eventually(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), { description: 'reserved' });
+    await eventually(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), {
+      description: 'reserved',
+    });
     const cancel = statusUpdated(orderId, 'cancelled');
     const secondCancel = statusUpdated(orderId, 'cancelled', 'confirmed');
 
@@ -150,14 +169,19 @@ describe('releasing stock when an order is cancelled', () => {
     expect((await reservationOf(orderId))?.status).toBe('released');
     const released = inventoryFor(world, orderId).filter((event) => event.type === 'StockReleased');
     expect(released).toHaveLength(1);
-    expect(released[0]).toMatchObject({ causationid: cancel.id, data: { order_id: orderId, items: [{ product_id: product, quantity: 4 }] } });
+    expect(released[0]).toMatchObject({
+      causationid: cancel.id,
+      data: { order_id: orderId, items: [{ product_id: product, quantity: 4 }] },
+    });
   });
 
   it('when a reserved confirmed order is cancelled, its stock comes back once', async () => {
     const product = await createProductWithStock(world.db, 5);
     const orderId = newOrderId();
     await world.publish(orderCreated(orderId, [{ product_id: product, quantity: 3 }]));
-    await eventually(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), { description: 'reserved' });
+    await eventually(() => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'), {
+      description: 'reserved',
+    });
     const cancel = statusUpdated(orderId, 'cancelled', 'confirmed');
 
     await world.publish(cancel);
@@ -176,7 +200,12 @@ describe('releasing stock when an order is cancelled', () => {
     await world.publish(orderCreated(shipped, [{ product_id: product, quantity: 4 }]));
     await world.publish(orderCreated(marker, [{ product_id: product, quantity: 1 }]));
     await eventually(
-      () => [shipped, marker].every((orderId) => inventoryFor(world, orderId).some((event) => event.type === 'StockReserved')), { description: 'both reserved' });
+      () =>
+        [shipped, marker].every((orderId) =>
+          inventoryFor(world, orderId).some((event) => event.type === 'StockReserved'),
+        ),
+      { description: 'both reserved' },
+    );
     const cancel = statusUpdated(shipped, 'cancelled', 'shipped');
     const markerCancel = statusUpdated(marker, 'cancelled', 'pending');
 
@@ -184,7 +213,9 @@ describe('releasing stock when an order is cancelled', () => {
     await world.publish(cancel);
     await settled(cancel.id);
     await world.publish(markerCancel);
-    await eventually(() => inventoryFor(world, marker).some((event) => event.type === 'StockReleased'), { description: 'marker released' });
+    await eventually(() => inventoryFor(world, marker).some((event) => event.type === 'StockReleased'), {
+      description: 'marker released',
+    });
 
     // Assert: only the marker's unit came back; the shipped order's reservation stands, unreleased.
     expect(await stockOf(world.db, product)).toBe(10 - 4);
@@ -247,11 +278,18 @@ describe('poison messages', () => {
     const dlqBefore = world.deadLettered.length;
 
     await world.publishRaw('order.created', '{ not json');
-    await world.publishRaw('order.created', JSON.stringify({ specversion: '1.0', type: 'OrderCreated', data: {} }));
+    await world.publishRaw(
+      'order.created',
+      JSON.stringify({ specversion: '1.0', type: 'OrderCreated', data: {} }),
+    );
     await world.publish(orderCreated(orderId, [{ product_id: product, quantity: 1 }]));
 
-    await eventually(() => world.deadLettered.length === dlqBefore + 2, { description: 'both poison messages dead-lettered' });
-    await eventually(() => inventoryFor(world, orderId).length === 1, { description: 'good event processed' });
+    await eventually(() => world.deadLettered.length === dlqBefore + 2, {
+      description: 'both poison messages dead-lettered',
+    });
+    await eventually(() => inventoryFor(world, orderId).length === 1, {
+      description: 'good event processed',
+    });
     expect(world.deadLettered.slice(dlqBefore).map((m) => m.content.toString())).toContain('{ not json');
     expect(await stockOf(world.db, product)).toBe(2);
   });

@@ -38,10 +38,16 @@ export interface SagaWorld {
   teardown(): Promise<void>;
 }
 
-const INVENTORY_PROBE: QueueSpec = { name: 'test.inventory-probe', bindings: [{ exchange: EXCHANGES.inventory, routingKey: '#' }] };
+const INVENTORY_PROBE: QueueSpec = {
+  name: 'test.inventory-probe',
+  bindings: [{ exchange: EXCHANGES.inventory, routingKey: '#' }],
+};
 
 export async function createSagaWorld(): Promise<SagaWorld> {
-  const [database, vhost] = await Promise.all([createTestDatabase({ migrationsDir: migrationsDir() }), createTestVhost()]);
+  const [database, vhost] = await Promise.all([
+    createTestDatabase({ migrationsDir: migrationsDir() }),
+    createTestVhost(),
+  ]);
   const db = openDb(database.url);
   const { logger, lines: logs } = capturingLogger('info');
 
@@ -49,7 +55,11 @@ export async function createSagaWorld(): Promise<SagaWorld> {
   const channel = await broker.createConfirmChannel();
   await declareTopology(channel, [INVENTORY_PROBE]);
   const inventory: AnyEvent[] = [];
-  await channel.consume(INVENTORY_PROBE.name, (message) => message && inventory.push(JSON.parse(message.content.toString())), { noAck: true });
+  await channel.consume(
+    INVENTORY_PROBE.name,
+    (message) => message && inventory.push(JSON.parse(message.content.toString())),
+    { noAck: true },
+  );
 
   const config = parseConfig(configShape, {
     PORT: '0',
@@ -61,10 +71,16 @@ export async function createSagaWorld(): Promise<SagaWorld> {
   const service = await start(config, { logger });
 
   const deadLettered: ConsumeMessage[] = [];
-  await channel.consume('product-service.orders.dlq', (message) => message && deadLettered.push(message), { noAck: true });
+  await channel.consume('product-service.orders.dlq', (message) => message && deadLettered.push(message), {
+    noAck: true,
+  });
 
   const publishBytes = async (routingKey: string, body: Buffer, properties: object) => {
-    channel.publish(EXCHANGES.orders, routingKey, body, { persistent: true, contentType: 'application/cloudevents+json', ...properties });
+    channel.publish(EXCHANGES.orders, routingKey, body, {
+      persistent: true,
+      contentType: 'application/cloudevents+json',
+      ...properties,
+    });
     await channel.waitForConfirms();
   };
 
@@ -77,8 +93,13 @@ export async function createSagaWorld(): Promise<SagaWorld> {
     inventory,
     deadLettered,
     publish: (event) =>
-      publishBytes(ROUTES[event.type].routingKey, Buffer.from(JSON.stringify(event)), { messageId: event.id, type: event.type, timestamp: Date.now() }),
-    publishRaw: (routingKey, body) => publishBytes(routingKey, Buffer.from(body), { messageId: randomUUID() }),
+      publishBytes(ROUTES[event.type].routingKey, Buffer.from(JSON.stringify(event)), {
+        messageId: event.id,
+        type: event.type,
+        timestamp: Date.now(),
+      }),
+    publishRaw: (routingKey, body) =>
+      publishBytes(routingKey, Buffer.from(body), { messageId: randomUUID() }),
     teardown: async () => {
       await service.close();
       await broker.close().catch(() => undefined);
@@ -98,11 +119,16 @@ export async function createProductWithStock(db: Db, stock: number): Promise<num
 }
 
 export const stockOf = async (db: Db, productId: number) =>
-  (await db.selectFrom('products').select('stock').where('id', '=', productId).executeTakeFirstOrThrow()).stock;
+  (await db.selectFrom('products').select('stock').where('id', '=', productId).executeTakeFirstOrThrow())
+    .stock;
 
 /** What the saga recorded for the order (status and items), if anything. */
 export const reservationOf = (db: Db, orderId: number) =>
-  db.selectFrom('stock_reservations').select(['status', 'items']).where('order_id', '=', orderId).executeTakeFirst();
+  db
+    .selectFrom('stock_reservations')
+    .select(['status', 'items'])
+    .where('order_id', '=', orderId)
+    .executeTakeFirst();
 
 /** How many times the inbox recorded this event id. */
 export const inboxCount = async (db: Db, eventId: string) =>
@@ -127,5 +153,7 @@ export const inventoryFor = (world: SagaWorld, orderId: number) =>
 export async function sendMarker(world: SagaWorld): Promise<void> {
   const marker = buildOrderCreated({ items: [{ product_id: 2_000_000_000, quantity: 1 }] });
   await world.publish(marker);
-  await eventually(() => inventoryFor(world, marker.data.order_id).length > 0, { description: 'the marker answered' });
+  await eventually(() => inventoryFor(world, marker.data.order_id).length > 0, {
+    description: 'the marker answered',
+  });
 }

@@ -1,4 +1,4 @@
-import { consolidateLines, decideReservation } from '../../src/domain/reserve-stock';
+import { consolidateLines, decideReservation } from '../../src/domain/stock-reservation';
 
 const stock = (entries: [number, number][]) => new Map(entries);
 

@@ -3,7 +3,7 @@ import {
   decideRelease,
   stockAfterRelease,
   stockEffectOfStatusChange,
-} from '../../src/domain/stock-on-status-change';
+} from '../../src/domain/stock-reservation';
 
 describe('what an order status change does to its reserved stock', () => {
   it.each(['pending', 'confirmed'] as OrderStatus[])(

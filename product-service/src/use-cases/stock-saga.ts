@@ -1,0 +1,153 @@
+import type { AnyEvent, EventType } from '@shop/contracts';
+import {
+  appendToOutbox,
+  buildEvent,
+  claimInbox,
+  inTransaction,
+  type BuildEventInput,
+  type HandlerOutcome,
+} from '@shop/platform';
+import type { Db } from '../db/database';
+import {
+  insertReservation,
+  loadReservation,
+  lockProducts,
+  orderLock,
+  updateReservationStatus,
+  writeStockLevels,
+} from '../db/reservation-store';
+import {
+  consolidateLines,
+  decideRelease,
+  decideReservation,
+  stockAfterRelease,
+  type StockLine,
+} from '../domain/stock-reservation';
+
+/*
+ * The stock saga's two steps on the product side (SPEC §6), each one transaction under the order's
+ * advisory lock that reads: claim the inbox → lock and load → the domain decides → write what it
+ * decided → append the event. The lock serialises one order's create and cancel, whichever arrives first.
+ */
+
+/**
+ * Stock saga, step 1 (SPEC §6): reserve an order's stock when it is created — all lines or none.
+ * One transaction holds the inbox row, the stock change, the reservation row and the outbox event,
+ * so a redelivery finds the inbox row and changes nothing, and a failure anywhere leaves none of them.
+ */
+export async function reserveStock(
+  db: Db,
+  order: { orderId: number; items: StockLine[] },
+  cause: SagaCause,
+): Promise<HandlerOutcome> {
+  const { orderId } = order;
+  return inTransaction(
+    db,
+    async (tx) => {
+      if (!(await claimInbox(tx, cause.consumer, cause.eventId))) return 'duplicate';
+      // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
+      if (await loadReservation(tx, orderId)) return 'ignored';
+
+      const lines = consolidateLines(order.items);
+      const stock = await lockProducts(
+        tx,
+        lines.map((line) => line.product_id),
+      );
+      const decision = decideReservation(lines, stock);
+
+      if (decision.kind === 'reserve') {
+        await writeStockLevels(tx, decision.stock);
+        await insertReservation(tx, orderId, { status: 'reserved', items: decision.lines });
+        await appendInventoryEvent(tx, cause, {
+          type: 'StockReserved',
+          orderId,
+          sequence: 1,
+          data: { order_id: orderId, items: decision.lines },
+        });
+      } else {
+        await insertReservation(tx, orderId, { status: 'rejected', items: lines });
+        await appendInventoryEvent(tx, cause, {
+          type: 'StockReservationFailed',
+          orderId,
+          sequence: 1,
+          data: { order_id: orderId, reason: decision.reason, shortages: decision.shortages },
+        });
+      }
+      return 'applied';
+    },
+    { advisoryLock: orderLock(orderId) },
+  );
+}
+
+/**
+ * Stock saga, compensation (SPEC §6): a cancelled order that had not shipped gives its reserved
+ * stock back exactly once — the reservation moves 'reserved' → 'released' in the same transaction
+ * as the stock, the inbox row and the StockReleased event, so a second cancel finds nothing to
+ * release. A cancel that overtakes its create leaves the tombstone 'cancelled_before_create', and
+ * the late create (serialised behind it by the order's lock) reserves nothing.
+ */
+export async function releaseStock(db: Db, orderId: number, cause: SagaCause): Promise<HandlerOutcome> {
+  return inTransaction(
+    db,
+    async (tx) => {
+      if (!(await claimInbox(tx, cause.consumer, cause.eventId))) return 'duplicate';
+      const decision = decideRelease(await loadReservation(tx, orderId));
+
+      if (decision.kind === 'none') return 'ignored';
+      if (decision.kind === 'tombstone') {
+        await insertReservation(tx, orderId, { status: 'cancelled_before_create', items: [] });
+        return 'applied';
+      }
+
+      const stock = await lockProducts(
+        tx,
+        decision.lines.map((line) => line.product_id),
+      );
+      await writeStockLevels(tx, stockAfterRelease(decision.lines, stock));
+      await updateReservationStatus(tx, orderId, 'released');
+      await appendInventoryEvent(tx, cause, {
+        type: 'StockReleased',
+        orderId,
+        sequence: 2,
+        data: { order_id: orderId, items: decision.lines },
+      });
+      return 'applied';
+    },
+    { advisoryLock: orderLock(orderId) },
+  );
+}
+
+/** The inbound event a saga step answers: its id deduplicates the step, and it links the events it causes. */
+export interface SagaCause {
+  /** Inbox name (the consumer's queue). */
+  consumer: string;
+  eventId: string;
+  correlationId: string;
+  traceparent: string | null;
+}
+
+export const SOURCE = '/product-service';
+
+/**
+ * Appends an inventory event about one order's reservation, caused by `cause`, to the outbox of
+ * `tx`: it commits with the saga step's stock change or not at all. `buildEvent` checks the payload
+ * against its contract first, so an invalid event fails the step instead of reaching consumers.
+ */
+export async function appendInventoryEvent<T extends EventType>(
+  tx: Db,
+  cause: SagaCause,
+  input: Pick<BuildEventInput<T>, 'type' | 'data' | 'sequence'> & { orderId: number },
+): Promise<void> {
+  const event = buildEvent({
+    type: input.type,
+    data: input.data,
+    sequence: input.sequence,
+    source: SOURCE,
+    subject: input.orderId,
+    correlationId: cause.correlationId,
+    causationId: cause.eventId,
+    traceparent: cause.traceparent,
+  });
+  // A TypedEvent<T> of a generic T is one of AnyEvent's members; TypeScript cannot narrow it itself.
+  await appendToOutbox(tx, [event as AnyEvent], { aggregateType: 'stock_reservation' });
+}
