@@ -22,7 +22,9 @@ export const configShape = {
     .int()
     .positive()
     .default(10)
-    .describe('Connections in the pg pool of the hot paths (placing orders, consuming events, the relay)'),
+    .describe(
+      "Connections in the service's pg pool (HTTP requests and the inventory consumer; the relay has its own)",
+    ),
   ...brokerConfigShape,
   PRODUCT_SERVICE_URL: z
     .string()

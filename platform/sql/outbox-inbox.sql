@@ -6,7 +6,7 @@
 -- unpublished rows in `position` order with FOR UPDATE SKIP LOCKED, publishes them with broker
 -- confirms and only then sets published_at; rows are deleted after a retention period.
 -- processed_messages: a consumer inserts (consumer, event_id) in the same transaction as its
--- effect (recordInboxOnce); the primary key turns a redelivery into a no-op.
+-- effect (claimInbox); the primary key turns a redelivery into a no-op.
 --
 -- Prisma models matching this DDL (paste into schema.prisma; migrations stay this SQL, because
 -- Prisma cannot express GENERATED ALWAYS AS IDENTITY, the partial index or the trigger):
