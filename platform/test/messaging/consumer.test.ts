@@ -1,14 +1,14 @@
 import type { QueueSpec } from '@shop/contracts';
+import { inTransaction } from '../../src/database';
 import {
+  claimInbox,
   createBrokerConnection,
   createConsumer,
-  pgExecutor,
-  recordInboxOnce,
   type Consumer,
   type ConsumerOptions,
   type EventHandler,
 } from '../../src/messaging';
-import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
+import { createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
 import { buildOrderCreated, capturingLogger, createTcpProxy, eventually } from '../../src/testing';
 
@@ -17,6 +17,11 @@ const queueFor = (name: string): QueueSpec => ({
   name: `test.${name}`,
   bindings: [{ exchange: 'orders', routingKey: `${name}.#` }],
 });
+
+/** The effect table this file's handlers write, next to the outbox and inbox. */
+type EffectsTable = {
+  effects: { event_id: string; order_id: number };
+};
 
 describe('inbox consumer', () => {
   let world: MessagingWorld;
@@ -47,12 +52,9 @@ describe('inbox consumer', () => {
 
   /** The effect a real service would apply: one row per order, recorded with the inbox row in one transaction. */
   const applyOnce: EventHandler<'OrderCreated'> = (event, context) =>
-    inTransaction(world.pool, async (client) => {
-      if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id))) return 'duplicate';
-      await client.query('INSERT INTO effects (event_id, order_id) VALUES ($1, $2)', [
-        event.id,
-        event.data.order_id,
-      ]);
+    inTransaction(world.database.withTables<EffectsTable>(), async (tx) => {
+      if (!(await claimInbox(tx, context.consumer, event.id))) return 'duplicate';
+      await tx.insertInto('effects').values({ event_id: event.id, order_id: event.data.order_id }).execute();
       return 'applied';
     });
   const effectsOf = async (eventId: string) =>

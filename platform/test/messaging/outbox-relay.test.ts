@@ -1,6 +1,6 @@
 import { QUEUES } from '@shop/contracts';
-import { appendToOutbox, createOutboxRelay, pgExecutor, type OutboxRelay } from '../../src/messaging';
-import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
+import { createOutboxRelay, type OutboxRelay } from '../../src/messaging';
+import { commitToOutbox, createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
 import { buildOrderCreated, eventually } from '../../src/testing';
 
@@ -37,12 +37,11 @@ describe('outbox relay', () => {
     relays.push(relay);
     return relay;
   };
-  const append = (count: number) => {
-    const events = Array.from({ length: count }, () => buildOrderCreated());
-    return inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events)).then(
-      () => events,
+  const append = (count: number) =>
+    commitToOutbox(
+      world.database,
+      Array.from({ length: count }, () => buildOrderCreated()),
     );
-  };
   const unpublishedCount = async () =>
     Number(
       (await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count,

@@ -1,15 +1,14 @@
 import { QUEUES } from '@shop/contracts';
 import { Pool, type PoolClient } from 'pg';
+import { inTransaction } from '../../src/database';
 import {
-  appendToOutbox,
+  claimInbox,
   createConsumer,
   createOutboxRelay,
-  pgExecutor,
-  recordInboxOnce,
   type Consumer,
   type OutboxRelay,
 } from '../../src/messaging';
-import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
+import { commitToOutbox, createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
 import {
   buildOrderCreated,
@@ -42,6 +41,11 @@ function poolThatDiesBeforeMarking(url: string): { pool: Pool; armed: { value: b
   return { pool, armed };
 }
 
+/** The effect table this file's handler writes, next to the outbox and inbox. */
+type EffectsTable = {
+  effects: { event_id: string };
+};
+
 describe('outbox relay recovery', () => {
   let world: MessagingWorld;
   const relays: OutboxRelay[] = [];
@@ -64,11 +68,11 @@ describe('outbox relay recovery', () => {
     Number(
       (await world.pool.query('SELECT count(*) FROM outbox_events WHERE published_at IS NULL')).rows[0].count,
     );
-  const append = async (count: number) => {
-    const events = Array.from({ length: count }, () => buildOrderCreated());
-    await inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events));
-    return events;
-  };
+  const append = (count: number) =>
+    commitToOutbox(
+      world.database,
+      Array.from({ length: count }, () => buildOrderCreated()),
+    );
 
   test('a relay that dies between publishing and marking re-publishes, and an inbox consumer applies the effect once', async () => {
     // Arrange
@@ -79,10 +83,10 @@ describe('outbox relay recovery', () => {
       logger,
       handlers: {
         OrderCreated: (event, context) =>
-          inTransaction(world.pool, async (client) => {
+          inTransaction(world.database.withTables<EffectsTable>(), async (tx) => {
             deliveries.push(event.id);
-            if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id))) return 'duplicate';
-            await client.query('INSERT INTO effects (event_id) VALUES ($1)', [event.id]);
+            if (!(await claimInbox(tx, context.consumer, event.id))) return 'duplicate';
+            await tx.insertInto('effects').values({ event_id: event.id }).execute();
             return 'applied';
           }),
       },

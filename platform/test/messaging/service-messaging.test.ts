@@ -1,15 +1,13 @@
 import type { QueueSpec } from '@shop/contracts';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import {
-  appendToOutbox,
   createConsumer,
   createOutboxRelay,
   createServiceMessaging,
-  pgExecutor,
   type ServiceMessaging,
   type ServiceMessagingOptions,
 } from '../../src/messaging';
-import { createMessagingWorld, inTransaction, type MessagingWorld } from './support/fixtures';
+import { commitToOutbox, createMessagingWorld, type MessagingWorld } from './support/fixtures';
 import { buildOrderCreated, capturingLogger, eventually } from '../../src/testing';
 
 const consumedQueue: QueueSpec = {
@@ -74,7 +72,7 @@ describe('service messaging', () => {
 
     // Act
     await messaging.start();
-    await inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), [event]));
+    await commitToOutbox(world.database, [event]);
 
     // Assert
     expect((await inspect.checkQueue(consumedQueue.name)).consumerCount).toBe(1);

@@ -1,14 +1,12 @@
 import { QUEUES, type QueueSpec } from '@shop/contracts';
 import { connect, type Channel } from 'amqplib';
 import {
-  appendToOutbox,
   createConsumer,
   createOutboxRelay,
   declareTopology,
-  pgExecutor,
   type BrokerConnection,
 } from '../../src/messaging';
-import { createMessagingWorld, inTransaction, logger, type MessagingWorld } from './support/fixtures';
+import { commitToOutbox, createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
 import { buildOrderCreated, eventually } from '../../src/testing';
 
@@ -124,7 +122,7 @@ describe('messaging on shutdown', () => {
     const queue = QUEUES.productOrders;
     await queueState(queue);
     const events = Array.from({ length: 3000 }, () => buildOrderCreated());
-    await inTransaction(world.pool, (client) => appendToOutbox(pgExecutor(client), events));
+    await commitToOutbox(world.database, events);
     const relay = createOutboxRelay({
       pool: world.pool,
       connection: await world.connect(),

@@ -1,5 +1,5 @@
 import { QUEUES } from '@shop/contracts';
-import { appendToOutbox, createOutboxRelay, pgExecutor } from '../../src/messaging';
+import { createOutboxRelay } from '../../src/messaging';
 import {
   createMetrics,
   createOutboxProbe,
@@ -8,8 +8,8 @@ import {
   type Metrics,
 } from '../../src/observability';
 import {
+  commitToOutbox,
   createMessagingWorld,
-  inTransaction,
   logger,
   type MessagingWorld,
 } from '../messaging/support/fixtures';
@@ -40,11 +40,9 @@ describe('outbox and relay metrics (real Postgres and RabbitMQ)', () => {
 
   const outboxProbe = () => createOutboxProbe(async (sql) => (await world.pool.query(sql)).rows);
   const append = (count: number) =>
-    inTransaction(world.pool, (client) =>
-      appendToOutbox(
-        pgExecutor(client),
-        Array.from({ length: count }, () => buildOrderCreated()),
-      ),
+    commitToOutbox(
+      world.database,
+      Array.from({ length: count }, () => buildOrderCreated()),
     );
 
   test('after the relay publishes N events, events_published_total grows by N and outbox_backlog goes to 0', async () => {

@@ -1,8 +1,16 @@
+import type { AnyEvent } from '@shop/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool, type PoolClient } from 'pg';
+import { Pool } from 'pg';
+import { createDatabase, inTransaction, type Database } from '../../../src/database';
 import { createLogger } from '../../../src/logger';
-import { createBrokerConnection, type BrokerConnection } from '../../../src/messaging';
+import {
+  appendToOutbox,
+  createBrokerConnection,
+  type BrokerConnection,
+  type InboxTable,
+  type OutboxTable,
+} from '../../../src/messaging';
 import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost } from '../../../src/testing';
 
 export const OUTBOX_INBOX_SQL = readFileSync(join(__dirname, '../../../sql/outbox-inbox.sql'), 'utf8');
@@ -10,11 +18,17 @@ export const logger = createLogger('messaging-test');
 // Dead-letter tests log errors on purpose; LOG_LEVEL=debug shows everything when a test needs reading.
 logger.silent = !process.env.LOG_LEVEL;
 
+/** The tables of outbox-inbox.sql, as Kysely sees them. */
+export type MessagingTables = OutboxTable & InboxTable;
+
 /** One database and one vhost per test file; everything opened through it is closed by `teardown`. */
 export interface MessagingWorld {
   db: TestDatabase;
   vhost: TestVhost;
+  /** For the relay and for raw assertions; `database` runs on it. */
   pool: Pool;
+  /** What a service writes through: a test with tables of its own adds them with `withTables`. */
+  database: Database<MessagingTables>;
   connect(url?: string): Promise<BrokerConnection>;
   teardown(): Promise<void>;
 }
@@ -22,11 +36,13 @@ export interface MessagingWorld {
 export async function createMessagingWorld(): Promise<MessagingWorld> {
   const [db, vhost] = await Promise.all([createTestDatabase({ sql: [OUTBOX_INBOX_SQL] }), createTestVhost()]);
   const pool = new Pool({ connectionString: db.url, max: 10 });
+  const database = createDatabase<MessagingTables>(pool);
   const connections: BrokerConnection[] = [];
   return {
     db,
     vhost,
     pool,
+    database,
     connect: async (url = vhost.url) => {
       const connection = createBrokerConnection({ url, logger, reconnect: { initialMs: 50, maxMs: 300 } });
       connections.push(connection);
@@ -35,23 +51,17 @@ export async function createMessagingWorld(): Promise<MessagingWorld> {
     },
     teardown: async () => {
       await Promise.allSettled(connections.map((connection) => connection.close()));
-      await pool.end();
+      await database.destroy();
       await Promise.allSettled([db.drop(), vhost.drop()]);
     },
   };
 }
 
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+/** Commits `events` to the outbox in a transaction of their own, as a service commits its state change. */
+export async function commitToOutbox<Tables extends OutboxTable, E extends AnyEvent>(
+  database: Database<Tables>,
+  events: E[],
+): Promise<E[]> {
+  await inTransaction(database, (tx) => appendToOutbox(tx, events, { aggregateType: 'order' }));
+  return events;
 }
