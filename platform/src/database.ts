@@ -1,5 +1,5 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import type { Pool } from 'pg';
+import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
+import type { Pool, PoolClient } from 'pg';
 
 /**
  * The one persistence path of every service: Kysely, a typed query builder, over platform's `pg`
@@ -12,7 +12,35 @@ export type Database<Tables> = Kysely<Tables>;
 
 /** A Kysely instance over `pool`; `db.destroy()` ends the pool. */
 export function createDatabase<Tables>(pool: Pool): Database<Tables> {
-  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool: listeningPool(pool) }) });
+}
+
+const listening = new WeakSet<PoolClient>();
+
+/**
+ * `pool` as Kysely borrows from it, with an 'error' listener on every client it hands out. The
+ * pool listens only while a client is idle, and Kysely awaits `pool.connect()`, so it would get
+ * the client a microtask after the pool let go — after the rest of the socket's buffer, which may
+ * hold the server's FATAL, was parsed: an unhandled 'error' that ends the process. The callback
+ * form resolves in the same tick the pool lets go. The error still reaches the transaction:
+ * node-postgres fails its queries, and the pool discards the dead client on release.
+ * (`createPgPool` listens on every client anyway; this covers any other pool.)
+ */
+function listeningPool(pool: Pool): PostgresPool {
+  return {
+    connect: () =>
+      new Promise<PoolClient>((resolve, reject) =>
+        pool.connect((error, client) => {
+          if (error || !client) return reject(error ?? new Error('the pool handed out no client'));
+          if (!listening.has(client)) {
+            listening.add(client);
+            client.on('error', () => undefined);
+          }
+          resolve(client);
+        }),
+      ),
+    end: () => pool.end(),
+  };
 }
 
 const INT4 = (value: number) => Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;

@@ -1,18 +1,18 @@
 import type { AnyEvent } from '@shop/contracts';
+import { sql } from 'kysely';
 import { Pool, type PoolClient } from 'pg';
+import { createDatabase, inTransaction, type Database } from '../../src/database';
 import {
-  appendToOutbox,
+  claimInbox,
   createBrokerConnection,
   createConsumer,
   createOutboxRelay,
-  pgExecutor,
-  recordInboxOnce,
   type BrokerConnection,
   type Consumer,
   type OutboxRelay,
 } from '../../src/messaging';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
-import { createPgPool, inTransaction } from '../../src/pg';
+import { createPgPool } from '../../src/pg';
 import {
   buildOrderCreated,
   capturingLogger,
@@ -24,8 +24,18 @@ import {
   type TestDatabase,
   type TestVhost,
 } from '../../src/testing';
-import { logger, OUTBOX_INBOX_SQL } from '../messaging/support/fixtures';
+import {
+  commitToOutbox as commitInOneTry,
+  logger,
+  OUTBOX_INBOX_SQL,
+  type MessagingTables,
+} from '../messaging/support/fixtures';
 import { probeQueue, publishRaw, type QueueProbe } from '../messaging/support/queue-probe';
+
+/** outbox-inbox.sql and the effect this file's handlers apply. */
+interface Tables extends MessagingTables {
+  effects: { event_id: string };
+}
 
 /**
  * What a Postgres failover or restart does to a process (issue 9 §2): every connection of this
@@ -36,6 +46,7 @@ describe('when the database terminates our connections', () => {
   let db: TestDatabase;
   let vhost: TestVhost;
   let pool: Pool;
+  let database: Database<Tables>;
   const escaped: unknown[] = [];
   const recordEscape = (error: unknown) => escaped.push(error);
   const connections: BrokerConnection[] = [];
@@ -49,6 +60,7 @@ describe('when the database terminates our connections', () => {
       createTestVhost(),
     ]);
     pool = createPgPool(db.url, { max: 10, logger });
+    database = createDatabase<Tables>(pool);
   });
   beforeEach(() => {
     escaped.length = 0;
@@ -65,7 +77,7 @@ describe('when the database terminates our connections', () => {
     process.removeListener('unhandledRejection', recordEscape);
   });
   afterAll(async () => {
-    await pool.end();
+    await database.destroy();
     await Promise.allSettled([db.drop(), vhost.drop()]);
   });
 
@@ -89,7 +101,7 @@ describe('when the database terminates our connections', () => {
     const ids = events.map((event) => event.id);
     for (;;) {
       try {
-        await inTransaction(pool, (client) => appendToOutbox(pgExecutor(client), events));
+        await commitInOneTry(database, events);
         return;
       } catch {
         const committed = await pool
@@ -102,12 +114,11 @@ describe('when the database terminates our connections', () => {
   }
 
   /** The effect a service would apply: one row per event, recorded with its inbox row in one transaction. */
-  const applyOnce = (database: Pool) => ({
+  const applyOnce = (through: Database<Tables>) => ({
     OrderCreated: (event: AnyEvent, context: { consumer: string }) =>
-      inTransaction(database, async (client) => {
-        if (!(await recordInboxOnce(pgExecutor(client), context.consumer, event.id)))
-          return 'duplicate' as const;
-        await client.query('INSERT INTO effects (event_id) VALUES ($1)', [event.id]);
+      inTransaction(through, async (tx) => {
+        if (!(await claimInbox(tx, context.consumer, event.id))) return 'duplicate' as const;
+        await tx.insertInto('effects').values({ event_id: event.id }).execute();
         return 'applied' as const;
       }),
   });
@@ -126,10 +137,10 @@ describe('when the database terminates our connections', () => {
 
   test('a transaction whose connection is terminated mid-way rejects, and no error escapes the process', async () => {
     // Arrange
-    const work = inTransaction(pool, async (client) => {
-      await client.query("SELECT 'mid-way' AS step");
+    const work = inTransaction(database, async (tx) => {
+      await sql`SELECT 'mid-way' AS step`.execute(tx);
       await terminateConnections(db.url, { queryContains: 'mid-way' });
-      await client.query('SELECT 1');
+      await sql`SELECT 1`.execute(tx);
     });
 
     // Act
@@ -159,14 +170,15 @@ describe('when the database terminates our connections', () => {
       // Arrange
       const bare = new Pool({ connectionString: db.url, max: 1 });
       await bare.query('SELECT 1');
+      const overBare = createDatabase<Tables>(bare);
       dieOnNextAcquire(bare);
 
       // Act
       const outcome = await inTransaction(
-        bare,
-        async (client) => (await client.query('SELECT 1 AS one')).rows[0].one,
+        overBare,
+        async (tx) => (await sql<{ one: number }>`SELECT 1 AS one`.execute(tx)).rows[0]!.one,
       ).catch((error: Error) => error.message);
-      await bare.end();
+      await overBare.destroy();
 
       // Assert
       expect([1, 'Connection terminated unexpectedly']).toContain(outcome);
@@ -174,7 +186,7 @@ describe('when the database terminates our connections', () => {
     });
 
     test('a createPgPool client borrowed with a bare pool.connect() does not end the process either', async () => {
-      // Arrange: what a library holding its own clients does (Prisma's driver adapter, for one).
+      // Arrange: what a library holding its own clients does (Kysely's pg driver, for one).
       const service = createPgPool(db.url, { max: 1, logger });
       await service.query('SELECT 1');
       dieOnNextAcquire(service);
@@ -202,7 +214,7 @@ describe('when the database terminates our connections', () => {
       // Two attempts: a lost connection that counted as a handler failure would dead-letter at once.
       maxAttempts: 2,
       backoff: { initialMs: 10, maxMs: 100 },
-      handlers: applyOnce(pool),
+      handlers: applyOnce(database),
     });
     consumers.push(consumer);
     consumer.start();
@@ -293,6 +305,7 @@ describe('when the database terminates our connections', () => {
       // Arrange: consumer and relay reach the database through a hop the test cuts.
       const proxy = await createTcpProxy('127.0.0.1', Number(new URL(db.url).port || 5432));
       const proxied = createPgPool(proxy.url(db.url), { max: 5, logger });
+      const overProxy = createDatabase<Tables>(proxied);
       try {
         const metrics = createMetrics();
         const queue = {
@@ -306,7 +319,7 @@ describe('when the database terminates our connections', () => {
           metrics,
           maxAttempts: 2,
           backoff: { initialMs: 10, maxMs: 100 },
-          handlers: applyOnce(proxied),
+          handlers: applyOnce(overProxy),
         });
         consumers.push(consumer);
         consumer.start();
@@ -356,7 +369,7 @@ describe('when the database terminates our connections', () => {
       } finally {
         await Promise.all(relays.splice(0).map((relay) => relay.stop()));
         await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
-        await proxied.end();
+        await overProxy.destroy();
         await proxy.close();
       }
     });
