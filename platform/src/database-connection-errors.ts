@@ -6,9 +6,9 @@
  * relay backs off. Everything else (a constraint, a syntax error, a missing table) is not.
  *
  * It looks at what each layer puts on its errors: SQLSTATE codes from the server, Node's socket
- * codes, the messages node-postgres writes for a dead connection (they carry no code), Prisma's
- * P1xxx codes and its driver adapter's error kinds — and follows `cause`, a Prisma error's
- * adapter error and an AggregateError's errors (a host with several addresses).
+ * codes and the messages node-postgres writes for a dead connection (they carry no code) — and
+ * follows `cause` and an AggregateError's errors (a host with several addresses). Kysely passes
+ * node-postgres's errors through as they are.
  */
 
 /** 08xxx connection_exception, 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections. */
@@ -23,10 +23,6 @@ const SOCKET_CODES = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
 ]);
-/** P1001 can't reach the server, P1002 timed out reaching it, P1017 the server closed the connection. */
-const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017']);
-/** What @prisma/adapter-pg reports for a socket that failed (its `cause.kind`). */
-const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
 /** node-postgres's own errors for a connection that died or never came up. */
 const DRIVER_MESSAGES = [
   /^Connection terminated/,
@@ -36,12 +32,9 @@ const DRIVER_MESSAGES = [
 
 interface ErrorLike {
   code?: unknown;
-  originalCode?: unknown;
-  kind?: unknown;
   message?: unknown;
   cause?: unknown;
   errors?: unknown;
-  meta?: { driverAdapterError?: unknown };
 }
 
 function* layersOf(error: unknown): Generator<ErrorLike> {
@@ -53,19 +46,21 @@ function* layersOf(error: unknown): Generator<ErrorLike> {
     seen.add(next);
     const layer = next as ErrorLike;
     yield layer;
-    pending.push(layer.cause, layer.meta?.driverAdapterError);
+    pending.push(layer.cause);
     if (Array.isArray(layer.errors)) pending.push(...(layer.errors as unknown[]));
   }
 }
 
 function isUnavailableLayer(layer: ErrorLike): boolean {
-  for (const code of [layer.code, layer.originalCode]) {
-    if (typeof code !== 'string') continue;
-    if (SQLSTATES.has(code) || SOCKET_CODES.has(code) || PRISMA_CODES.has(code)) return true;
+  const code = layer.code;
+  if (typeof code === 'string') {
+    if (SQLSTATES.has(code) || SOCKET_CODES.has(code)) return true;
     if (code.length === 5 && SQLSTATE_CLASSES.some((cls) => code.startsWith(cls))) return true;
   }
-  if (typeof layer.kind === 'string' && ADAPTER_KINDS.has(layer.kind)) return true;
-  return typeof layer.message === 'string' && DRIVER_MESSAGES.some((pattern) => pattern.test(layer.message as string));
+  return (
+    typeof layer.message === 'string' &&
+    DRIVER_MESSAGES.some((pattern) => pattern.test(layer.message as string))
+  );
 }
 
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -85,17 +80,13 @@ export function describeDatabaseError(error: unknown): string {
     unavailable[0] ??
     layers[0];
   if (!layer) return String(error);
-  const code = [layer.originalCode, layer.code, layer.kind].find((value) => typeof value === 'string') as
-    | string
-    | undefined;
+  const code = typeof layer.code === 'string' ? layer.code : undefined;
   const message = messageOf(layer);
   if (message && code && !message.includes(code)) return `${message} (${code})`;
   return message ?? code ?? String(error);
 }
 
-/** The last line of a message: Prisma puts the call site first and what went wrong last. */
 function messageOf(layer: ErrorLike): string | undefined {
   if (typeof layer.message !== 'string') return undefined;
-  const lines = layer.message.split('\n').map((line) => line.trim()).filter(Boolean);
-  return lines.at(-1);
+  return layer.message.trim() || undefined;
 }
