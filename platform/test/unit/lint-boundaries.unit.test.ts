@@ -116,6 +116,11 @@ const refused: [string, Snippet, RegExp][] = [
     /no database, broker or HTTP library/,
   ],
   [
+    'domain/ imports Kysely',
+    { file: 'order-service/src/domain/pricing.ts', code: "import type { Kysely } from 'kysely';" },
+    /no database, broker or HTTP library/,
+  ],
+  [
     'domain/ imports Prisma',
     {
       file: 'notification-service/src/domain/notification-message.ts',
