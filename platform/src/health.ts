@@ -79,7 +79,7 @@ function unlessDraining<T>(
   });
 }
 
-/** A database check for anything with a `SELECT 1`-style probe (Prisma, pg). */
+/** A database check for anything with a `SELECT 1`-style probe (a Kysely database, a pg pool). */
 export const databaseCheck =
   (probe: () => Promise<unknown>): HealthCheck =>
   async () => {

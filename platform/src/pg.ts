@@ -30,7 +30,7 @@ export function createPgPool(
   // Every client listens for as long as it lives. The pool listens only while a client is idle, and
   // a borrower that awaits `pool.connect()` attaches its own listener a microtask after the pool let
   // go — after the rest of the socket's buffer, which may hold the server's FATAL, was parsed. A
-  // library borrowing clients (Prisma's driver adapter) has that gap too. The error itself still
+  // library borrowing clients (Kysely's pg driver) has that gap too. The error itself still
   // reaches whoever uses the client: node-postgres fails its queries and the pool discards it.
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;

@@ -17,7 +17,7 @@ export const OUTBOX_LAG_SQL = `
     FROM outbox_events
    WHERE published_at IS NULL`;
 
-/** Reads the outbox lag through any SQL runner (Prisma's `$queryRawUnsafe`, a pg pool…). */
+/** Reads the outbox lag through any SQL runner (a pg pool's `query`, Kysely's `sql.raw`). */
 export function createOutboxProbe(query: (sql: string) => Promise<unknown[]>): OutboxProbe {
   return async () => {
     const [row] = (await query(OUTBOX_LAG_SQL)) as { backlog: unknown; oldest_age_seconds: unknown }[];
