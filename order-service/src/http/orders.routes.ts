@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import {
   ChangeOrderStatusBody,
   CreateOrderBody,
@@ -24,7 +24,7 @@ import { changeOrderStatus } from '../use-cases/change-order-status';
 import { getOrder, orderNotFound } from '../use-cases/get-order';
 import { listOrders } from '../use-cases/list-orders';
 import { placeOrder } from '../use-cases/place-order';
-import { eventContextOf } from './event-context';
+import type { EventContext } from '../messaging/order-events';
 
 export interface OrderRoutesDeps {
   db: Database<DB>;
@@ -36,6 +36,17 @@ export interface OrderRoutesDeps {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const orderUrl = (id: number) => `/api/v1/orders/${id}`;
+
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
+/** Events caused by a request carry its request id as correlation id, and its W3C traceparent if valid. */
+function eventContextOf(req: Request, res: Response): EventContext {
+  const traceparent = req.headers.traceparent;
+  return {
+    correlationId: String(res.locals.requestId),
+    traceparent: typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? traceparent : null,
+  };
+}
 
 function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.headers['idempotency-key'];
