@@ -1,4 +1,13 @@
-import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type Compilable,
+  type OperationNodeSource,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type QueryCreator,
+} from 'kysely';
 import type { Pool, PoolClient } from 'pg';
 
 /**
@@ -12,31 +21,71 @@ export type Database<Tables> = Kysely<Tables>;
 
 /** A Kysely instance over `pool`; `db.destroy()` ends the pool. */
 export function createDatabase<Tables>(pool: Pool): Database<Tables> {
-  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool: listeningPool(pool) }) });
+  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool: borrowingPool(pool) }) });
 }
 
-const listening = new WeakSet<PoolClient>();
+/**
+ * How many distinct statements are prepared, at most. Kysely writes one text per query shape (an
+ * IN list or a multi-row INSERT has one per length), so the number stays small; past the cap a new
+ * text simply runs unprepared, and memory on both sides stays bounded.
+ */
+const MAX_PREPARED_STATEMENTS = 500;
+const statementNames = new Map<string, string>();
+
+/** The prepared-statement name of a query text, the same on every connection (pg requires it). */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED_STATEMENTS) {
+    name = `shop_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+const borrowed = new WeakMap<PoolClient, PostgresPoolClient>();
 
 /**
- * `pool` as Kysely borrows from it, with an 'error' listener on every client it hands out. The
- * pool listens only while a client is idle, and Kysely awaits `pool.connect()`, so it would get
- * the client a microtask after the pool let go — after the rest of the socket's buffer, which may
- * hold the server's FATAL, was parsed: an unhandled 'error' that ends the process. The callback
- * form resolves in the same tick the pool lets go. The error still reaches the transaction:
- * node-postgres fails its queries, and the pool discards the dead client on release.
- * (`createPgPool` listens on every client anyway; this covers any other pool.)
+ * A pooled client as Kysely borrows it (the same wrapper each time, so Kysely's per-client cache holds):
+ * - Its parameterised statements run as named prepared statements. Kysely sends every query unnamed,
+ *   so Postgres would parse and plan each one again; the services' statements are few and repeated
+ *   thousands of times a second, and preparing them cut Postgres's CPU per order (docs/decisions.md 29).
+ *   A query without parameters (BEGIN, a multi-statement lock) keeps the simple protocol.
+ * - It listens for 'error' for its whole life. The pool listens only while a client is idle, and a
+ *   borrower that awaits `pool.connect()` gets the client a microtask after the pool let go — after
+ *   the rest of the socket's buffer, which may hold the server's FATAL, was parsed: an unhandled
+ *   'error' that ends the process. The error still reaches the transaction: node-postgres fails its
+ *   queries, and the pool discards the dead client on release.
  */
-function listeningPool(pool: Pool): PostgresPool {
+function borrow(client: PoolClient): PostgresPoolClient {
+  let wrapped = borrowed.get(client);
+  if (!wrapped) {
+    client.on('error', () => undefined);
+    wrapped = {
+      // No cursor form: the dialect is built without `cursor`, so Kysely never streams.
+      query: ((text: string, parameters: readonly unknown[]) => {
+        const values = [...parameters];
+        const name = values.length > 0 ? statementName(text) : undefined;
+        // A multi-statement simple query (a transaction's opening) answers with every statement's
+        // result; Kysely reads one, and the last is the one that says something.
+        return client
+          .query(name ? { name, text, values } : { text, values })
+          .then((result) => (Array.isArray(result) ? (result.at(-1) as typeof result) : result));
+      }) as unknown as PostgresPoolClient['query'],
+      release: (destroy) => client.release(destroy),
+    };
+    borrowed.set(client, wrapped);
+  }
+  return wrapped;
+}
+
+/** `pool` for Kysely: the callback form of `connect` hands the client over in the tick the pool lets go. */
+function borrowingPool(pool: Pool): PostgresPool {
   return {
     connect: () =>
-      new Promise<PoolClient>((resolve, reject) =>
+      new Promise<PostgresPoolClient>((resolve, reject) =>
         pool.connect((error, client) => {
           if (error || !client) return reject(error ?? new Error('the pool handed out no client'));
-          if (!listening.has(client)) {
-            listening.add(client);
-            client.on('error', () => undefined);
-          }
-          resolve(client);
+          resolve(borrow(client));
         }),
       ),
     end: () => pool.end(),
@@ -44,6 +93,11 @@ function listeningPool(pool: Pool): PostgresPool {
 }
 
 const INT4 = (value: number) => Number.isInteger(value) && value >= -2_147_483_648 && value <= 2_147_483_647;
+
+export interface TransactionOptions {
+  /** Keys of `pg_advisory_xact_lock`, taken in BEGIN's round trip. */
+  advisoryLock?: readonly [number, number];
+}
 
 /**
  * Runs `work` in one transaction on one connection and commits, or rolls back on any failure.
@@ -53,23 +107,41 @@ const INT4 = (value: number) => Number.isInteger(value) && value >= -2_147_483_6
  * With `advisoryLock`, the transaction first takes `pg_advisory_xact_lock(a, b)` in the same round
  * trip as BEGIN, so every later statement's snapshot sees what the previous holder committed. That
  * is how "one order at a time" is held for a row that may not exist yet (a saga step for an order
- * whose reservation is not written). The keys are checked integers written inline, because a
- * multi-statement query takes no parameters.
+ * whose reservation is not written).
  */
 export async function inTransaction<Tables, T>(
   db: Database<Tables>,
   work: (tx: Database<Tables>) => Promise<T>,
-  options: { advisoryLock?: readonly [number, number] } = {},
+  options: TransactionOptions = {},
+): Promise<T> {
+  return openTransaction(db, options, [], (tx) => work(tx));
+}
+
+/**
+ * `inTransaction` whose opening round trip also runs `statements` (after BEGIN and the lock) and
+ * hands `work` the last one's result — for platform code that must know something before the work
+ * starts without paying a round trip for it (`inTransactionOnce`: the inbox claim). A simple-protocol
+ * query takes no parameters, so each statement's values must already be checked or escaped.
+ */
+export async function openTransaction<Tables, T>(
+  db: Database<Tables>,
+  options: TransactionOptions,
+  statements: readonly string[],
+  work: (tx: Database<Tables>, opened: { affectedRows: bigint | undefined }) => Promise<T>,
 ): Promise<T> {
   const lock = options.advisoryLock;
   if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
-  const begin = lock ? `BEGIN; SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})` : 'BEGIN';
-  // Kysely's own `db.transaction()` would spend a round trip on BEGIN and another on the lock;
-  // this is the same thing on one pinned connection, with BEGIN and the lock sent together.
+  const opening = [
+    'BEGIN',
+    ...(lock ? [`SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})`] : []),
+    ...statements,
+  ].join('; ');
+  // Kysely's own `db.transaction()` would spend a round trip on BEGIN and another on each of the
+  // rest; this is the same thing on one pinned connection, with all of them sent together.
   return db.connection().execute(async (tx) => {
-    await sql.raw(begin).execute(tx);
+    const opened = await sql.raw(opening).execute(tx);
     try {
-      const result = await work(tx);
+      const result = await work(tx, { affectedRows: opened.numAffectedRows });
       await sql.raw('COMMIT').execute(tx);
       return result;
     } catch (error) {
@@ -81,4 +153,36 @@ export async function inTransaction<Tables, T>(
       throw error;
     }
   });
+}
+
+/** A Kysely statement built but not run: an insert, update or delete (with `returning`, rows of `Row`). */
+export type Statement<Row = unknown> = Compilable<Row> & OperationNodeSource;
+
+/**
+ * Runs writes that do not depend on one another as ONE statement, one round trip instead of one per
+ * write: each becomes a data-modifying CTE, which Postgres runs exactly once and to completion, all
+ * against the same snapshot — so no write sees another's rows, and two must never touch the same
+ * row. Constraints (foreign keys included) are checked at the end of the statement, and any
+ * failure undoes all of them. The rows of `returning` (a write with `returning(...)`, run with the
+ * others) come back, e.g. whether an UPDATE still found the row it needed.
+ *
+ * A transaction that has decided what to change writes it here, its events included
+ * (`outboxWrite`), as in `product-service/src/use-cases/stock-saga.ts`.
+ */
+export async function writeAll<Tables, Row = never>(
+  tx: Database<Tables>,
+  writes: readonly Statement[],
+  returning?: Statement<Row>,
+): Promise<Row[]> {
+  const all = returning ? [...writes, returning] : writes;
+  if (all.length === 0) return [];
+  // Kysely types a CTE by the database it was built on; these were built on `tx`'s, untyped here.
+  let query = tx as unknown as { with(name: string, cte: () => Statement): typeof query } & QueryCreator<
+    Record<string, Record<string, unknown>>
+  >;
+  all.forEach((write, index) => (query = query.with(`write_${index}`, () => write)));
+  const statement = returning
+    ? query.selectFrom(`write_${all.length - 1}`).selectAll()
+    : query.selectNoFrom(sql<number>`1`.as('written'));
+  return (await statement.execute()) as Row[];
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../database';
+import { escapeLiteral } from 'pg';
+import { openTransaction, type Database, type TransactionOptions } from '../database';
 
 /** The inbox table (`processed_messages`) as every service's schema.prisma declares it. */
 export interface InboxTable {
@@ -24,4 +25,32 @@ export async function claimInbox<Tables extends InboxTable>(
     .onConflict((conflict) => conflict.doNothing())
     .executeTakeFirst();
   return result.numInsertedOrUpdatedRows === 1n;
+}
+
+/** A message's inbox entry: which consumer, which event. */
+export interface InboxClaim {
+  consumer: string;
+  eventId: string;
+}
+
+/**
+ * A message's effect, exactly once: `effect` runs in one transaction whose first round trip is
+ * BEGIN, the advisory lock if any, and the inbox claim — so a handler pays no round trip of its own
+ * for the claim. A redelivery finds its claim taken, runs nothing and answers 'duplicate'; the
+ * claim commits with the effect, or neither does.
+ */
+export async function inTransactionOnce<Tables extends InboxTable, T>(
+  db: Database<Tables>,
+  claim: InboxClaim,
+  effect: (tx: Database<Tables>) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T | 'duplicate'> {
+  // The opening round trip is a simple-protocol query, which takes no parameters: the values are
+  // escaped literals (and the event id must parse as a uuid, as the envelope already checked).
+  const insert =
+    'INSERT INTO processed_messages (consumer, event_id) ' +
+    `VALUES (${escapeLiteral(claim.consumer)}, ${escapeLiteral(claim.eventId)}::uuid) ON CONFLICT DO NOTHING`;
+  return openTransaction(db, options, [insert], async (tx, opened) =>
+    opened.affectedRows === 1n ? effect(tx) : 'duplicate',
+  );
 }

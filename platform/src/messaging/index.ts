@@ -17,7 +17,7 @@ export {
   type HandlerOutcome,
 } from './consumer';
 export { decodeMessage, type DecodedMessage } from './decode-message';
-export { claimInbox, type InboxTable } from './inbox';
+export { claimInbox, inTransactionOnce, type InboxClaim, type InboxTable } from './inbox';
 export {
   BrokerUnavailableError,
   createOutboxRelay,
@@ -25,7 +25,7 @@ export {
   type OutboxRelay,
   type OutboxRelayOptions,
 } from './outbox-relay';
-export { appendToOutbox, outboxRow, type OutboxTable } from './outbox-writer';
+export { appendToOutbox, outboxRow, outboxWrite, type OutboxTable } from './outbox-writer';
 export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
 export {
   createServiceMessaging,

@@ -1,6 +1,6 @@
 import { ROUTES, type AnyEvent } from '@shop/contracts';
 import type { Kysely } from 'kysely';
-import type { Database } from '../database';
+import type { Database, Statement } from '../database';
 
 /** The outbox table as a service writes it (every service's schema.prisma declares it the same way). */
 export interface OutboxTable {
@@ -35,13 +35,28 @@ export function outboxRow(event: AnyEvent, aggregateType: string): OutboxTable['
 }
 
 /**
- * Writes events to the outbox inside the caller's transaction, so they commit (or roll back) with
- * the state change that caused them — the only way an event is ever published. The events were
- * built by `buildEvent`, which validated them against their contract. All rows go in one INSERT:
- * one round trip, and `position` follows the order of `events`.
+ * The outbox INSERT of `events`, built but not run: for `writeAll`, which sends it in one statement
+ * with the state change that caused it. The events were built by `buildEvent`, which validated them
+ * against their contract; `position` follows the order of `events`.
  *
  * `Tables extends OutboxTable`: a service's generated table types must carry the outbox table
  * with these columns, or the call does not compile.
+ */
+export function outboxWrite<Tables extends OutboxTable>(
+  tx: Database<Tables>,
+  events: readonly AnyEvent[],
+  options: { aggregateType: string },
+): Statement {
+  if (events.length === 0) throw new TypeError('outboxWrite needs at least one event');
+  return (tx as unknown as Kysely<OutboxTable>)
+    .insertInto('outbox_events')
+    .values(events.map((event) => outboxRow(event, options.aggregateType)));
+}
+
+/**
+ * Writes events to the outbox inside the caller's transaction, so they commit (or roll back) with
+ * the state change that caused them — the only way an event is ever published. All rows go in one
+ * INSERT. (With other writes to send at once, put `outboxWrite` in `writeAll` instead.)
  */
 export async function appendToOutbox<Tables extends OutboxTable>(
   tx: Database<Tables>,
@@ -49,8 +64,5 @@ export async function appendToOutbox<Tables extends OutboxTable>(
   options: { aggregateType: string },
 ): Promise<void> {
   if (events.length === 0) return;
-  await (tx as unknown as Kysely<OutboxTable>)
-    .insertInto('outbox_events')
-    .values(events.map((event) => outboxRow(event, options.aggregateType)))
-    .execute();
+  await tx.executeQuery(outboxWrite(tx, events, options).compile());
 }
