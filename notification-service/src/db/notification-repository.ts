@@ -1,5 +1,5 @@
 import type { EventType, Notification } from '@shop/contracts';
-import { claimInbox, inTransaction, type Database } from '@shop/platform';
+import { inTransactionOnce, writeAll, type Database } from '@shop/platform';
 import type { Selectable } from 'kysely';
 import { decideNotificationUser } from '../domain/notification-user';
 import type { DB } from '../generated/database';
@@ -52,14 +52,13 @@ export function createNotificationRepository(db: NotificationDb) {
      */
     async recordOnce(consumer: string, input: NewNotification): Promise<RecordOutcome> {
       try {
-        // Events of one order are recorded one at a time (the order's advisory lock): an inventory
-        // event consumed alongside its OrderCreated then either sees the user it names, or is there
-        // for its back-fill to find.
-        return await inTransaction(
+        // Events of one order are recorded one at a time (the order's advisory lock, taken with
+        // BEGIN and the inbox claim in one round trip): an inventory event consumed alongside its
+        // OrderCreated then either sees the user it names, or is there for its back-fill to find.
+        const outcome = await inTransactionOnce(
           db,
+          { consumer, eventId: input.eventId },
           async (tx): Promise<RecordOutcome> => {
-            if (!(await claimInbox(tx, consumer, input.eventId))) return { outcome: 'duplicate' };
-
             const recorded = await tx
               .selectFrom('notifications')
               .select('user_id')
@@ -71,7 +70,7 @@ export function createNotificationRepository(db: NotificationDb) {
               recorded.map((row) => row.user_id),
             );
 
-            const row = await tx
+            const insert = tx
               .insertInto('notifications')
               .values({
                 event_id: input.eventId,
@@ -81,20 +80,21 @@ export function createNotificationRepository(db: NotificationDb) {
                 message: input.message,
                 occurred_at: input.occurredAt,
               })
-              .returningAll()
-              .executeTakeFirstOrThrow();
-            if (user.backfill) {
-              await tx
-                .updateTable('notifications')
-                .set({ user_id: user.userId })
-                .where('order_id', '=', input.orderId)
-                .where('user_id', 'is', null)
-                .execute();
-            }
+              .returningAll();
+            // One statement, one snapshot: the back-fill cannot see the row being inserted, and
+            // need not — that row already carries the user it hands to the order's earlier ones.
+            const backfill = tx
+              .updateTable('notifications')
+              .set({ user_id: user.userId })
+              .where('order_id', '=', input.orderId)
+              .where('user_id', 'is', null);
+            const [row] = await writeAll(tx, user.backfill ? [backfill] : [], insert);
+            if (!row) throw new Error(`notification of event ${input.eventId} was not inserted`);
             return { outcome: 'applied', notification: toNotification(row) };
           },
           { advisoryLock: [ORDER_LOCK_SPACE, input.orderId] },
         );
+        return outcome === 'duplicate' ? { outcome: 'duplicate' } : outcome;
       } catch (error) {
         // Same event id already recorded (e.g. under another inbox name): still one notification.
         if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'duplicate' };
