@@ -1,6 +1,12 @@
+import type { Statement } from '@shop/platform';
 import { sql } from 'kysely';
 import type { Reservation, ReservationStatus, StockLevel, StockLine } from '../domain/stock-reservation';
 import type { Db } from './database';
+
+/*
+ * The saga's reads run here; its writes are built here but not run: a saga step sends what the
+ * domain decided, its event included, as one statement (platform's `writeAll`).
+ */
 
 const ORDER_LOCK_NAMESPACE = 8001;
 
@@ -39,35 +45,37 @@ export async function lockProducts(tx: Db, productIds: readonly number[]): Promi
   return new Map(rows.map((row) => [row.id, row.stock]));
 }
 
-/** Writes each product's new stock (decided by the domain on rows `lockProducts` holds), in one statement. */
-export async function writeStockLevels(tx: Db, levels: readonly StockLevel[]): Promise<void> {
-  if (levels.length === 0) return;
+/**
+ * Sets each product's stock to the level the domain decided on rows `lockProducts` holds. The
+ * levels are absolute, not increments, so the write does not depend on reading the row again (in
+ * `writeAll` it sees the statement's snapshot, which the lock already made current). No levels
+ * update nothing. One statement text for any number of products, so it stays one prepared statement.
+ */
+export function stockLevelsWrite(tx: Db, levels: readonly StockLevel[]): Statement {
   const ids = levels.map((level) => level.product_id);
   const stocks = levels.map((level) => level.stock);
-  await tx
-    .updateTable('products')
-    // The levels as a table to join on: the query builder has no VALUES list for UPDATE … FROM.
-    .from(sql<StockLevel>`unnest(${ids}::int[], ${stocks}::int[])`.as<'level'>(sql`level(product_id, stock)`))
-    .set((eb) => ({ stock: eb.ref('level.stock'), updated_at: sql`now()` }))
-    .whereRef('products.id', '=', 'level.product_id')
-    .execute();
+  return (
+    tx
+      .updateTable('products')
+      // The levels as a table to join on: the query builder has no VALUES list for UPDATE … FROM.
+      .from(
+        sql<StockLevel>`unnest(${ids}::int[], ${stocks}::int[])`.as<'level'>(sql`level(product_id, stock)`),
+      )
+      .set((eb) => ({ stock: eb.ref('level.stock'), updated_at: sql`now()` }))
+      .whereRef('products.id', '=', 'level.product_id')
+  );
 }
 
-export async function insertReservation(tx: Db, orderId: number, reservation: Reservation): Promise<void> {
-  await tx
+/** Records what the saga decided for an order it has not seen before (the order's lock is held). */
+export function reservationInsert(tx: Db, orderId: number, reservation: Reservation): Statement {
+  return tx
     .insertInto('stock_reservations')
-    .values({ order_id: orderId, status: reservation.status, items: JSON.stringify(reservation.items) })
-    .execute();
+    .values({ order_id: orderId, status: reservation.status, items: JSON.stringify(reservation.items) });
 }
 
-export async function updateReservationStatus(
-  tx: Db,
-  orderId: number,
-  status: ReservationStatus,
-): Promise<void> {
-  await tx
+export function reservationStatusUpdate(tx: Db, orderId: number, status: ReservationStatus): Statement {
+  return tx
     .updateTable('stock_reservations')
     .set({ status, updated_at: sql`now()` })
-    .where('order_id', '=', orderId)
-    .execute();
+    .where('order_id', '=', orderId);
 }

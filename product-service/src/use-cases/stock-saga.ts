@@ -1,20 +1,20 @@
 import type { AnyEvent, EventType } from '@shop/contracts';
 import {
-  appendToOutbox,
   buildEvent,
-  claimInbox,
-  inTransaction,
+  inTransactionOnce,
+  outboxWrite,
+  writeAll,
   type BuildEventInput,
   type HandlerOutcome,
 } from '@shop/platform';
 import type { Db } from '../db/database';
 import {
-  insertReservation,
   loadReservation,
   lockProducts,
   orderLock,
-  updateReservationStatus,
-  writeStockLevels,
+  reservationInsert,
+  reservationStatusUpdate,
+  stockLevelsWrite,
 } from '../db/reservation-store';
 import {
   consolidateLines,
@@ -26,8 +26,10 @@ import {
 
 /*
  * The stock saga's two steps on the product side (SPEC §6), each one transaction under the order's
- * advisory lock that reads: claim the inbox → lock and load → the domain decides → write what it
- * decided → append the event. The lock serialises one order's create and cancel, whichever arrives first.
+ * advisory lock that reads: open (BEGIN, the lock and the inbox claim in one round trip) → lock and
+ * load → the domain decides → write what it decided, its event included, as one statement → COMMIT.
+ * Round trips are the cost of a step, so a reservation takes five. The lock serialises one order's
+ * create and cancel, whichever arrives first.
  */
 
 /**
@@ -41,10 +43,10 @@ export async function reserveStock(
   cause: SagaCause,
 ): Promise<HandlerOutcome> {
   const { orderId } = order;
-  return inTransaction(
+  return inTransactionOnce(
     db,
+    cause,
     async (tx) => {
-      if (!(await claimInbox(tx, cause.consumer, cause.eventId))) return 'duplicate';
       // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
       if (await loadReservation(tx, orderId)) return 'ignored';
 
@@ -56,22 +58,28 @@ export async function reserveStock(
       const decision = decideReservation(lines, stock);
 
       if (decision.kind === 'reserve') {
-        await writeStockLevels(tx, decision.stock);
-        await insertReservation(tx, orderId, { status: 'reserved', items: decision.lines });
-        await appendInventoryEvent(tx, cause, {
+        const reserved = inventoryEvent(cause, {
           type: 'StockReserved',
           orderId,
           sequence: 1,
           data: { order_id: orderId, items: decision.lines },
         });
+        await writeAll(tx, [
+          stockLevelsWrite(tx, decision.stock),
+          reservationInsert(tx, orderId, { status: 'reserved', items: decision.lines }),
+          outboxWrite(tx, [reserved], { aggregateType: AGGREGATE_TYPE }),
+        ]);
       } else {
-        await insertReservation(tx, orderId, { status: 'rejected', items: lines });
-        await appendInventoryEvent(tx, cause, {
+        const failed = inventoryEvent(cause, {
           type: 'StockReservationFailed',
           orderId,
           sequence: 1,
           data: { order_id: orderId, reason: decision.reason, shortages: decision.shortages },
         });
+        await writeAll(tx, [
+          reservationInsert(tx, orderId, { status: 'rejected', items: lines }),
+          outboxWrite(tx, [failed], { aggregateType: AGGREGATE_TYPE }),
+        ]);
       }
       return 'applied';
     },
@@ -87,15 +95,17 @@ export async function reserveStock(
  * the late create (serialised behind it by the order's lock) reserves nothing.
  */
 export async function releaseStock(db: Db, orderId: number, cause: SagaCause): Promise<HandlerOutcome> {
-  return inTransaction(
+  return inTransactionOnce(
     db,
+    cause,
     async (tx) => {
-      if (!(await claimInbox(tx, cause.consumer, cause.eventId))) return 'duplicate';
       const decision = decideRelease(await loadReservation(tx, orderId));
 
       if (decision.kind === 'none') return 'ignored';
       if (decision.kind === 'tombstone') {
-        await insertReservation(tx, orderId, { status: 'cancelled_before_create', items: [] });
+        await writeAll(tx, [
+          reservationInsert(tx, orderId, { status: 'cancelled_before_create', items: [] }),
+        ]);
         return 'applied';
       }
 
@@ -103,14 +113,17 @@ export async function releaseStock(db: Db, orderId: number, cause: SagaCause): P
         tx,
         decision.lines.map((line) => line.product_id),
       );
-      await writeStockLevels(tx, stockAfterRelease(decision.lines, stock));
-      await updateReservationStatus(tx, orderId, 'released');
-      await appendInventoryEvent(tx, cause, {
+      const released = inventoryEvent(cause, {
         type: 'StockReleased',
         orderId,
         sequence: 2,
         data: { order_id: orderId, items: decision.lines },
       });
+      await writeAll(tx, [
+        stockLevelsWrite(tx, stockAfterRelease(decision.lines, stock)),
+        reservationStatusUpdate(tx, orderId, 'released'),
+        outboxWrite(tx, [released], { aggregateType: AGGREGATE_TYPE }),
+      ]);
       return 'applied';
     },
     { advisoryLock: orderLock(orderId) },
@@ -128,16 +141,18 @@ export interface SagaCause {
 
 export const SOURCE = '/product-service';
 
+/** The outbox's aggregate of the saga's events: one order's reservation. */
+const AGGREGATE_TYPE = 'stock_reservation';
+
 /**
- * Appends an inventory event about one order's reservation, caused by `cause`, to the outbox of
- * `tx`: it commits with the saga step's stock change or not at all. `buildEvent` checks the payload
- * against its contract first, so an invalid event fails the step instead of reaching consumers.
+ * An inventory event about one order's reservation, caused by `cause`. `buildEvent` checks the
+ * payload against its contract, so an invalid event fails the step before anything is written
+ * instead of reaching consumers.
  */
-export async function appendInventoryEvent<T extends EventType>(
-  tx: Db,
+export function inventoryEvent<T extends EventType>(
   cause: SagaCause,
   input: Pick<BuildEventInput<T>, 'type' | 'data' | 'sequence'> & { orderId: number },
-): Promise<void> {
+): AnyEvent {
   const event = buildEvent({
     type: input.type,
     data: input.data,
@@ -149,5 +164,5 @@ export async function appendInventoryEvent<T extends EventType>(
     traceparent: cause.traceparent,
   });
   // A TypedEvent<T> of a generic T is one of AnyEvent's members; TypeScript cannot narrow it itself.
-  await appendToOutbox(tx, [event as AnyEvent], { aggregateType: 'stock_reservation' });
+  return event as AnyEvent;
 }

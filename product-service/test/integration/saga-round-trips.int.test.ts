@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { createDatabase, createLogger, createPgPool } from '@shop/platform';
+import {
+  buildOrderStatusUpdated,
+  createTestDatabase,
+  newOrderId,
+  type TestDatabase,
+} from '@shop/platform/testing';
+import type { Db } from '../../src/db/database';
+import { migrationsDir } from '../../src/db/migrations-dir';
+import type { DB } from '../../src/generated/database';
+import { orderEventHandlers } from '../../src/messaging/order-events.handlers';
+import { releaseStock, reserveStock, type SagaCause } from '../../src/use-cases/stock-saga';
+import { createProductWithStock, reservationOf, stockOf } from '../support/saga-world';
+
+/**
+ * Round trips to Postgres are what a saga step costs (each one is CPU on both sides of the socket),
+ * so how many a step takes is part of its contract: open (BEGIN, the order's lock and the inbox
+ * claim) → load → lock the products → one write of everything decided → COMMIT.
+ */
+let database: TestDatabase;
+let db: Db;
+/** Every query sent on the pool's connections so far: one round trip each. */
+let queriesSent = 0;
+
+beforeAll(async () => {
+  database = await createTestDatabase({ migrationsDir: migrationsDir() });
+  const pool = createPgPool(database.url, { max: 2 });
+  const counted = new WeakSet<PoolClient>();
+  pool.on('acquire', (client) => {
+    if (counted.has(client)) return;
+    counted.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      queriesSent += 1;
+      return query(...args);
+    }) as PoolClient['query'];
+  });
+  db = createDatabase<DB>(pool);
+});
+afterAll(async () => {
+  await db?.destroy();
+  await database?.drop();
+});
+
+const buildCause = (): SagaCause => ({
+  consumer: 'product-service.orders',
+  eventId: randomUUID(),
+  correlationId: 'corr-round-trips',
+  traceparent: null,
+});
+
+async function roundTripsOf<T>(step: () => Promise<T>): Promise<{ outcome: T; roundTrips: number }> {
+  const before = queriesSent;
+  const outcome = await step();
+  return { outcome, roundTrips: queriesSent - before };
+}
+
+const reserve = (orderId: number, productId: number, cause = buildCause()) =>
+  reserveStock(db, { orderId, items: [{ product_id: productId, quantity: 2 }] }, cause);
+
+it('reserving an order’s stock takes five round trips: open with the claim, load, lock the products, one write, commit', async () => {
+  const product = await createProductWithStock(db, 5);
+
+  const { outcome, roundTrips } = await roundTripsOf(() => reserve(newOrderId(), product));
+
+  expect(outcome).toBe('applied');
+  expect(await stockOf(db, product)).toBe(3);
+  expect(roundTrips).toBe(5);
+});
+
+it('rejecting a reservation for lack of stock takes five round trips too', async () => {
+  const product = await createProductWithStock(db, 1);
+  const orderId = newOrderId();
+
+  const { outcome, roundTrips } = await roundTripsOf(() => reserve(orderId, product));
+
+  expect(outcome).toBe('applied');
+  expect((await reservationOf(db, orderId))?.status).toBe('rejected');
+  expect(roundTrips).toBe(5);
+});
+
+it('releasing a reserved order’s stock takes five round trips: open with the claim, load, lock the products, one write, commit', async () => {
+  const product = await createProductWithStock(db, 5);
+  const orderId = newOrderId();
+  await reserve(orderId, product);
+
+  const { outcome, roundTrips } = await roundTripsOf(() => releaseStock(db, orderId, buildCause()));
+
+  expect(outcome).toBe('applied');
+  expect(await stockOf(db, product)).toBe(5);
+  expect(roundTrips).toBe(5);
+});
+
+it('a cancel that overtakes its create leaves the tombstone in four round trips: open with the claim, load, one write, commit', async () => {
+  const orderId = newOrderId();
+
+  const { outcome, roundTrips } = await roundTripsOf(() => releaseStock(db, orderId, buildCause()));
+
+  expect(outcome).toBe('applied');
+  expect((await reservationOf(db, orderId))?.status).toBe('cancelled_before_create');
+  expect(roundTrips).toBe(4);
+});
+
+it('a redelivered event is told apart in two round trips: open with the claim, commit', async () => {
+  const product = await createProductWithStock(db, 5);
+  const orderId = newOrderId();
+  const cause = buildCause();
+  await reserve(orderId, product, cause);
+
+  const { outcome, roundTrips } = await roundTripsOf(() => reserve(orderId, product, cause));
+
+  expect(outcome).toBe('duplicate');
+  expect(await stockOf(db, product)).toBe(3);
+  expect(roundTrips).toBe(2);
+});
+
+it('a status change with no effect on stock is recorded in one round trip: the inbox claim alone', async () => {
+  const confirmed = buildOrderStatusUpdated({
+    order_id: newOrderId(),
+    from_status: 'pending',
+    to_status: 'confirmed',
+  });
+  const context = {
+    consumer: 'product-service.orders',
+    logger: createLogger('test'),
+    attempt: 1,
+    redelivered: false,
+  };
+
+  const { outcome, roundTrips } = await roundTripsOf(() =>
+    orderEventHandlers(db).OrderStatusUpdated!(confirmed, context),
+  );
+
+  expect(outcome).toBe('ignored');
+  expect(roundTrips).toBe(1);
+});
