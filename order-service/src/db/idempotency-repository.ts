@@ -1,5 +1,5 @@
 import type { Order } from '@shop/contracts';
-import type { Database } from '@shop/platform';
+import type { Database, Statement } from '@shop/platform';
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { DB } from '../generated/database';
 
@@ -44,7 +44,7 @@ const isClaim = (claim: IdempotencyClaim) => (eb: ExpressionBuilder<DB, 'idempot
 /**
  * Idempotency-Key claims for POST /orders (SPEC §4). A request first claims (user, key) with an
  * INSERT — the primary key lets exactly one concurrent request win — and only then does any work;
- * the winner marks the claim done with its response in the order's own transaction (`complete`),
+ * the winner marks the claim done with its response in the order's own statement (`completion`),
  * so a replay returns exactly what was committed.
  *
  * A claim lives as long as the request deadline (`requestDeadlineMs`, ORDER_REQUEST_DEADLINE_MS,
@@ -124,13 +124,19 @@ export function createIdempotencyRepository(db: Database<DB>, requestDeadlineMs:
     },
 
     /**
-     * Marks the claim done with the response a replay will return, inside the order's transaction
-     * `tx`. False when the claim is no longer this request's (taken over after the deadline): the
-     * caller must then roll back. Like the take-over, the UPDATE waits for a take-over holding the
-     * row and re-reads it: whichever commits first decides, and the other finds nothing to change.
+     * The UPDATE that marks the claim done with the response a replay will return, built but not
+     * run: the order's `writeAll` sends it with the order's own writes, inside the order's
+     * transaction. It returns a row only while the claim is still this request's; none means it
+     * was taken over after the deadline, and the caller must roll back. Like the take-over, the
+     * UPDATE waits for a take-over holding the row and re-reads it: whichever commits first
+     * decides, and the other finds nothing to change.
      */
-    async complete(tx: Database<DB>, claim: IdempotencyClaim, order: Order): Promise<boolean> {
-      const result = await tx
+    completion(
+      tx: Database<DB>,
+      claim: IdempotencyClaim,
+      order: Order,
+    ): Statement<{ order_id: number | null }> {
+      return tx
         .updateTable('idempotency_keys')
         .set({
           status: 'done',
@@ -139,8 +145,7 @@ export function createIdempotencyRepository(db: Database<DB>, requestDeadlineMs:
           order_id: order.id,
         })
         .where(isClaim(claim))
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n;
+        .returning('order_id');
     },
   };
 }

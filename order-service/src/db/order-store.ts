@@ -1,15 +1,15 @@
 import type { Order, OrderStatus } from '@shop/contracts';
-import type { Database } from '@shop/platform';
+import type { Database, Statement } from '@shop/platform';
 import { sql, type Selectable } from 'kysely';
 import type { StatusChange } from '../domain/order-permissions';
-import { INITIAL_STATUS } from '../domain/order-status';
-import type { PricedOrder } from '../domain/pricing';
+import type { ReservedIds } from '../domain/order-snapshot';
 import type { DB } from '../generated/database';
 
 /*
  * The order service's tables (orders, order_items) through Kysely: reads outside a transaction,
- * writes inside the caller's (platform `inTransaction`), and the one mapping of rows to the
- * contract's `Order`. The Idempotency-Key claims are `idempotency-repository.ts`.
+ * id reservation, the lock of a change, the writes as statements for platform's `writeAll`, and
+ * the one mapping of rows to the contract's `Order`. The Idempotency-Key claims are
+ * `idempotency-repository.ts`.
  */
 
 export type OrderRow = Selectable<DB['orders']>;
@@ -98,86 +98,107 @@ export function createOrderReader(db: Database<DB>) {
 
 export type OrderReader = ReturnType<typeof createOrderReader>;
 
+/**
+ * Reserves a new order's ids (the order's and one per item, from the tables' own sequences) and
+ * reads the database's clock, in one round trip outside any transaction — so the order can be
+ * built whole before it is written (`newOrder`) and nothing need be read back after the write. An
+ * id reserved for an order that is then not written is a gap in the sequence, nothing more.
+ */
+export async function reserveIds(db: Database<DB>, itemCount: number): Promise<ReservedIds> {
+  const row = await db
+    .selectNoFrom([
+      sql<number>`nextval('orders_id_seq')::int`.as('order_id'),
+      sql<
+        number[]
+      >`array(SELECT nextval('order_items_id_seq')::int FROM generate_series(1, ${itemCount}::int))`.as(
+        'item_ids',
+      ),
+      sql<Date>`now()`.as('at'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { orderId: row.order_id, itemIds: [...row.item_ids].sort((a, b) => a - b), at: row.at };
+}
+
 /** An order as it stands inside a transaction, its row locked against concurrent changes. */
 export interface LockedOrder {
   order: Order;
   /** Its event sequence so far (not part of the contract's Order). */
   version: number;
+  /** The database's clock once the lock was held: the time of a change made under this lock. */
+  lockedAt: Date;
 }
 
-/** Order writes, always inside the caller's transaction (platform `inTransaction`). */
+/**
+ * Order writes, built but not run (Kysely statements for platform's `writeAll`, which sends them
+ * with the event's outbox row as one statement), and the lock that precedes a change.
+ */
 export const orderWrites = {
-  /**
-   * Inserts a new order and its items and returns it as the contract shapes it. Only what the
-   * database assigns is read back (ids, the insert time); the rest is what was written.
-   */
-  async insert(tx: Database<DB>, userId: number, priced: PricedOrder): Promise<Order> {
-    const values = {
-      user_id: userId,
-      status: INITIAL_STATUS,
-      total_amount: priced.totalAmount,
-      cancel_reason: null,
-      version: 0,
-    };
-    const assigned = await tx
-      .insertInto('orders')
-      .values(values)
-      .returning(['id', 'created_at', 'updated_at'])
-      .executeTakeFirstOrThrow();
-    const lines = priced.lines.map((line) => ({
-      order_id: assigned.id,
-      product_id: line.productId,
-      product_name: line.productName,
-      product_price: line.productPrice,
-      quantity: line.quantity,
-      subtotal: line.subtotal,
-    }));
-    const itemIds = await tx
-      .insertInto('order_items')
-      .values(lines)
-      .returning(['id', 'product_id'])
-      .execute();
-    // Matched by product, not by position: Postgres does not promise RETURNING in VALUES order, and
-    // an order names each product once (the contract refuses a repeated product_id).
-    const idOf = new Map(itemIds.map((item) => [item.product_id, item.id]));
-    return toOrder(
-      { ...values, ...assigned },
-      lines.map((line) => ({ ...line, id: idOf.get(line.product_id)! })),
-    );
+  /** The INSERTs of a new order (built by `newOrder`, ids reserved) and of its items, exactly as answered. */
+  placement(tx: Database<DB>, order: Order): Statement[] {
+    return [
+      tx.insertInto('orders').values({
+        id: order.id,
+        user_id: order.user_id,
+        status: order.status,
+        total_amount: order.total_amount,
+        cancel_reason: order.cancel_reason,
+        version: 0,
+        created_at: order.created_at,
+        updated_at: order.updated_at,
+      }),
+      tx.insertInto('order_items').values(
+        order.items.map((item) => ({
+          id: item.id,
+          order_id: order.id,
+          product_id: item.product_id,
+          product_name: item.product_name,
+          product_price: item.product_price,
+          quantity: item.quantity,
+          subtotal: item.subtotal,
+        })),
+      ),
+    ];
   },
 
-  /** Locks the order row (SELECT … FOR UPDATE) so a concurrent change waits and then sees ours; with its items. */
+  /**
+   * Locks the order row (SELECT … FOR UPDATE) so a concurrent change waits and then sees ours, and
+   * loads it with its items. The clock is read in the outer query, on the row the locking CTE
+   * hands out — so after the lock is held: a change that waited for another never carries an
+   * earlier time than the one it follows.
+   */
   async lock(tx: Database<DB>, id: number): Promise<LockedOrder | undefined> {
-    const row = await tx.selectFrom('orders').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    const row = await tx
+      .with('locked', (db) => db.selectFrom('orders').selectAll().where('id', '=', id).forUpdate())
+      .selectFrom('locked')
+      .selectAll()
+      .select(sql<Date>`clock_timestamp()`.as('locked_at'))
+      .executeTakeFirst();
     if (!row) return undefined;
-    return { order: toOrder(row, await itemsOf(tx, [row.id])), version: row.version };
+    const { locked_at: lockedAt, ...order } = row;
+    return { order: toOrder(order, await itemsOf(tx, [order.id])), version: order.version, lockedAt };
   },
 
   /**
-   * Writes a change the domain allowed to a locked order and returns the order as it now stands.
-   * The version in the WHERE clause is a second guard: it fails loudly if the lock was not taken.
-   * `updated_at` is the database's clock after the lock was taken, so a change that waited for
-   * another never carries an earlier time than the one it follows.
+   * The UPDATE that writes a change the domain allowed (`changed`, from `changedOrder`) to a locked
+   * order; it returns the row's id. The version in the WHERE clause is a second guard: no row back
+   * means the lock was not taken, and the caller must fail.
    */
-  async updateStatus(tx: Database<DB>, locked: LockedOrder, change: StatusChange): Promise<Order> {
-    const updated = await tx
+  statusUpdate(
+    tx: Database<DB>,
+    locked: LockedOrder,
+    changed: Order,
+    change: StatusChange,
+  ): Statement<{ id: number }> {
+    return tx
       .updateTable('orders')
       .set({
-        status: change.to,
-        cancel_reason: change.cancelReason,
+        status: changed.status,
+        cancel_reason: changed.cancel_reason,
         version: change.version,
-        updated_at: sql<Date>`clock_timestamp()`,
+        updated_at: changed.updated_at,
       })
       .where('id', '=', locked.order.id)
       .where('version', '=', locked.version)
-      .returning('updated_at')
-      .executeTakeFirst();
-    if (!updated) throw new Error(`order ${locked.order.id} changed underneath a held lock`);
-    return {
-      ...locked.order,
-      status: change.to,
-      cancel_reason: change.cancelReason,
-      updated_at: updated.updated_at.toISOString(),
-    };
+      .returning('id');
   },
 };

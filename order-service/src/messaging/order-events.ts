@@ -15,7 +15,7 @@ export interface EventContext {
  * The order service's integration events (SPEC §5), built from the contract-shaped order and, for a
  * status change, the domain's decision — validated against their contracts by `buildEvent` before
  * any is written. `sequence` is the order's version after the change (0 at creation, +1 per change).
- * The caller appends them to the outbox in the transaction of the change (`appendToOutbox`).
+ * The caller writes them to the outbox in the statement of the change (`outboxWrite` in `writeAll`).
  */
 export const orderEvents = {
   created(order: Order, context: EventContext): TypedEvent<'OrderCreated'> {

@@ -1,9 +1,10 @@
 import type { Order, OrderStatus, TypedEvent } from '@shop/contracts';
 import {
   AppError,
-  appendToOutbox,
-  claimInbox,
   inTransaction,
+  inTransactionOnce,
+  outboxWrite,
+  writeAll,
   type Database,
   type HandlerOutcome,
 } from '@shop/platform';
@@ -16,6 +17,7 @@ import {
   type Actor,
   type StatusChanger,
 } from '../domain/order-permissions';
+import { changedOrder } from '../domain/order-snapshot';
 import type { DB } from '../generated/database';
 import { orderEvents, type EventContext } from '../messaging/order-events';
 import { orderNotFound } from './get-order';
@@ -35,9 +37,10 @@ type StatusChangeResult =
 
 /**
  * The one status change (SPEC §4), inside the caller's transaction: lock and load the order, ask
- * the domain, write what it decided, append OrderStatusUpdated. The row lock makes of two
- * concurrent changes the second wait and be judged against the first one's result; the update and
- * its outbox row commit together.
+ * the domain, then write what it decided and its OrderStatusUpdated as one statement. The row lock
+ * makes of two concurrent changes the second wait and be judged against the first one's result.
+ * The change's time is the database's clock read under the lock (not in the UPDATE), so the event —
+ * built before the write — carries exactly the updated_at the row gets.
  */
 async function applyStatusChange(
   tx: Database<DB>,
@@ -49,10 +52,14 @@ async function applyStatusChange(
   const verdict = judgeStatusChange(command.actor, current, command.status, command.reason ?? null);
   if (!verdict.allowed)
     return { kind: 'refused', from: current.status, code: verdict.code, detail: verdict.detail };
-  const order = await orderWrites.updateStatus(tx, locked, verdict.change);
-  await appendToOutbox(tx, [orderEvents.statusUpdated(order, verdict.change, command.context)], {
-    aggregateType: 'order',
-  });
+  const order = changedOrder(locked.order, verdict.change, locked.lockedAt);
+  const event = orderEvents.statusUpdated(order, verdict.change, command.context);
+  const updated = await writeAll(
+    tx,
+    [outboxWrite(tx, [event], { aggregateType: 'order' })],
+    orderWrites.statusUpdate(tx, locked, order, verdict.change),
+  );
+  if (updated.length === 0) throw new Error(`order ${order.id} changed underneath a held lock`);
   return { kind: 'changed', order };
 }
 
@@ -77,17 +84,16 @@ export async function changeOrderStatus(
 /**
  * The saga's compensation on our side (SPEC §6): the product service could not reserve the stock,
  * so the order is cancelled with reason `insufficient_stock` — if it still may be; one that may
- * not (delivered, already cancelled) or is unknown is left as it is. The inbox row is claimed first
- * in the same transaction, so a redelivered event changes nothing, and one that had no effect is
- * recorded all the same.
+ * not (delivered, already cancelled) or is unknown is left as it is. The inbox row is claimed in
+ * the round trip that opens the transaction, so a redelivered event changes nothing, and one that
+ * had no effect is recorded all the same.
  */
 export async function cancelForInsufficientStock(
   deps: { db: Database<DB> },
   event: TypedEvent<'StockReservationFailed'>,
   consumer: string,
 ): Promise<HandlerOutcome> {
-  return inTransaction(deps.db, async (tx) => {
-    if (!(await claimInbox(tx, consumer, event.id))) return 'duplicate';
+  return inTransactionOnce(deps.db, { consumer, eventId: event.id }, async (tx) => {
     const result = await applyStatusChange(tx, {
       actor: STOCK_SAGA,
       orderId: event.data.order_id,

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Order, OrderLine } from '@shop/contracts';
-import { AppError, appendToOutbox, inTransaction, type Database } from '@shop/platform';
+import { AppError, inTransaction, outboxWrite, writeAll, type Database } from '@shop/platform';
 import type { IdempotencyClaim, IdempotencyRepository } from '../db/idempotency-repository';
-import { orderWrites } from '../db/order-store';
+import { orderWrites, reserveIds } from '../db/order-store';
 import type { Actor } from '../domain/order-permissions';
+import { newOrder } from '../domain/order-snapshot';
 import { exceedsMaxAmount, priceOrder } from '../domain/pricing';
 import { retryAfterSeconds, timeLeftMs } from '../domain/request-deadline';
 import { findShortages } from '../domain/stock-check';
@@ -35,7 +36,9 @@ export type PlaceOrderResult =
 /**
  * Places an order (SPEC §4): claim the Idempotency-Key, fetch the products in one batch call,
  * reject unknown products and quantities above stock, snapshot name and price, price it exactly,
- * then write order + items + the idempotent response + OrderCreated outbox row in ONE transaction.
+ * reserve the ids, then write order + items + OrderCreated outbox row (+ the idempotent response)
+ * in ONE statement — with an Idempotency-Key inside a transaction, which commits only while the
+ * claim is still this request's.
  *
  * All of it within the request deadline (ORDER_REQUEST_DEADLINE_MS): the product call gets only
  * what is left of it, and a request that runs out gives up without writing and frees its key.
@@ -105,27 +108,40 @@ export async function placeOrder(
       });
     }
 
-    // From here on the clock is not checked again, and need not be: the transaction commits only
-    // while the claim still carries this request's token, and a take-over (possible once the claim
-    // is a deadline old) changes that token. Postgres orders the two on the claim row: a write that
-    // holds the row first commits, and the take-over then finds the claim done and replays it; a
-    // take-over that commits first makes the waiting `complete` re-read the row, miss its token and
-    // update nothing — IdempotencyClaimLost rolls the order back (409). A write that runs late can
-    // therefore never make a second order — and if nobody took the claim over, its late commit is
-    // the one order a retry replays. (Both orders of events are tested in
-    // test/integration/idempotency-after-crash.int.test.ts.)
-    const order = await inTransaction(deps.db, async (tx) => {
-      const placed = await orderWrites.insert(tx, actor.userId, priced);
-      if (claim && !(await deps.idempotency.complete(tx, claim, placed))) {
-        throw new IdempotencyClaimLost(`idempotency claim ${claim.key} of user ${claim.userId} was lost`);
-      }
-      await appendToOutbox(tx, [orderEvents.created(placed, command.context)], { aggregateType: 'order' });
-      return placed;
-    });
+    // Ids and the database's clock first (one round trip, no transaction), so the order and its
+    // OrderCreated are built whole before anything is written and nothing is read back after.
+    const order = newOrder(actor.userId, priced, await reserveIds(deps.db, priced.lines.length));
+    const created = orderEvents.created(order, command.context);
+    const writes = (tx: Database<DB>) => [
+      ...orderWrites.placement(tx, order),
+      outboxWrite(tx, [created], { aggregateType: 'order' }),
+    ];
+    if (!claim) {
+      // One statement writes the order, its items and its event: atomic by itself, and nothing
+      // depends on its result, so no transaction around it.
+      await writeAll(deps.db, writes(deps.db));
+    } else {
+      // The clock is not checked again after pricing, and need not be: the transaction commits only
+      // while the claim still carries this request's token, and a take-over (possible once the
+      // claim is a deadline old) changes that token. Postgres orders the two on the claim row: a
+      // write that holds the row first commits, and the take-over then finds the claim done and
+      // replays it; a take-over that commits first makes the waiting completion re-read the row,
+      // miss its token and update nothing — IdempotencyClaimLost rolls the order back (409). A
+      // write that runs late can therefore never make a second order — and if nobody took the
+      // claim over, its late commit is the one order a retry replays. (Both orders of events are
+      // tested in test/integration/idempotency-after-crash.int.test.ts.)
+      const ours = claim;
+      await inTransaction(deps.db, async (tx) => {
+        const completed = await writeAll(tx, writes(tx), deps.idempotency.completion(tx, ours, order));
+        if (completed.length === 0) {
+          throw new IdempotencyClaimLost(`idempotency claim ${ours.key} of user ${ours.userId} was lost`);
+        }
+      });
+    }
     return { replayed: false, status: 201, order };
   } catch (error) {
-    // Nothing was written (the transaction rolled back, or never began): give the key back so the
-    // client can retry the same request. (A failing release must not hide the error that matters.)
+    // Nothing was written (the statement failed, the transaction rolled back, or neither began):
+    // give the key back so the client can retry the same request. (A failing release must not hide the error that matters.)
     // Should a COMMIT whose answer was lost have gone through, the claim is done and stays.
     if (claim) await deps.idempotency.release(claim).catch(() => undefined);
     // Taken over after the deadline while this request was slow: the key is another request's now.

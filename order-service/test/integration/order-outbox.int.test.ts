@@ -1,5 +1,7 @@
+import { Client } from 'pg';
 import request from 'supertest';
 import { parseEvent } from '@shop/contracts';
+import { eventually } from '@shop/platform/testing';
 import {
   adminBearer,
   bearer,
@@ -36,6 +38,16 @@ describe('the order outbox', () => {
       CREATE TRIGGER fail_for_user_666 BEFORE INSERT ON outbox_events FOR EACH ROW EXECUTE FUNCTION fail_for_user_666();`);
   });
   afterAll(() => world.teardown());
+
+  /** Backends of this test's database that wait for a row lock (Postgres's own view). */
+  const lockWaiters = async () =>
+    Number(
+      (
+        await world.pool.query(
+          `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )
+      ).rows[0].count,
+    );
 
   const outboxOf = async (orderId: number) =>
     (
@@ -103,32 +115,38 @@ describe('the order outbox', () => {
     ]);
   });
 
-  test('when the transaction fails after the order insert, neither the order nor its event remains', async () => {
-    // Arrange
-    const before = await world.pool.query(
-      'SELECT count(*)::int AS orders, (SELECT count(*)::int FROM outbox_events) AS events FROM orders',
-    );
+  const counts = async () =>
+    (
+      await world.pool.query(
+        `SELECT (SELECT count(*)::int FROM orders) AS orders, (SELECT count(*)::int FROM order_items) AS items,
+                (SELECT count(*)::int FROM outbox_events) AS events`,
+      )
+    ).rows[0];
 
-    // Act
-    const response = await request(world.app)
-      .post('/api/v1/orders')
-      .set('Authorization', await bearer(666))
-      .set('Idempotency-Key', 'rolled-back')
-      .send(buildOrderBody());
+  test.each([
+    ['with an Idempotency-Key (in a transaction with the claim)', 'rolled-back'],
+    ['without an Idempotency-Key (one statement, no transaction)', undefined],
+  ])(
+    'when writing the OrderCreated row fails %s, neither the order, its items nor its event remains',
+    async (_how, idempotencyKey) => {
+      // Arrange
+      const before = await counts();
 
-    // Assert
-    expect(response.status).toBe(500);
-    const after = await world.pool.query(
-      'SELECT count(*)::int AS orders, (SELECT count(*)::int FROM outbox_events) AS events FROM orders',
-    );
-    expect(after.rows[0]).toEqual(before.rows[0]);
-    const items = await world.pool.query(
-      'SELECT count(*)::int AS n FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.user_id = 666',
-    );
-    expect(items.rows[0].n).toBe(0);
-    const keys = await world.pool.query(`SELECT * FROM idempotency_keys WHERE user_id = 666`);
-    expect(keys.rows).toHaveLength(0);
-  });
+      // Act
+      const post = request(world.app)
+        .post('/api/v1/orders')
+        .set('Authorization', await bearer(666));
+      const response = await (idempotencyKey ? post.set('Idempotency-Key', idempotencyKey) : post).send(
+        buildOrderBody(),
+      );
+
+      // Assert: and the key is free again, for a retry.
+      expect(response.status).toBe(500);
+      expect(await counts()).toEqual(before);
+      const keys = await world.pool.query(`SELECT * FROM idempotency_keys WHERE user_id = 666`);
+      expect(keys.rows).toHaveLength(0);
+    },
+  );
 
   test('a status change writes OrderStatusUpdated in the same transaction, with sequence = the new version', async () => {
     const created = await request(world.app)
@@ -167,6 +185,46 @@ describe('the order outbox', () => {
       updated_at: cancelled.body.updated_at,
     });
     expect(rows.every((row) => parseEvent(row.payload).ok)).toBe(true);
+    // The row carries the very updated_at its event and the answer do.
+    const stored = await world.pool.query('SELECT updated_at FROM orders WHERE id = $1', [created.body.id]);
+    expect(stored.rows[0].updated_at.toISOString()).toBe(cancelled.body.updated_at);
+  });
+
+  test('a status change that waited for another one holding the order carries a later updated_at than the change it followed', async () => {
+    // Arrange: a session holds the order's row lock, as a concurrent change does until it commits.
+    const created = await request(world.app)
+      .post('/api/v1/orders')
+      .set('Authorization', await bearer(newUserId()))
+      .send(buildOrderBody());
+    const session = new Client({ connectionString: world.database.url });
+    await session.connect();
+    let confirmed;
+    let followed: Date;
+    try {
+      await session.query('BEGIN');
+      await session.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [created.body.id]);
+      const pending = request(world.app)
+        .patch(`/api/v1/orders/${created.body.id}/status`)
+        .set('Authorization', await adminBearer())
+        .send({ status: 'confirmed' })
+        .then((response) => response);
+      await eventually(async () => (await lockWaiters()) > 0);
+
+      // Act: the session's change is made only once the PATCH waits, and commits.
+      const changed = await session.query(
+        'UPDATE orders SET updated_at = clock_timestamp() WHERE id = $1 RETURNING updated_at',
+        [created.body.id],
+      );
+      followed = changed.rows[0].updated_at;
+      await session.query('COMMIT');
+      confirmed = await pending;
+    } finally {
+      await session.end();
+    }
+
+    // Assert
+    expect(confirmed.status).toBe(200);
+    expect(new Date(confirmed.body.updated_at).getTime()).toBeGreaterThanOrEqual(followed.getTime());
   });
 
   test('a rejected status change writes no event', async () => {

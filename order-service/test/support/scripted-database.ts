@@ -15,14 +15,18 @@ export type Answer = (sql: string, parameters: readonly unknown[]) => QueryResul
 
 /**
  * A `Database<DB>` with no Postgres behind it, for unit tests of a use case: every statement it is
- * sent (BEGIN and COMMIT included) is recorded in `statements`, and `answer` says what comes back.
- * Integration tests use a real database; this only shows whether, and what, a use case writes.
+ * sent (BEGIN and COMMIT included) is recorded in `statements` — one entry per round trip — and
+ * `answer` says what comes back. Integration tests use a real database; this only shows whether,
+ * and what, a use case sends.
  */
 export function scriptedDatabase(answer: Answer = () => undefined) {
   const statements: string[] = [];
+  /** The parameters each of `statements` was sent with, by position. */
+  const parameters: (readonly unknown[])[] = [];
   const connection: DatabaseConnection = {
     async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
       statements.push(query.sql);
+      parameters.push(query.parameters);
       return (answer(query.sql, query.parameters) ?? { rows: [] }) as QueryResult<R>;
     },
     // eslint-disable-next-line require-yield
@@ -46,5 +50,14 @@ export function scriptedDatabase(answer: Answer = () => undefined) {
       }),
     },
   });
-  return { db, statements };
+  return { db, statements, parameters };
+}
+
+/**
+ * A statement as a test names it: the writes of a `writeAll` (one statement of data-modifying
+ * CTEs) as `writeAll: insert into "orders" + …`, anything else as its text.
+ */
+export function shapeOf(sql: string): string {
+  const writes = [...sql.matchAll(/"write_\d+" as \((insert into "\w+"|update "\w+"|delete from "\w+")/g)];
+  return writes.length > 0 ? `writeAll: ${writes.map((write) => write[1]).join(' + ')}` : sql;
 }

@@ -1,9 +1,13 @@
 import type { Product } from '@shop/contracts';
 import { AppError } from '@shop/platform';
-import type { ClaimResult, IdempotencyClaim } from '../../src/db/idempotency-repository';
+import {
+  createIdempotencyRepository,
+  type ClaimResult,
+  type IdempotencyClaim,
+} from '../../src/db/idempotency-repository';
 import { placeOrder, type PlaceOrderDeps } from '../../src/use-cases/place-order';
 import { SEED_PRODUCTS } from '../support/product-stub';
-import { scriptedDatabase } from '../support/scripted-database';
+import { scriptedDatabase, shapeOf } from '../support/scripted-database';
 
 const DEADLINE_MS = 10_000;
 
@@ -13,35 +17,33 @@ const DEADLINE_MS = 10_000;
  */
 function buildDeps(steps: { claimTakesMs?: number; productsTakeMs?: number; claimLost?: boolean } = {}) {
   let clock = 1_000;
-  // The database answers the order's inserts as Postgres would: ids and the insert time.
+  // The database answers as Postgres would: the reserved ids and its clock, and the claim's
+  // completion returns its row while the claim is still this request's.
   const { db, statements } = scriptedDatabase((sql) => {
-    const at = new Date('2025-01-01T00:00:00Z');
-    if (sql.startsWith('insert into "orders"')) return { rows: [{ id: 1, created_at: at, updated_at: at }] };
-    if (sql.startsWith('insert into "order_items"')) return { rows: [{ id: 1, product_id: 1 }] };
+    if (sql.includes("nextval('orders_id_seq')")) {
+      return { rows: [{ order_id: 1, item_ids: [1], at: new Date('2025-01-01T00:00:00Z') }] };
+    }
+    if (sql.includes('update "idempotency_keys"')) return { rows: steps.claimLost ? [] : [{ order_id: 1 }] };
     return undefined;
   });
   const calls = {
     productTimeouts: [] as (number | undefined)[],
-    /** Every statement sent to the database (the claim's are faked apart, below). */
+    /** Every statement sent to the database, one per round trip (the claim's are faked apart, below). */
     statements,
     released: [] as IdempotencyClaim[],
-    completed: 0,
   };
   const deps: PlaceOrderDeps = {
     now: () => clock,
     db,
     idempotency: {
-      requestDeadlineMs: DEADLINE_MS,
+      // The completion is the real statement: whether it finds the claim is the scripted answer's.
+      ...createIdempotencyRepository(db, DEADLINE_MS),
       async claim(): Promise<ClaimResult> {
         clock += steps.claimTakesMs ?? 5;
         return { kind: 'claimed', token: 'token-1' };
       },
       async release(claim: IdempotencyClaim) {
         calls.released.push(claim);
-      },
-      async complete() {
-        calls.completed++;
-        return !steps.claimLost;
       },
     },
     catalogue: {
@@ -117,31 +119,49 @@ describe('placing an order within its deadline', () => {
   });
 });
 
-describe('placing an order writes it in one transaction', () => {
-  test('the order, its items and its OrderCreated outbox row are written between one BEGIN and its COMMIT, with the claim completed', async () => {
+const RESERVE_IDS = expect.stringContaining("nextval('orders_id_seq')");
+const ORDER_WRITES =
+  'writeAll: insert into "orders" + insert into "order_items" + insert into "outbox_events"';
+
+describe('placing an order is written in one statement', () => {
+  test('without an Idempotency-Key: the ids reserved, then order, items and OrderCreated in one statement and no transaction — two round trips', async () => {
+    const { deps, calls } = buildDeps();
+
+    const placed = await placeOrder(deps, command());
+
+    expect(calls.statements.map(shapeOf)).toEqual([RESERVE_IDS, ORDER_WRITES]);
+    expect(placed).toMatchObject({
+      order: { id: 1, items: [{ id: 1, product_id: 1 }], created_at: '2025-01-01T00:00:00.000Z' },
+    });
+  });
+
+  test('with an Idempotency-Key: the ids reserved, then the same statement with the claim completed, between one BEGIN and its COMMIT', async () => {
     const { deps, calls } = buildDeps();
 
     await placeOrder(deps, command('key-4'));
 
-    expect(calls.statements.map((sql) => sql.split(' (')[0])).toEqual([
+    expect(calls.statements.map(shapeOf)).toEqual([
+      RESERVE_IDS,
       'BEGIN',
-      'insert into "orders"',
-      'insert into "order_items"',
-      'insert into "outbox_events"',
+      `${ORDER_WRITES} + update "idempotency_keys"`,
       'COMMIT',
     ]);
-    expect(calls.completed).toBe(1);
+    expect(calls.released).toEqual([]);
   });
 
-  test('when the claim turns out to be taken over, the transaction rolls back, nothing commits, and it answers 409', async () => {
+  test('when the claim turns out to be taken over, the transaction rolls back, nothing commits, the key is given back, and it answers 409', async () => {
     const { deps, calls } = buildDeps({ claimLost: true });
 
     const error = await failureOf(placeOrder(deps, command('key-5')));
 
     expect(error.status).toBe(409);
     expect(error.code).toBe('idempotency_request_in_flight');
-    expect(calls.statements).toContain('ROLLBACK');
-    expect(calls.statements).not.toContain('COMMIT');
-    expect(calls.statements).not.toContainEqual(expect.stringContaining('outbox_events'));
+    expect(calls.statements.map(shapeOf)).toEqual([
+      RESERVE_IDS,
+      'BEGIN',
+      `${ORDER_WRITES} + update "idempotency_keys"`,
+      'ROLLBACK',
+    ]);
+    expect(calls.released).toEqual([{ userId: 7, key: 'key-5', token: 'token-1' }]);
   });
 });
