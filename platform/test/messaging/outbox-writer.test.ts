@@ -1,7 +1,16 @@
 import { ROUTES } from '@shop/contracts';
-import { inTransaction } from '../../src/database';
-import { appendToOutbox } from '../../src/messaging';
-import { commitToOutbox, createMessagingWorld, type MessagingWorld } from './support/fixtures';
+import type { Pool } from 'pg';
+import { createPgPool } from '../../src/pg';
+import { createDatabase, inTransaction, writeAll, type Database } from '../../src/database';
+import { appendToOutbox, outboxWrite } from '../../src/messaging';
+import { recordStatementsSent } from '../support/statements-sent';
+import {
+  commitToOutbox,
+  createMessagingWorld,
+  logger,
+  type MessagingTables,
+  type MessagingWorld,
+} from './support/fixtures';
 import { buildOrderCreated, buildStockReleased, buildStockReserved } from '../../src/testing';
 
 describe('appendToOutbox', () => {
@@ -90,5 +99,99 @@ describe('appendToOutbox', () => {
     // Assert
     expect(result).toBe('committed');
     expect((await world.pool.query('SELECT count(*)::int AS n FROM outbox_events')).rows[0].n).toBe(before);
+  });
+});
+
+describe('outboxWrite', () => {
+  interface Tables extends MessagingTables {
+    reservations: { order_id: number; status: string };
+  }
+
+  let world: MessagingWorld;
+  let pool: Pool;
+  let sent: string[];
+  let database: Database<Tables>;
+  beforeAll(async () => {
+    world = await createMessagingWorld();
+    await world.pool.query('CREATE TABLE reservations (order_id int PRIMARY KEY, status text NOT NULL)');
+    pool = createPgPool(world.db.url, { max: 2, logger });
+    sent = recordStatementsSent(pool);
+    database = createDatabase<Tables>(pool);
+  });
+  beforeEach(() => {
+    sent.length = 0;
+  });
+  afterAll(async () => {
+    await database.destroy();
+    await world.teardown();
+  });
+
+  const outboxRows = async (ids: string[]) =>
+    (
+      await world.pool.query<{ id: string; aggregate_type: string; payload: unknown }>(
+        'SELECT id, aggregate_type, payload FROM outbox_events WHERE id = ANY($1::uuid[]) ORDER BY position',
+        [ids],
+      )
+    ).rows;
+  const reservation = async (orderId: number) =>
+    (await world.pool.query('SELECT status FROM reservations WHERE order_id = $1', [orderId])).rows;
+
+  test('in writeAll, the events land in the same statement as the state change, in the order given', async () => {
+    // Arrange
+    const events = [buildStockReserved(), buildStockReleased()];
+
+    // Act
+    await inTransaction(database, (tx) =>
+      writeAll(tx, [
+        tx.insertInto('reservations').values({ order_id: 1, status: 'RESERVED' }),
+        outboxWrite(tx, events, { aggregateType: 'reservation' }),
+      ]),
+    );
+
+    // Assert: BEGIN, the one statement, COMMIT.
+    expect(sent).toEqual(['BEGIN', expect.stringMatching(/^with "write_0" as/), 'COMMIT']);
+    expect(await reservation(1)).toEqual([{ status: 'RESERVED' }]);
+    expect(await outboxRows(events.map((event) => event.id))).toEqual(
+      events.map((event) => ({ id: event.id, aggregate_type: 'reservation', payload: event })),
+    );
+  });
+
+  test('in writeAll, a state change that fails takes its events with it', async () => {
+    // Arrange
+    await world.pool.query("INSERT INTO reservations VALUES (2, 'RESERVED')");
+    const event = buildStockReserved();
+
+    // Act
+    const outcome = writeAll(database, [
+      outboxWrite(database, [event], { aggregateType: 'reservation' }),
+      database.insertInto('reservations').values({ order_id: 2, status: 'RESERVED' }),
+    ]);
+
+    // Assert
+    await expect(outcome).rejects.toThrow(/duplicate key/);
+    expect(await outboxRows([event.id])).toEqual([]);
+  });
+
+  test('no events are refused, since an INSERT of no rows is not a statement', () => {
+    // Act
+    const build = () => outboxWrite(database, [], { aggregateType: 'order' });
+
+    // Assert
+    expect(build).toThrow(TypeError);
+    expect(build).toThrow('outboxWrite needs at least one event');
+  });
+
+  test('appendToOutbox alone still writes its events in one statement of its own', async () => {
+    // Arrange
+    const events = [buildOrderCreated(), buildOrderCreated()];
+
+    // Act
+    await inTransaction(database, (tx) => appendToOutbox(tx, events, { aggregateType: 'order' }));
+
+    // Assert
+    expect(sent).toEqual(['BEGIN', expect.stringMatching(/^insert into "outbox_events"/), 'COMMIT']);
+    expect((await outboxRows(events.map((event) => event.id))).map((row) => row.id)).toEqual(
+      events.map((event) => event.id),
+    );
   });
 });

@@ -52,6 +52,9 @@ export async function createMessagingWorld(): Promise<MessagingWorld> {
     teardown: async () => {
       await Promise.allSettled(connections.map((connection) => connection.close()));
       await database.destroy();
+      // Kysely ends the pool only if it ran a query; a test that used only `pool` leaves it open, and
+      // dropping the database under its idle clients would be an unhandled 'error' on the pool.
+      if (!pool.ended) await pool.end();
       await Promise.allSettled([db.drop(), vhost.drop()]);
     },
   };
