@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { inTransaction } from '../../src/database';
-import { claimInbox } from '../../src/messaging';
-import { createMessagingWorld, type MessagingWorld } from './support/fixtures';
+import { createPgPool } from '../../src/pg';
+import { createDatabase, inTransaction, type Database } from '../../src/database';
+import { appendToOutbox, claimInbox, inTransactionOnce } from '../../src/messaging';
+import { buildOrderCreated, eventually } from '../../src/testing';
+import { recordStatementsSent } from '../support/statements-sent';
+import { createMessagingWorld, logger, type MessagingTables, type MessagingWorld } from './support/fixtures';
 
 describe('claimInbox', () => {
   let world: MessagingWorld;
@@ -69,4 +72,254 @@ describe('claimInbox', () => {
     expect(rowsAfterRollback).toEqual([]);
     expect(redelivery).toBe(true);
   });
+});
+
+describe('inTransactionOnce', () => {
+  let world: MessagingWorld;
+  beforeAll(async () => {
+    world = await createMessagingWorld();
+  });
+  afterAll(() => world.teardown());
+
+  const CONSUMER = 'product-service.orders';
+
+  const inboxRows = async (eventId: string) =>
+    (
+      await world.pool.query<{ consumer: string }>(
+        'SELECT consumer FROM processed_messages WHERE event_id = $1 ORDER BY consumer',
+        [eventId],
+      )
+    ).rows.map((row) => row.consumer);
+  const outboxIds = async (ids: string[]) =>
+    (
+      await world.pool.query<{ id: string }>('SELECT id FROM outbox_events WHERE id = ANY($1::uuid[])', [ids])
+    ).rows.map((row) => row.id);
+
+  /** An effect that writes one event to the outbox, so a test can see whether it committed. */
+  const writesAnEvent = (ran: string[]) => async (tx: Database<MessagingTables>) => {
+    const event = buildOrderCreated();
+    ran.push(event.id);
+    await appendToOutbox(tx, [event], { aggregateType: 'order' });
+    return 'applied' as const;
+  };
+
+  test("the first delivery runs the effect and commits the claim with the effect's writes", async () => {
+    // Arrange
+    const eventId = randomUUID();
+    const ran: string[] = [];
+
+    // Act
+    const outcome = await inTransactionOnce(
+      world.database,
+      { consumer: CONSUMER, eventId },
+      writesAnEvent(ran),
+    );
+
+    // Assert
+    expect(outcome).toBe('applied');
+    expect(ran).toHaveLength(1);
+    expect(await outboxIds(ran)).toEqual(ran);
+    expect(await inboxRows(eventId)).toEqual([CONSUMER]);
+  });
+
+  test('a second delivery of the same event to the same consumer answers duplicate and does not run the effect', async () => {
+    // Arrange
+    const eventId = randomUUID();
+    const ran: string[] = [];
+
+    // Act
+    const outcomes = [
+      await inTransactionOnce(world.database, { consumer: CONSUMER, eventId }, writesAnEvent(ran)),
+      await inTransactionOnce(world.database, { consumer: CONSUMER, eventId }, writesAnEvent(ran)),
+    ];
+
+    // Assert
+    expect(outcomes).toEqual(['applied', 'duplicate']);
+    expect(ran).toHaveLength(1);
+    expect(await inboxRows(eventId)).toEqual([CONSUMER]);
+  });
+
+  test('an effect that throws leaves no claim and none of its writes, so the redelivery runs it', async () => {
+    // Arrange
+    const eventId = randomUUID();
+    const failed: string[] = [];
+
+    // Act
+    const first = inTransactionOnce(world.database, { consumer: CONSUMER, eventId }, async (tx) => {
+      await writesAnEvent(failed)(tx);
+      throw new Error('the effect failed');
+    });
+    await expect(first).rejects.toThrow('the effect failed');
+    const claimsAfterTheFailure = await inboxRows(eventId);
+    const ran: string[] = [];
+    const redelivery = await inTransactionOnce(
+      world.database,
+      { consumer: CONSUMER, eventId },
+      writesAnEvent(ran),
+    );
+
+    // Assert
+    expect(claimsAfterTheFailure).toEqual([]);
+    expect(await outboxIds(failed)).toEqual([]);
+    expect(redelivery).toBe('applied');
+    expect(await outboxIds(ran)).toEqual(ran);
+    expect(await inboxRows(eventId)).toEqual([CONSUMER]);
+  });
+
+  test("another consumer's claim of the same event is its own: each runs its effect once", async () => {
+    // Arrange
+    const eventId = randomUUID();
+    const ran: string[] = [];
+    const deliver = (consumer: string) =>
+      inTransactionOnce(world.database, { consumer, eventId }, writesAnEvent(ran));
+
+    // Act
+    const outcomes = [
+      await deliver('order-service.stock'),
+      await deliver('notification-service.events'),
+      await deliver('order-service.stock'),
+      await deliver('notification-service.events'),
+    ];
+
+    // Assert
+    expect(outcomes).toEqual(['applied', 'applied', 'duplicate', 'duplicate']);
+    expect(ran).toHaveLength(2);
+    expect(await inboxRows(eventId)).toEqual(['notification-service.events', 'order-service.stock']);
+  });
+
+  test.each([
+    ['a quote', "o'brien"],
+    ['a backslash and a quote', "back\\slash\\'; DROP TABLE processed_messages; --"],
+  ])('a consumer name with %s is stored exactly, and its redelivery is a duplicate', async (_, consumer) => {
+    // Arrange
+    const eventId = randomUUID();
+
+    // Act
+    const outcomes = [
+      await inTransactionOnce(world.database, { consumer, eventId }, async () => 'applied'),
+      await inTransactionOnce(world.database, { consumer, eventId }, async () => 'applied'),
+    ];
+
+    // Assert
+    expect(outcomes).toEqual(['applied', 'duplicate']);
+    expect(await inboxRows(eventId)).toEqual([consumer]);
+  });
+
+  test('a delivery costs three round trips: BEGIN with the claim, the effect, COMMIT', async () => {
+    // Arrange
+    const pool = createPgPool(world.db.url, { max: 1, logger });
+    const sent = recordStatementsSent(pool);
+    const database = createDatabase<MessagingTables>(pool);
+    try {
+      // Act
+      const outcome = await inTransactionOnce(
+        database,
+        { consumer: CONSUMER, eventId: randomUUID() },
+        writesAnEvent([]),
+        { advisoryLock: [11, 1] },
+      );
+
+      // Assert
+      expect(outcome).toBe('applied');
+      expect(sent).toEqual([
+        expect.stringMatching(
+          /^BEGIN; SELECT pg_advisory_xact_lock\(11, 1\); INSERT INTO processed_messages/,
+        ),
+        expect.stringMatching(/^insert into "outbox_events"/),
+        'COMMIT',
+      ]);
+    } finally {
+      await database.destroy();
+    }
+  });
+
+  describe('with an advisory lock', () => {
+    /** Transactions of this database blocked in pg_advisory_xact_lock right now. */
+    const waitingForAdvisoryLock = async () =>
+      (
+        await world.pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        )
+      ).rows[0]!.n;
+
+    test('a second delivery on the same keys waits for the first to commit before it claims and runs', async () => {
+      // Arrange
+      const steps: string[] = [];
+      let mayCommit!: () => void;
+      const committing = new Promise<void>((resolve) => (mayCommit = resolve));
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const first = inTransactionOnce(
+        world.database,
+        { consumer: CONSUMER, eventId: randomUUID() },
+        async () => {
+          holding();
+          await committing;
+          return 'first applied';
+        },
+        { advisoryLock: [11, 2] },
+      );
+      await Promise.race([held, first]);
+
+      // Act
+      const second = inTransactionOnce(
+        world.database,
+        { consumer: CONSUMER, eventId: randomUUID() },
+        async () => {
+          steps.push('second ran');
+          return 'second applied';
+        },
+        { advisoryLock: [11, 2] },
+      );
+      try {
+        // Either the second blocks on the lock, or (were the lock not taken) it has already run.
+        await eventually(async () => steps.length > 0 || (await waitingForAdvisoryLock()) === 1, {
+          description: 'the second blocked on the lock or ran',
+        });
+        steps.push('first commits');
+      } finally {
+        mayCommit();
+      }
+
+      // Assert
+      expect(await first).toBe('first applied');
+      expect(await second).toBe('second applied');
+      expect(steps).toEqual(['first commits', 'second ran']);
+    });
+  });
+
+  // KNOWN DEFECT (platform/src/database.ts openTransaction): when the opening round trip fails
+  // after its BEGIN (here the claim's ::uuid cast; equally a deadlock on the advisory lock or a
+  // consumer name over varchar(200)), no ROLLBACK is sent, because the try that rolls back starts
+  // after the opening. The connection goes back to the pool inside the aborted transaction and the
+  // next transaction on it fails with "current transaction is aborted". `test.failing` keeps the
+  // suite green while the defect stands; once openTransaction rolls back a failed opening, this
+  // reports a failure and `.failing` must be removed.
+  test.failing(
+    'after the opening fails, its connection goes back to the pool out of the aborted transaction',
+    async () => {
+      // Arrange: one connection, so the next transaction must run on the same one.
+      const single = createDatabase<MessagingTables>(createPgPool(world.db.url, { max: 1, logger }));
+      try {
+        const failed = inTransactionOnce(
+          single,
+          { consumer: CONSUMER, eventId: 'not-a-uuid' },
+          async () => 'ran',
+        );
+        await expect(failed).rejects.toThrow(/invalid input syntax for type uuid/);
+
+        // Act
+        const eventId = randomUUID();
+        const next = await inTransactionOnce(single, { consumer: CONSUMER, eventId }, async () => 'applied');
+
+        // Assert
+        expect(next).toBe('applied');
+        expect(await inboxRows(eventId)).toEqual([CONSUMER]);
+      } finally {
+        await single.destroy();
+      }
+    },
+  );
 });
