@@ -139,8 +139,10 @@ export async function openTransaction<Tables, T>(
   // Kysely's own `db.transaction()` would spend a round trip on BEGIN and another on each of the
   // rest; this is the same thing on one pinned connection, with all of them sent together.
   return db.connection().execute(async (tx) => {
-    const opened = await sql.raw(opening).execute(tx);
     try {
+      // Inside the try: an opening that fails after its BEGIN (a bad claim value, a lock timeout)
+      // must still be rolled back, or the connection goes back to the pool inside an aborted transaction.
+      const opened = await sql.raw(opening).execute(tx);
       const result = await work(tx, { affectedRows: opened.numAffectedRows });
       await sql.raw('COMMIT').execute(tx);
       return result;

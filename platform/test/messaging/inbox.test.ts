@@ -290,36 +290,28 @@ describe('inTransactionOnce', () => {
     });
   });
 
-  // KNOWN DEFECT (platform/src/database.ts openTransaction): when the opening round trip fails
-  // after its BEGIN (here the claim's ::uuid cast; equally a deadlock on the advisory lock or a
-  // consumer name over varchar(200)), no ROLLBACK is sent, because the try that rolls back starts
-  // after the opening. The connection goes back to the pool inside the aborted transaction and the
-  // next transaction on it fails with "current transaction is aborted". `test.failing` keeps the
-  // suite green while the defect stands; once openTransaction rolls back a failed opening, this
-  // reports a failure and `.failing` must be removed.
-  test.failing(
-    'after the opening fails, its connection goes back to the pool out of the aborted transaction',
-    async () => {
-      // Arrange: one connection, so the next transaction must run on the same one.
-      const single = createDatabase<MessagingTables>(createPgPool(world.db.url, { max: 1, logger }));
-      try {
-        const failed = inTransactionOnce(
-          single,
-          { consumer: CONSUMER, eventId: 'not-a-uuid' },
-          async () => 'ran',
-        );
-        await expect(failed).rejects.toThrow(/invalid input syntax for type uuid/);
+  // The opening (BEGIN, lock, claim) is one simple query: a failure after its BEGIN must still
+  // be rolled back, or the next transaction on the connection fails with "current transaction is aborted".
+  test('after the opening fails, its connection goes back to the pool out of the aborted transaction', async () => {
+    // Arrange: one connection, so the next transaction must run on the same one.
+    const single = createDatabase<MessagingTables>(createPgPool(world.db.url, { max: 1, logger }));
+    try {
+      const failed = inTransactionOnce(
+        single,
+        { consumer: CONSUMER, eventId: 'not-a-uuid' },
+        async () => 'ran',
+      );
+      await expect(failed).rejects.toThrow(/invalid input syntax for type uuid/);
 
-        // Act
-        const eventId = randomUUID();
-        const next = await inTransactionOnce(single, { consumer: CONSUMER, eventId }, async () => 'applied');
+      // Act
+      const eventId = randomUUID();
+      const next = await inTransactionOnce(single, { consumer: CONSUMER, eventId }, async () => 'applied');
 
-        // Assert
-        expect(next).toBe('applied');
-        expect(await inboxRows(eventId)).toEqual([CONSUMER]);
-      } finally {
-        await single.destroy();
-      }
-    },
-  );
+      // Assert
+      expect(next).toBe('applied');
+      expect(await inboxRows(eventId)).toEqual([CONSUMER]);
+    } finally {
+      await single.destroy();
+    }
+  });
 });
