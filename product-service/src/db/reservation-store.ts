@@ -1,6 +1,6 @@
 import type { Statement } from '@shop/platform';
 import { sql } from 'kysely';
-import type { Reservation, ReservationStatus, StockLevel, StockLine } from '../domain/stock-reservation';
+import type { Reservation, ReservationStatus, StockLine } from '../domain/stock-reservation';
 import type { Db } from './database';
 
 /*
@@ -29,42 +29,56 @@ export async function loadReservation(tx: Db, orderId: number): Promise<Reservat
 }
 
 /**
- * Locks the products FOR UPDATE and returns their stock by id; unknown ids are absent. Rows are
- * locked in id order, so two orders sharing products never wait on each other crosswise (no deadlock),
- * and the stock read is the stock until commit: no concurrent order can take the last unit too.
+ * The products' stock by id, read without a lock; unknown ids are absent. A reservation decides on
+ * it and then takes the stock with `stockChange`, which the database refuses (CHECK stock >= 0) if a
+ * concurrent reservation took the last units in between — the step then runs again on fresh stock
+ * (`isLostStockRace`). Locking the rows here instead would hold every product of the order from this
+ * read until COMMIT, two round trips, and reservations of popular products queue behind that.
  */
-export async function lockProducts(tx: Db, productIds: readonly number[]): Promise<Map<number, number>> {
+export async function readStock(tx: Db, productIds: readonly number[]): Promise<Map<number, number>> {
   if (productIds.length === 0) return new Map();
   const rows = await tx
     .selectFrom('products')
     .select(['id', 'stock'])
     .where('id', 'in', [...productIds])
-    .orderBy('id')
-    .forUpdate()
     .execute();
   return new Map(rows.map((row) => [row.id, row.stock]));
 }
 
 /**
- * Sets each product's stock to the level the domain decided on rows `lockProducts` holds. The
- * levels are absolute, not increments, so the write does not depend on reading the row again (in
- * `writeAll` it sees the statement's snapshot, which the lock already made current). No levels
- * update nothing. One statement text for any number of products, so it stays one prepared statement.
+ * Takes the lines' quantities from stock, or gives them back: relative to the row as it is when the
+ * UPDATE reaches it (it waits for a concurrent writer of the row and re-reads it), so two
+ * reservations of one product both count. One statement text for any number of lines.
  */
-export function stockLevelsWrite(tx: Db, levels: readonly StockLevel[]): Statement {
-  const ids = levels.map((level) => level.product_id);
-  const stocks = levels.map((level) => level.stock);
+export function stockChange(tx: Db, lines: readonly StockLine[], direction: 'take' | 'give back'): Statement {
+  const ids = lines.map((line) => line.product_id);
+  const quantities = lines.map((line) => (direction === 'take' ? -line.quantity : line.quantity));
   return (
     tx
       .updateTable('products')
-      // The levels as a table to join on: the query builder has no VALUES list for UPDATE … FROM.
+      // The lines as a table to join on: the query builder has no VALUES list for UPDATE … FROM.
       .from(
-        sql<StockLevel>`unnest(${ids}::int[], ${stocks}::int[])`.as<'level'>(sql`level(product_id, stock)`),
+        sql<StockLine>`unnest(${ids}::int[], ${quantities}::int[])`.as<'line'>(
+          sql`line(product_id, quantity)`,
+        ),
       )
-      .set((eb) => ({ stock: eb.ref('level.stock'), updated_at: sql`now()` }))
-      .whereRef('products.id', '=', 'level.product_id')
+      .set((eb) => ({ stock: eb('products.stock', '+', eb.ref('line.quantity')), updated_at: sql`now()` }))
+      .whereRef('products.id', '=', 'line.product_id')
   );
 }
+
+const CHECK_VIOLATION = '23514';
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * A reservation that lost a race for stock: a concurrent one took the last units after our read (the
+ * CHECK refused the write), or two orders' stock changes locked shared products in opposite orders
+ * (Postgres broke the deadlock). Nothing was written; the step runs again.
+ */
+export const isLostStockRace = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === CHECK_VIOLATION || code === DEADLOCK_DETECTED;
+};
 
 /** Records what the saga decided for an order it has not seen before (the order's lock is held). */
 export function reservationInsert(tx: Db, orderId: number, reservation: Reservation): Statement {

@@ -2,9 +2,8 @@ import type { OrderStatus } from '@shop/contracts';
 
 /**
  * The stock reservation rule (SPEC §6), with no I/O: an order's lines against the stock the
- * caller has locked. All or nothing — if any product is short (or unknown, which counts as
- * 0 available) nothing is reserved and every shortage is reported; otherwise the decision says
- * what each product's stock becomes, and that is what the caller writes.
+ * caller read. All or nothing — if any product is short (or unknown, which counts as 0 available)
+ * nothing is reserved and every shortage is reported; otherwise the lines are taken from stock.
  */
 export interface StockLine {
   product_id: number;
@@ -15,12 +14,6 @@ export interface Shortage {
   product_id: number;
   requested: number;
   available: number;
-}
-
-/** A product's stock after a saga step: the value the step writes back to the locked row. */
-export interface StockLevel {
-  product_id: number;
-  stock: number;
 }
 
 /**
@@ -35,7 +28,7 @@ export interface Reservation {
 }
 
 export type ReservationDecision =
-  | { kind: 'reserve'; lines: StockLine[]; stock: StockLevel[] }
+  | { kind: 'reserve'; lines: StockLine[] }
   | { kind: 'reject'; reason: 'insufficient_stock'; shortages: Shortage[] };
 
 /** Sums repeated products and orders the lines by product id, the order rows are locked in. */
@@ -55,11 +48,7 @@ export function decideReservation(
     .map((line) => ({ product_id: line.product_id, requested: line.quantity, available: available(line) }))
     .filter((line) => line.requested > line.available);
   if (shortages.length) return { kind: 'reject', reason: 'insufficient_stock', shortages };
-  return {
-    kind: 'reserve',
-    lines,
-    stock: lines.map((line) => ({ product_id: line.product_id, stock: available(line) - line.quantity })),
-  };
+  return { kind: 'reserve', lines };
 }
 
 /** What an order's status change does to the stock reserved for it. */
@@ -98,17 +87,4 @@ export type ReleaseDecision =
 export function decideRelease(reservation: Reservation | undefined): ReleaseDecision {
   if (!reservation) return { kind: 'tombstone' };
   return reservation.status === 'reserved' ? { kind: 'release', lines: reservation.items } : { kind: 'none' };
-}
-
-/**
- * Each released line's stock, given back, from the locked stock. Products cannot be deleted, so
- * every line is normally there; one that is not has no row to give stock back to.
- */
-export function stockAfterRelease(
-  lines: readonly StockLine[],
-  stockById: ReadonlyMap<number, number>,
-): StockLevel[] {
-  return lines
-    .filter((line) => stockById.has(line.product_id))
-    .map((line) => ({ product_id: line.product_id, stock: stockById.get(line.product_id)! + line.quantity }));
 }

@@ -9,18 +9,18 @@ import {
 } from '@shop/platform';
 import type { Db } from '../db/database';
 import {
+  isLostStockRace,
   loadReservation,
-  lockProducts,
   orderLock,
+  readStock,
   reservationInsert,
   reservationStatusUpdate,
-  stockLevelsWrite,
+  stockChange,
 } from '../db/reservation-store';
 import {
   consolidateLines,
   decideRelease,
   decideReservation,
-  stockAfterRelease,
   type StockLine,
 } from '../domain/stock-reservation';
 
@@ -29,8 +29,12 @@ import {
  * advisory lock that reads: open (BEGIN, the lock and the inbox claim in one round trip) → lock and
  * load → the domain decides → write what it decided, its event included, as one statement → COMMIT.
  * Round trips are the cost of a step, so a reservation takes five. The lock serialises one order's
- * create and cancel, whichever arrives first.
+ * create and cancel, whichever arrives first. Products are not locked while the step decides: the
+ * stock is taken relative to the row, and the CHECK (stock >= 0) refuses a write that would oversell.
  */
+
+/** Runs of a reservation that lost a race for the last units before it gives up (the consumer then retries it). */
+const STOCK_RACE_ATTEMPTS = 5;
 
 /**
  * Stock saga, step 1 (SPEC §6): reserve an order's stock when it is created — all lines or none.
@@ -38,6 +42,28 @@ import {
  * so a redelivery finds the inbox row and changes nothing, and a failure anywhere leaves none of them.
  */
 export async function reserveStock(
+  db: Db,
+  order: { orderId: number; items: StockLine[] },
+  cause: SagaCause,
+): Promise<HandlerOutcome> {
+  return againIfRaceLost(() => reserveOnce(db, order, cause));
+}
+
+/**
+ * Runs a step again when it lost a race for stock (`isLostStockRace`). Everything had rolled back,
+ * the inbox claim included, so the next run starts afresh and decides on the stock as it is now.
+ */
+async function againIfRaceLost<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isLostStockRace(error) || attempt === STOCK_RACE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function reserveOnce(
   db: Db,
   order: { orderId: number; items: StockLine[] },
   cause: SagaCause,
@@ -51,7 +77,7 @@ export async function reserveStock(
       if (await loadReservation(tx, orderId)) return 'ignored';
 
       const lines = consolidateLines(order.items);
-      const stock = await lockProducts(
+      const stock = await readStock(
         tx,
         lines.map((line) => line.product_id),
       );
@@ -65,7 +91,7 @@ export async function reserveStock(
           data: { order_id: orderId, items: decision.lines },
         });
         await writeAll(tx, [
-          stockLevelsWrite(tx, decision.stock),
+          stockChange(tx, decision.lines, 'take'),
           reservationInsert(tx, orderId, { status: 'reserved', items: decision.lines }),
           outboxWrite(tx, [reserved], { aggregateType: AGGREGATE_TYPE }),
         ]);
@@ -95,6 +121,10 @@ export async function reserveStock(
  * the late create (serialised behind it by the order's lock) reserves nothing.
  */
 export async function releaseStock(db: Db, orderId: number, cause: SagaCause): Promise<HandlerOutcome> {
+  return againIfRaceLost(() => releaseOnce(db, orderId, cause));
+}
+
+function releaseOnce(db: Db, orderId: number, cause: SagaCause): Promise<HandlerOutcome> {
   return inTransactionOnce(
     db,
     cause,
@@ -109,10 +139,6 @@ export async function releaseStock(db: Db, orderId: number, cause: SagaCause): P
         return 'applied';
       }
 
-      const stock = await lockProducts(
-        tx,
-        decision.lines.map((line) => line.product_id),
-      );
       const released = inventoryEvent(cause, {
         type: 'StockReleased',
         orderId,
@@ -120,7 +146,7 @@ export async function releaseStock(db: Db, orderId: number, cause: SagaCause): P
         data: { order_id: orderId, items: decision.lines },
       });
       await writeAll(tx, [
-        stockLevelsWrite(tx, stockAfterRelease(decision.lines, stock)),
+        stockChange(tx, decision.lines, 'give back'),
         reservationStatusUpdate(tx, orderId, 'released'),
         outboxWrite(tx, [released], { aggregateType: AGGREGATE_TYPE }),
       ]);

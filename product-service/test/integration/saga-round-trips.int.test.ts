@@ -4,6 +4,7 @@ import { createDatabase, createLogger, createPgPool } from '@shop/platform';
 import {
   buildOrderStatusUpdated,
   createTestDatabase,
+  eventually,
   newOrderId,
   type TestDatabase,
 } from '@shop/platform/testing';
@@ -17,7 +18,7 @@ import { createProductWithStock, reservationOf, stockOf } from '../support/saga-
 /**
  * Round trips to Postgres are what a saga step costs (each one is CPU on both sides of the socket),
  * so how many a step takes is part of its contract: open (BEGIN, the order's lock and the inbox
- * claim) → load → lock the products → one write of everything decided → COMMIT.
+ * claim) → load (a reservation also reads the stock) → one write of everything decided → COMMIT.
  */
 let database: TestDatabase;
 let db: Db;
@@ -60,7 +61,7 @@ async function roundTripsOf<T>(step: () => Promise<T>): Promise<{ outcome: T; ro
 const reserve = (orderId: number, productId: number, cause = buildCause()) =>
   reserveStock(db, { orderId, items: [{ product_id: productId, quantity: 2 }] }, cause);
 
-it('reserving an order’s stock takes five round trips: open with the claim, load, lock the products, one write, commit', async () => {
+it('reserving an order’s stock takes five round trips: open with the claim, load the reservation, read the stock, one write, commit', async () => {
   const product = await createProductWithStock(db, 5);
 
   const { outcome, roundTrips } = await roundTripsOf(() => reserve(newOrderId(), product));
@@ -81,7 +82,7 @@ it('rejecting a reservation for lack of stock takes five round trips too', async
   expect(roundTrips).toBe(5);
 });
 
-it('releasing a reserved order’s stock takes five round trips: open with the claim, load, lock the products, one write, commit', async () => {
+it('releasing a reserved order’s stock takes four round trips: open with the claim, load, one write, commit', async () => {
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
   await reserve(orderId, product);
@@ -90,7 +91,7 @@ it('releasing a reserved order’s stock takes five round trips: open with the c
 
   expect(outcome).toBe('applied');
   expect(await stockOf(db, product)).toBe(5);
-  expect(roundTrips).toBe(5);
+  expect(roundTrips).toBe(4);
 });
 
 it('a cancel that overtakes its create leaves the tombstone in four round trips: open with the claim, load, one write, commit', async () => {
@@ -135,4 +136,37 @@ it('a status change with no effect on stock is recorded in one round trip: the i
 
   expect(outcome).toBe('ignored');
   expect(roundTrips).toBe(1);
+});
+
+it('a reservation that read the last units just before another took them is refused by the database and rejected on its second run', async () => {
+  const product = await createProductWithStock(db, 2);
+  const orderId = newOrderId();
+  // Another writer takes the product's whole stock but has not committed: the reservation reads the
+  // committed 2, decides to take 2, and its UPDATE waits for that writer's row lock.
+  const rivalPool = createPgPool(database.url, { max: 1 });
+  const rival = await rivalPool.connect();
+  try {
+    await rival.query('BEGIN');
+    await rival.query('UPDATE products SET stock = 0 WHERE id = $1', [product]);
+
+    const reserving = roundTripsOf(() => reserve(orderId, product));
+    await eventually(async () => {
+      const { rows } = await rival.query<{ waiting: number }>(
+        `SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`,
+      );
+      expect(rows[0]!.waiting).toBe(1);
+    });
+    await rival.query('COMMIT');
+    const { outcome, roundTrips } = await reserving;
+
+    // The re-read row (0 − 2) broke CHECK (stock >= 0): everything rolled back, the inbox claim
+    // included, and the second run decided on the stock as it is now.
+    expect(outcome).toBe('applied');
+    expect((await reservationOf(db, orderId))?.status).toBe('rejected');
+    expect(await stockOf(db, product)).toBe(0);
+    expect(roundTrips).toBe(5 + 5);
+  } finally {
+    rival.release();
+    await rivalPool.end();
+  }
 });

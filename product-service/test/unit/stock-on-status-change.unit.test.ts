@@ -1,9 +1,5 @@
 import { ORDER_STATUSES, type OrderStatus } from '@shop/contracts';
-import {
-  decideRelease,
-  stockAfterRelease,
-  stockEffectOfStatusChange,
-} from '../../src/domain/stock-reservation';
+import { decideRelease, stockEffectOfStatusChange } from '../../src/domain/stock-reservation';
 
 describe('what an order status change does to its reserved stock', () => {
   it.each(['pending', 'confirmed'] as OrderStatus[])(
@@ -45,28 +41,4 @@ describe('deciding what a releasing cancel does to the reservation', () => {
       expect(decideRelease({ status, items })).toEqual({ kind: 'none' });
     },
   );
-});
-
-describe('stock after a release', () => {
-  it('given released lines and their locked stock, when computing, then each product gets its quantity back', () => {
-    const levels = stockAfterRelease(
-      [
-        { product_id: 1, quantity: 2 },
-        { product_id: 4, quantity: 1 },
-      ],
-      new Map([
-        [1, 0],
-        [4, 9],
-      ]),
-    );
-
-    expect(levels).toEqual([
-      { product_id: 1, stock: 2 },
-      { product_id: 4, stock: 10 },
-    ]);
-  });
-
-  it('given a line whose product row is gone, when computing, then no level is written for it', () => {
-    expect(stockAfterRelease([{ product_id: 5, quantity: 3 }], new Map())).toEqual([]);
-  });
 });
