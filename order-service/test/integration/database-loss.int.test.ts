@@ -3,6 +3,7 @@ import request from 'supertest';
 import { deadLetterQueueOf, QUEUES } from '@shop/contracts';
 import {
   buildStockReservationFailed,
+  collectEscapedErrors,
   createTcpProxy,
   eventually,
   terminateConnections,
@@ -19,17 +20,7 @@ import { createServiceWorld, probeQueue, publishEvent, type ServiceWorld } from 
  * works again once the database is back — without a restart.
  */
 describe('when the database goes away under the order service', () => {
-  const escaped: unknown[] = [];
-  const recordEscape = (error: unknown) => escaped.push(error);
-  beforeEach(() => {
-    escaped.length = 0;
-    process.on('uncaughtException', recordEscape);
-    process.on('unhandledRejection', recordEscape);
-  });
-  afterEach(() => {
-    process.removeListener('uncaughtException', recordEscape);
-    process.removeListener('unhandledRejection', recordEscape);
-  });
+  const escaped = collectEscapedErrors().errors;
 
   interface Answer {
     what: string;

@@ -27,14 +27,17 @@ async function adminUrl(): Promise<{ url: string; stop: () => Promise<unknown> }
  * A database of its own for one test file: created empty, migrated, and dropped (with any
  * connections still open) by `drop()`, so files run in parallel and leave nothing behind.
  */
-export async function createTestDatabase(options: { migrationsDir?: string; sql?: string[] } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrationsDir?: string; sql?: string[] } = {},
+): Promise<TestDatabase> {
   const admin = await adminUrl();
   const name = `shop_test_${randomBytes(6).toString('hex')}`;
   await withClient(admin.url, (client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(admin.url);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
-  if (options.migrationsDir) await migrate({ connectionString: databaseUrl, migrationsDir: options.migrationsDir });
+  if (options.migrationsDir)
+    await migrate({ connectionString: databaseUrl, migrationsDir: options.migrationsDir });
   for (const sql of options.sql ?? []) await withClient(databaseUrl, (client) => client.query(sql));
   return {
     url: databaseUrl,

@@ -8,3 +8,4 @@ export * from './tcp-proxy';
 export * from './eventually';
 export * from './events';
 export * from './delivery-outcomes';
+export * from './escaped-errors';

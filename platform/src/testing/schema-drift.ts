@@ -136,7 +136,11 @@ export function parsePrismaSchema(source: string): PrismaSchema {
   const blocks = [...source.matchAll(BLOCK)].map(([, kind, name, body]) => ({
     kind,
     name,
-    lines: body.split('\n').map(stripComment).map((line) => line.trim()).filter(Boolean),
+    lines: body
+      .split('\n')
+      .map(stripComment)
+      .map((line) => line.trim())
+      .filter(Boolean),
   }));
   const modelNames = new Set(blocks.filter((b) => b.kind === 'model').map((b) => b.name));
 
@@ -159,7 +163,15 @@ export function parsePrismaSchema(source: string): PrismaSchema {
   const models = blocks
     .filter((b) => b.kind === 'model')
     .map((block): PrismaModel => {
-      const model: PrismaModel = { name: block.name, table: block.name, fields: [], primaryKey: [], uniques: [], indexes: [], relations: [] };
+      const model: PrismaModel = {
+        name: block.name,
+        table: block.name,
+        fields: [],
+        primaryKey: [],
+        uniques: [],
+        indexes: [],
+        relations: [],
+      };
       for (const line of block.lines) {
         if (line.startsWith('@@')) {
           for (const attr of attributes(line)) {
@@ -203,7 +215,8 @@ export function parsePrismaSchema(source: string): PrismaSchema {
         }
         model.fields.push(field);
         if (field.id) model.primaryKey = [name];
-        if (field.unique) model.uniques.push({ fields: [name], name: unquote(named(attr('@unique')!.args, 'map')) });
+        if (field.unique)
+          model.uniques.push({ fields: [name], name: unquote(named(attr('@unique')!.args, 'map')) });
       }
       return model;
     });
@@ -279,7 +292,11 @@ function nativeToPg(name: string, args: string[]): string {
 
 /** Postgres prints the default precision of timestamps without it; Prisma's default is 6 when @db has none. */
 const normaliseType = (type: string) =>
-  type.replace(/^timestamp with time zone/, 'timestamp(6) with time zone').replace(/^timestamp without time zone/, 'timestamp(6) without time zone').replace(/^time without/, 'time(6) without').replace(/"/g, '');
+  type
+    .replace(/^timestamp with time zone/, 'timestamp(6) with time zone')
+    .replace(/^timestamp without time zone/, 'timestamp(6) without time zone')
+    .replace(/^time without/, 'time(6) without')
+    .replace(/"/g, '');
 
 function expectedType(field: PrismaField, enums: PrismaEnum[]): string {
   const enumType = enums.find((e) => e.name === field.type);
@@ -292,16 +309,24 @@ function expectedType(field: PrismaField, enums: PrismaEnum[]): string {
 }
 
 /** What the database default should look like, as a predicate over `pg_get_expr` output (null: none). */
-function defaultMatches(field: PrismaField, actual: string | null, identity: boolean): { ok: boolean; expected: string } {
+function defaultMatches(
+  field: PrismaField,
+  actual: string | null,
+  identity: boolean,
+): { ok: boolean; expected: string } {
   const spec = field.default;
   if (spec === undefined || /^(uuid|cuid|nanoid|ulid)\(/.test(spec)) {
     return { ok: actual === null && !identity, expected: 'no default' };
   }
-  if (spec === 'autoincrement()') return { ok: identity || /^nextval\(/.test(actual ?? ''), expected: 'a sequence (serial or identity)' };
+  if (spec === 'autoincrement()')
+    return { ok: identity || /^nextval\(/.test(actual ?? ''), expected: 'a sequence (serial or identity)' };
   if (spec === 'now()') return { ok: /^(now\(\)|CURRENT_TIMESTAMP)/i.test(actual ?? ''), expected: 'now()' };
   if (spec.startsWith('dbgenerated(')) {
     const inner = unquote(positional(spec.slice('dbgenerated('.length, -1)));
-    return { ok: inner ? stripCast(actual) === stripCast(inner) : actual !== null, expected: inner ?? 'a database default' };
+    return {
+      ok: inner ? stripCast(actual) === stripCast(inner) : actual !== null,
+      expected: inner ?? 'a database default',
+    };
   }
   const literal = unquote(spec)!.replace(/\\"/g, '"');
   const enumLiteral = /^[A-Za-z_]\w*$/.test(spec) && !['true', 'false'].includes(spec);
@@ -430,7 +455,8 @@ export async function diffMigrationsAgainstSchema(options: DriftOptions): Promis
   const dbTables = new Set(catalogue.columns.map((column) => column.table));
 
   for (const table of dbTables) {
-    if (!modelByTable.has(table)) problems.push(`table ${table} exists in the database but no model maps to it`);
+    if (!modelByTable.has(table))
+      problems.push(`table ${table} exists in the database but no model maps to it`);
   }
 
   for (const model of schema.models) {
@@ -451,13 +477,18 @@ export async function diffMigrationsAgainstSchema(options: DriftOptions): Promis
       }
       const expected = expectedType(field, schema.enums);
       const actual = normaliseType(column.type);
-      if (actual !== expected) problems.push(`${at}: type is ${actual} in the database, ${expected} in schema.prisma`);
+      if (actual !== expected)
+        problems.push(`${at}: type is ${actual} in the database, ${expected} in schema.prisma`);
       if (!field.list && column.nullable !== field.optional) {
-        problems.push(`${at}: ${column.nullable ? 'nullable' : 'NOT NULL'} in the database, ${field.optional ? 'optional' : 'required'} in schema.prisma`);
+        problems.push(
+          `${at}: ${column.nullable ? 'nullable' : 'NOT NULL'} in the database, ${field.optional ? 'optional' : 'required'} in schema.prisma`,
+        );
       }
       const def = defaultMatches(field, column.default, column.identity);
       if (!def.ok) {
-        problems.push(`${at}: default is ${column.identity ? 'an identity' : (column.default ?? 'none')} in the database, ${def.expected} in schema.prisma`);
+        problems.push(
+          `${at}: default is ${column.identity ? 'an identity' : (column.default ?? 'none')} in the database, ${def.expected} in schema.prisma`,
+        );
       }
     }
     for (const column of columns) {
@@ -470,36 +501,53 @@ export async function diffMigrationsAgainstSchema(options: DriftOptions): Promis
     const accounted = new Set<string>();
     const pk = indexes.find((index) => index.primary);
     const expectedPk = model.primaryKey.map(columnOf);
-    if (!pk) problems.push(`${where}: no primary key in the database, (${expectedPk.join(', ')}) in schema.prisma`);
+    if (!pk)
+      problems.push(`${where}: no primary key in the database, (${expectedPk.join(', ')}) in schema.prisma`);
     else {
       accounted.add(pk.name);
       if (!sameList(pk.columns, expectedPk)) {
-        problems.push(`${where}: primary key is (${pk.columns.join(', ')}) in the database, (${expectedPk.join(', ')}) in schema.prisma`);
+        problems.push(
+          `${where}: primary key is (${pk.columns.join(', ')}) in the database, (${expectedPk.join(', ')}) in schema.prisma`,
+        );
       }
     }
     for (const unique of model.uniques) {
       const cols = unique.fields.map(columnOf);
       const name = unique.name ?? `${model.table}_${cols.join('_')}_key`;
       const found = indexes.find((index) => index.unique && !index.primary && sameList(index.columns, cols));
-      if (!found) problems.push(`${where}: unique (${cols.join(', ')}) is declared in schema.prisma but missing from the database`);
+      if (!found)
+        problems.push(
+          `${where}: unique (${cols.join(', ')}) is declared in schema.prisma but missing from the database`,
+        );
       else {
         accounted.add(found.name);
-        if (found.name !== name) problems.push(`${where}: unique (${cols.join(', ')}) is named ${found.name} in the database, ${name} in schema.prisma`);
+        if (found.name !== name)
+          problems.push(
+            `${where}: unique (${cols.join(', ')}) is named ${found.name} in the database, ${name} in schema.prisma`,
+          );
       }
     }
     for (const declared of model.indexes) {
       const cols = declared.fields.map(columnOf);
       const name = declared.name ?? `${model.table}_${cols.join('_')}_idx`;
       const found = indexes.find((index) => !index.partial && !index.unique && sameList(index.columns, cols));
-      if (!found) problems.push(`${where}: index (${cols.join(', ')}) is declared in schema.prisma but missing from the database`);
+      if (!found)
+        problems.push(
+          `${where}: index (${cols.join(', ')}) is declared in schema.prisma but missing from the database`,
+        );
       else {
         accounted.add(found.name);
-        if (found.name !== name) problems.push(`${where}: index (${cols.join(', ')}) is named ${found.name} in the database, ${name} in schema.prisma`);
+        if (found.name !== name)
+          problems.push(
+            `${where}: index (${cols.join(', ')}) is named ${found.name} in the database, ${name} in schema.prisma`,
+          );
       }
     }
     for (const index of indexes) {
       if (accounted.has(index.name) || index.partial || options.ignoreIndexes?.includes(index.name)) continue;
-      problems.push(`${where}: index ${index.name} (${index.columns.join(', ')}) exists in the database but not in schema.prisma`);
+      problems.push(
+        `${where}: index ${index.name} (${index.columns.join(', ')}) exists in the database but not in schema.prisma`,
+      );
     }
 
     const foreignKeys = catalogue.foreignKeys.filter((fk) => fk.table === model.table);
@@ -507,14 +555,24 @@ export async function diffMigrationsAgainstSchema(options: DriftOptions): Promis
     for (const relation of model.relations) {
       const target = schema.models.find((m) => m.name === relation.type)!;
       const cols = relation.relation!.fields.map(columnOf);
-      const refCols = relation.relation!.references.map((f) => target.fields.find((tf) => tf.name === f)?.column ?? f);
-      const found = foreignKeys.find((fk) => fk.refTable === target.table && sameList(fk.columns, cols) && sameList(fk.refColumns, refCols));
-      if (!found) problems.push(`${where}.${relation.name}: foreign key (${cols.join(', ')}) → ${target.table}(${refCols.join(', ')}) is missing from the database`);
+      const refCols = relation.relation!.references.map(
+        (f) => target.fields.find((tf) => tf.name === f)?.column ?? f,
+      );
+      const found = foreignKeys.find(
+        (fk) =>
+          fk.refTable === target.table && sameList(fk.columns, cols) && sameList(fk.refColumns, refCols),
+      );
+      if (!found)
+        problems.push(
+          `${where}.${relation.name}: foreign key (${cols.join(', ')}) → ${target.table}(${refCols.join(', ')}) is missing from the database`,
+        );
       else matchedFks.add(found.name);
     }
     for (const fk of foreignKeys) {
       if (!matchedFks.has(fk.name)) {
-        problems.push(`${where}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${fk.refTable} exists in the database but no @relation declares it`);
+        problems.push(
+          `${where}: foreign key ${fk.name} (${fk.columns.join(', ')}) → ${fk.refTable} exists in the database but no @relation declares it`,
+        );
       }
     }
   }
@@ -523,7 +581,9 @@ export async function diffMigrationsAgainstSchema(options: DriftOptions): Promis
     const found = catalogue.enumLabels.find((e) => e.name === declared.dbName);
     if (!found) problems.push(`enum ${declared.name} (${declared.dbName}) is missing from the database`);
     else if (!sameList(found.labels, declared.values)) {
-      problems.push(`enum ${declared.name}: values are [${found.labels.join(', ')}] in the database, [${declared.values.join(', ')}] in schema.prisma`);
+      problems.push(
+        `enum ${declared.name}: values are [${found.labels.join(', ')}] in the database, [${declared.values.join(', ')}] in schema.prisma`,
+      );
     }
   }
   return problems;
@@ -533,6 +593,8 @@ export async function diffMigrationsAgainstSchema(options: DriftOptions): Promis
 export async function assertMigrationsMatchSchema(options: DriftOptions): Promise<void> {
   const problems = await diffMigrationsAgainstSchema(options);
   if (problems.length) {
-    throw new Error(`The migrations do not build what ${options.schemaPath} declares:\n  - ${problems.join('\n  - ')}`);
+    throw new Error(
+      `The migrations do not build what ${options.schemaPath} declares:\n  - ${problems.join('\n  - ')}`,
+    );
   }
 }

@@ -16,6 +16,7 @@ import { createPgPool } from '../../src/pg';
 import {
   buildOrderCreated,
   capturingLogger,
+  collectEscapedErrors,
   createTcpProxy,
   createTestDatabase,
   createTestVhost,
@@ -47,8 +48,7 @@ describe('when the database terminates our connections', () => {
   let vhost: TestVhost;
   let pool: Pool;
   let database: Database<Tables>;
-  const escaped: unknown[] = [];
-  const recordEscape = (error: unknown) => escaped.push(error);
+  const escaped = collectEscapedErrors();
   const connections: BrokerConnection[] = [];
   const relays: OutboxRelay[] = [];
   const consumers: Consumer[] = [];
@@ -62,19 +62,12 @@ describe('when the database terminates our connections', () => {
     pool = createPgPool(db.url, { max: 10, logger });
     database = createDatabase<Tables>(pool);
   });
-  beforeEach(() => {
-    escaped.length = 0;
-    process.on('uncaughtException', recordEscape);
-    process.on('unhandledRejection', recordEscape);
-  });
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((relay) => relay.stop()));
     await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
     await Promise.all(probes.splice(0).map((probe) => probe.close()));
     await Promise.allSettled(connections.splice(0).map((connection) => connection.close()));
     await pool.query('TRUNCATE effects, outbox_events');
-    process.removeListener('uncaughtException', recordEscape);
-    process.removeListener('unhandledRejection', recordEscape);
   });
   afterAll(async () => {
     await database.destroy();
@@ -91,7 +84,7 @@ describe('when the database terminates our connections', () => {
     await connection.waitForConnect(10_000);
     return connection;
   };
-  const escapedMessages = () => escaped.map((error) => String((error as Error)?.message ?? error));
+  const escapedMessages = escaped.messages;
 
   /**
    * Commits the events to the outbox through the pool under test, retrying while the database

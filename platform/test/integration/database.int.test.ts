@@ -3,7 +3,13 @@ import type { Pool } from 'pg';
 import { createDatabase, inTransaction, type Database } from '../../src/database';
 import { isDatabaseUnavailable } from '../../src/database-connection-errors';
 import { createPgPool } from '../../src/pg';
-import { createTestDatabase, eventually, terminateConnections, type TestDatabase } from '../../src/testing';
+import {
+  collectEscapedErrors,
+  createTestDatabase,
+  eventually,
+  terminateConnections,
+  type TestDatabase,
+} from '../../src/testing';
 import { logger } from '../messaging/support/fixtures';
 
 interface Tables {
@@ -193,17 +199,7 @@ describe('inTransaction', () => {
   });
 
   describe('when the connection is terminated mid-transaction', () => {
-    const escaped: unknown[] = [];
-    const recordEscape = (error: unknown) => escaped.push(error);
-    beforeEach(() => {
-      escaped.length = 0;
-      process.on('uncaughtException', recordEscape);
-      process.on('unhandledRejection', recordEscape);
-    });
-    afterEach(() => {
-      process.removeListener('uncaughtException', recordEscape);
-      process.removeListener('unhandledRejection', recordEscape);
-    });
+    const escaped = collectEscapedErrors().errors;
 
     test('it rejects with an error isDatabaseUnavailable recognises, nothing commits, and the pool serves the next transaction on a new connection', async () => {
       // Arrange: one connection, so a killed client handed out again would fail the next transaction.
