@@ -29,20 +29,34 @@ export async function loadReservation(tx: Db, orderId: number): Promise<Reservat
 }
 
 /**
- * The products' stock by id, read without a lock; unknown ids are absent. A reservation decides on
- * it and then takes the stock with `stockChange`, which the database refuses (CHECK stock >= 0) if a
- * concurrent reservation took the last units in between — the step then runs again on fresh stock
- * (`isLostStockRace`). Locking the rows here instead would hold every product of the order from this
- * read until COMMIT, two round trips, and reservations of popular products queue behind that.
+ * What a reservation decides on, in one read: whether the saga has already recorded anything for the
+ * order (a reservation, a rejection, the tombstone of a cancel that came first), and each product's
+ * stock, read without a lock (unknown ids are absent). One row per product asked for (an order
+ * names at least one, by contract), each carrying the order's recorded status. The write that follows (`stockChange`) is refused by the database
+ * (CHECK stock >= 0) if a concurrent reservation took the last units in between, and the step runs
+ * again on fresh stock (`isLostStockRace`). Locking the rows here instead would hold every product of
+ * the order from this read until COMMIT, two round trips, and reservations of popular products would
+ * queue behind that.
  */
-export async function readStock(tx: Db, productIds: readonly number[]): Promise<Map<number, number>> {
-  if (productIds.length === 0) return new Map();
+export async function loadForReservation(
+  tx: Db,
+  orderId: number,
+  productIds: readonly number[],
+): Promise<{ recorded: boolean; stock: Map<number, number> }> {
   const rows = await tx
-    .selectFrom('products')
-    .select(['id', 'stock'])
-    .where('id', 'in', [...productIds])
+    .selectFrom(
+      sql<{ product_id: number }>`unnest(${[...productIds]}::int[])`.as<'line'>(sql`line(product_id)`),
+    )
+    .leftJoin('products', 'products.id', 'line.product_id')
+    .select((eb) => [
+      'line.product_id',
+      'products.stock',
+      eb.selectFrom('stock_reservations').select('status').where('order_id', '=', orderId).as('recorded'),
+    ])
     .execute();
-  return new Map(rows.map((row) => [row.id, row.stock]));
+  const stock = new Map<number, number>();
+  for (const row of rows) if (row.stock !== null) stock.set(row.product_id, row.stock);
+  return { recorded: rows.some((row) => row.recorded !== null), stock };
 }
 
 /**

@@ -10,9 +10,9 @@ import {
 import type { Db } from '../db/database';
 import {
   isLostStockRace,
+  loadForReservation,
   loadReservation,
   orderLock,
-  readStock,
   reservationInsert,
   reservationStatusUpdate,
   stockChange,
@@ -28,7 +28,7 @@ import {
  * The stock saga's two steps on the product side (SPEC §6), each one transaction under the order's
  * advisory lock that reads: open (BEGIN, the lock and the inbox claim in one round trip) → lock and
  * load → the domain decides → write what it decided, its event included, as one statement → COMMIT.
- * Round trips are the cost of a step, so a reservation takes five. The lock serialises one order's
+ * Round trips are the cost of a step, so a reservation takes four. The lock serialises one order's
  * create and cancel, whichever arrives first. Products are not locked while the step decides: the
  * stock is taken relative to the row, and the CHECK (stock >= 0) refuses a write that would oversell.
  */
@@ -73,14 +73,14 @@ function reserveOnce(
     db,
     cause,
     async (tx) => {
-      // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
-      if (await loadReservation(tx, orderId)) return 'ignored';
-
       const lines = consolidateLines(order.items);
-      const stock = await readStock(
+      const { recorded, stock } = await loadForReservation(
         tx,
+        orderId,
         lines.map((line) => line.product_id),
       );
+      // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
+      if (recorded) return 'ignored';
       const decision = decideReservation(lines, stock);
 
       if (decision.kind === 'reserve') {
