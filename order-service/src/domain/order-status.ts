@@ -1,4 +1,4 @@
-import { ORDER_STATUSES, type OrderStatus } from '@shop/contracts';
+import type { OrderStatus } from '@shop/contracts';
 
 /**
  * The order lifecycle (SPEC §4): pending → confirmed → shipped → delivered, and any of the first
@@ -12,8 +12,6 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   cancelled: [],
 };
 
-export const ALL_STATUSES = ORDER_STATUSES;
-
 /** Where every order starts, at version 0 (its OrderCreated's sequence). */
 export const INITIAL_STATUS: OrderStatus = 'pending';
 
@@ -23,8 +21,4 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 
 export function isCancellable(status: OrderStatus): boolean {
   return canTransition(status, 'cancelled');
-}
-
-export function allowedNextStatuses(from: OrderStatus): readonly OrderStatus[] {
-  return NEXT[from];
 }
