@@ -1,4 +1,5 @@
 import {
+  CompiledQuery,
   Kysely,
   PostgresDialect,
   sql,
@@ -7,6 +8,7 @@ import {
   type PostgresPool,
   type PostgresPoolClient,
   type QueryCreator,
+  type QueryResult,
 } from 'kysely';
 import type { Pool, PoolClient } from 'pg';
 
@@ -99,6 +101,23 @@ export interface TransactionOptions {
   advisoryLock?: readonly [number, number];
 }
 
+/** What a transaction reads before it decides, and the options it opens with. */
+export interface LoadingOptions<Tables, Loaded> extends TransactionOptions {
+  /**
+   * The reads the work decides on. They are sent right behind BEGIN (and the lock), without waiting
+   * for its answer, so opening and loading cost one round trip; `work` gets what they returned.
+   */
+  load?: (tx: Database<Tables>) => Promise<Loaded>;
+}
+
+/** An open transaction's connection, for the statements platform sends on it directly. */
+interface OpenTransaction {
+  send(query: CompiledQuery): Promise<QueryResult<unknown>>;
+  ended: boolean;
+}
+
+const openTransactions = new WeakMap<object, OpenTransaction>();
+
 /**
  * Runs `work` in one transaction on one connection and commits, or rolls back on any failure.
  * A connection lost mid-way rejects with the driver's error (which `isDatabaseUnavailable`
@@ -107,14 +126,27 @@ export interface TransactionOptions {
  * With `advisoryLock`, the transaction first takes `pg_advisory_xact_lock(a, b)` in the same round
  * trip as BEGIN, so every later statement's snapshot sees what the previous holder committed. That
  * is how "one order at a time" is held for a row that may not exist yet (a saga step for an order
- * whose reservation is not written).
+ * whose reservation is not written). With `load`, the reads go in that round trip too; and a work
+ * that ends with `commitWith` sends its writes and the COMMIT together — so "lock and load, decide,
+ * write" takes two round trips.
  */
-export async function inTransaction<Tables, T>(
+export function inTransaction<Tables, T>(
   db: Database<Tables>,
   work: (tx: Database<Tables>) => Promise<T>,
-  options: TransactionOptions = {},
+): Promise<T>;
+export function inTransaction<Tables, T, Loaded = undefined>(
+  db: Database<Tables>,
+  options: LoadingOptions<Tables, Loaded>,
+  work: (tx: Database<Tables>, loaded: Loaded) => Promise<T>,
+): Promise<T>;
+export function inTransaction<Tables, T, Loaded>(
+  db: Database<Tables>,
+  ...args:
+    | [(tx: Database<Tables>) => Promise<T>]
+    | [LoadingOptions<Tables, Loaded>, (tx: Database<Tables>, loaded: Loaded) => Promise<T>]
 ): Promise<T> {
-  return openTransaction(db, options, [], (tx) => work(tx));
+  const [options, work] = args.length === 1 ? [{}, args[0]] : args;
+  return openTransaction(db, options, [], (tx, _opened, loaded) => work(tx, loaded as Loaded));
 }
 
 /**
@@ -123,11 +155,11 @@ export async function inTransaction<Tables, T>(
  * starts without paying a round trip for it (`inTransactionOnce`: the inbox claim). A simple-protocol
  * query takes no parameters, so each statement's values must already be checked or escaped.
  */
-export async function openTransaction<Tables, T>(
+export async function openTransaction<Tables, T, Loaded = undefined>(
   db: Database<Tables>,
-  options: TransactionOptions,
+  options: LoadingOptions<Tables, Loaded>,
   statements: readonly string[],
-  work: (tx: Database<Tables>, opened: { affectedRows: bigint | undefined }) => Promise<T>,
+  work: (tx: Database<Tables>, opened: { affectedRows: bigint | undefined }, loaded: Loaded) => Promise<T>,
 ): Promise<T> {
   const lock = options.advisoryLock;
   if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
@@ -137,24 +169,57 @@ export async function openTransaction<Tables, T>(
     ...statements,
   ].join('; ');
   // Kysely's own `db.transaction()` would spend a round trip on BEGIN and another on each of the
-  // rest; this is the same thing on one pinned connection, with all of them sent together.
+  // rest; this is the same thing on one pinned connection, with all of them sent together. Kysely
+  // runs `tx`'s queries one after another; the connection underneath lets platform send a query
+  // without waiting for the one before (the pool's clients are in pipeline mode, `createPgPool`).
   return db.connection().execute(async (tx) => {
+    const connection = await tx.getExecutor().provideConnection(async (pinned) => pinned);
+    const transaction: OpenTransaction = { send: (query) => connection.executeQuery(query), ended: false };
+    openTransactions.set(tx, transaction);
     try {
       // Inside the try: an opening that fails after its BEGIN (a bad claim value, a lock timeout)
-      // must still be rolled back, or the connection goes back to the pool inside an aborted transaction.
-      const opened = await sql.raw(opening).execute(tx);
-      const result = await work(tx, { affectedRows: opened.numAffectedRows });
-      await sql.raw('COMMIT').execute(tx);
+      // must still be rolled back, or the connection goes back to the pool inside an aborted
+      // transaction. The load is sent behind the opening (which is on the wire first), so its
+      // snapshot is taken after the lock is held.
+      const [opened, loaded] = await Promise.all([
+        transaction.send(CompiledQuery.raw(opening)),
+        (async () => (options.load ? options.load(tx) : (undefined as Loaded)))(),
+      ]);
+      const result = await work(tx, { affectedRows: opened.numAffectedRows }, loaded);
+      if (!transaction.ended) await commit(transaction, undefined);
       return result;
     } catch (error) {
-      // A connection that cannot even roll back is dead; the pool discards it on release.
-      await sql
-        .raw('ROLLBACK')
-        .execute(tx)
-        .catch(() => undefined);
+      // A connection that cannot even roll back is dead; the pool discards it on release. Once the
+      // COMMIT was sent, the transaction is over either way (behind a failed write it rolled back).
+      if (!transaction.ended) await transaction.send(CompiledQuery.raw('ROLLBACK')).catch(() => undefined);
       throw error;
+    } finally {
+      transaction.ended = true;
+      openTransactions.delete(tx);
     }
   });
+}
+
+/**
+ * Sends the COMMIT (behind `written`, when there is a write in the same round trip) and checks that
+ * it committed: Postgres answers COMMIT with ROLLBACK when an earlier statement failed.
+ */
+async function commit<Row>(
+  transaction: OpenTransaction,
+  written: Promise<QueryResult<unknown>> | undefined,
+): Promise<Row[]> {
+  transaction.ended = true;
+  // Both answers are awaited, so the connection goes back to the pool only once the COMMIT is answered.
+  const [result, committed] = await Promise.allSettled([
+    written,
+    transaction.send(CompiledQuery.raw('COMMIT')),
+  ]);
+  if (result.status === 'rejected') throw result.reason;
+  if (committed.status === 'rejected') throw committed.reason;
+  const tag = (committed.value.rows[0] as { command?: string } | undefined)?.command;
+  if (tag !== 'COMMIT')
+    throw new Error(`the transaction did not commit (Postgres answered ${tag ?? 'nothing'})`);
+  return (result.value?.rows ?? []) as Row[];
 }
 
 /** A Kysely statement built but not run: an insert, update or delete (with `returning`, rows of `Row`). */
@@ -176,15 +241,42 @@ export async function writeAll<Tables, Row = never>(
   writes: readonly Statement[],
   returning?: Statement<Row>,
 ): Promise<Row[]> {
+  const statement = oneStatement(tx, writes, returning);
+  return statement ? ((await statement.execute()) as Row[]) : [];
+}
+
+/**
+ * `writeAll`, then COMMIT, in one round trip: the last thing a transaction of `inTransaction` or
+ * `inTransactionOnce` does once it has decided. The rows of `returning` come back only once the
+ * transaction has committed; if the write fails, the COMMIT (already sent) rolls back instead, and
+ * the write's error is thrown. Nothing may run on `tx` afterwards: it is no longer a transaction.
+ */
+export async function commitWith<Tables, Row = never>(
+  tx: Database<Tables>,
+  writes: readonly Statement[],
+  returning?: Statement<Row>,
+): Promise<Row[]> {
+  const transaction = openTransactions.get(tx);
+  if (!transaction || transaction.ended)
+    throw new Error('commitWith ends a transaction of inTransaction or inTransactionOnce, once');
+  const statement = oneStatement(tx, writes, returning);
+  return commit<Row>(transaction, statement && transaction.send(statement.compile()));
+}
+
+/** The writes as data-modifying CTEs of one statement (see `writeAll`); none when there is nothing to write. */
+function oneStatement<Tables>(
+  tx: Database<Tables>,
+  writes: readonly Statement[],
+  returning?: Statement,
+): (Compilable & { execute(): Promise<unknown[]> }) | undefined {
   const all = returning ? [...writes, returning] : writes;
-  if (all.length === 0) return [];
+  if (all.length === 0) return undefined;
   // Kysely types a CTE by the database it was built on; these were built on `tx`'s, untyped here.
   let query = tx as unknown as { with(name: string, cte: () => Statement): typeof query } & QueryCreator<
     Record<string, Record<string, unknown>>
   >;
   all.forEach((write, index) => (query = query.with(`write_${index}`, () => write)));
-  const statement = returning
+  return returning
     ? query.selectFrom(`write_${all.length - 1}`).selectAll()
     : query.selectNoFrom(sql<number>`1`.as('written'));
-  return (await statement.execute()) as Row[];
 }

@@ -22,7 +22,10 @@ export function createPgPool(
   connectionString: string,
   options: { max?: number; logger?: Logger } = {},
 ): Pool {
-  const pool = new Pool({ connectionString, max: options.max ?? 10, ...POOL_IDLE_OPTIONS });
+  // Pipeline mode: a query is sent without waiting for the answer to the one before, so a
+  // transaction can send its reads behind BEGIN, and its writes with the COMMIT (`openTransaction`).
+  // Code that awaits each query sees no difference; each query still gets its own result or error.
+  const pool = new Pool({ connectionString, max: options.max ?? 10, pipeline: true, ...POOL_IDLE_OPTIONS });
   const logger = options.logger ?? createLogger('database');
   pool.on('error', (error) =>
     logger.warn('idle database connection lost; the pool reconnects', { err: describeDatabaseError(error) }),

@@ -1,5 +1,5 @@
 import type { EventType, Notification } from '@shop/contracts';
-import { inTransactionOnce, writeAll, type Database } from '@shop/platform';
+import { commitWith, inTransactionOnce, type Database } from '@shop/platform';
 import type { Selectable } from 'kysely';
 import { decideNotificationUser } from '../domain/notification-user';
 import type { DB } from '../generated/database';
@@ -58,13 +58,17 @@ export function createNotificationRepository(db: NotificationDb) {
         const outcome = await inTransactionOnce(
           db,
           { consumer, eventId: input.eventId },
-          async (tx): Promise<RecordOutcome> => {
-            const recorded = await tx
-              .selectFrom('notifications')
-              .select('user_id')
-              .where('order_id', '=', input.orderId)
-              .orderBy('id')
-              .execute();
+          {
+            advisoryLock: [ORDER_LOCK_SPACE, input.orderId],
+            load: (tx) =>
+              tx
+                .selectFrom('notifications')
+                .select('user_id')
+                .where('order_id', '=', input.orderId)
+                .orderBy('id')
+                .execute(),
+          },
+          async (tx, recorded): Promise<RecordOutcome> => {
             const user = decideNotificationUser(
               input.userId,
               recorded.map((row) => row.user_id),
@@ -88,11 +92,10 @@ export function createNotificationRepository(db: NotificationDb) {
               .set({ user_id: user.userId })
               .where('order_id', '=', input.orderId)
               .where('user_id', 'is', null);
-            const [row] = await writeAll(tx, user.backfill ? [backfill] : [], insert);
+            const [row] = await commitWith(tx, user.backfill ? [backfill] : [], insert);
             if (!row) throw new Error(`notification of event ${input.eventId} was not inserted`);
             return { outcome: 'applied', notification: toNotification(row) };
           },
-          { advisoryLock: [ORDER_LOCK_SPACE, input.orderId] },
         );
         return outcome === 'duplicate' ? { outcome: 'duplicate' } : outcome;
       } catch (error) {

@@ -8,7 +8,7 @@ import {
   type Database,
   type HandlerOutcome,
 } from '@shop/platform';
-import { orderWrites } from '../db/order-store';
+import { orderWrites, type LockedOrder } from '../db/order-store';
 import {
   canSeeOrder,
   INSUFFICIENT_STOCK,
@@ -36,32 +36,32 @@ type StatusChangeResult =
   | { kind: 'refused'; from: OrderStatus; code: 'forbidden' | 'invalid_status_transition'; detail: string };
 
 /**
- * The one status change (SPEC §4), inside the caller's transaction: lock and load the order, ask
- * the domain, then write what it decided and its OrderStatusUpdated as one statement. The row lock
- * makes of two concurrent changes the second wait and be judged against the first one's result.
- * The change's time is the database's clock read under the lock (not in the UPDATE), so the event —
- * built before the write — carries exactly the updated_at the row gets.
+ * The one status change (SPEC §4), as a transaction: lock and load the order (sent with BEGIN), ask
+ * the domain, then write what it decided and its OrderStatusUpdated as one statement. The row lock makes of two concurrent changes the second wait and be judged against the
+ * first one's result. The change's time is the database's clock read under the lock (not in the
+ * UPDATE), so the event — built before the write — carries exactly the updated_at the row gets.
  */
-async function applyStatusChange(
-  tx: Database<DB>,
-  command: StatusChangeCommand,
-): Promise<StatusChangeResult> {
-  const locked = await orderWrites.lock(tx, command.orderId);
-  if (!locked || !canSeeOrder(command.actor, { userId: locked.order.user_id })) return { kind: 'not_found' };
-  const current = { userId: locked.order.user_id, status: locked.order.status, version: locked.version };
-  const verdict = judgeStatusChange(command.actor, current, command.status, command.reason ?? null);
-  if (!verdict.allowed)
-    return { kind: 'refused', from: current.status, code: verdict.code, detail: verdict.detail };
-  const order = changedOrder(locked.order, verdict.change, locked.lockedAt);
-  const event = orderEvents.statusUpdated(order, verdict.change, command.context);
-  const updated = await writeAll(
-    tx,
-    [outboxWrite(tx, [event], { aggregateType: 'order' })],
-    orderWrites.statusUpdate(tx, locked, order, verdict.change),
-  );
-  if (updated.length === 0) throw new Error(`order ${order.id} changed underneath a held lock`);
-  return { kind: 'changed', order };
-}
+const statusChange = (command: StatusChangeCommand) => ({
+  options: { load: (tx: Database<DB>) => orderWrites.lock(tx, command.orderId) },
+  async apply(tx: Database<DB>, locked: LockedOrder | undefined): Promise<StatusChangeResult> {
+    if (!locked || !canSeeOrder(command.actor, { userId: locked.order.user_id }))
+      return { kind: 'not_found' };
+    const current = { userId: locked.order.user_id, status: locked.order.status, version: locked.version };
+    const verdict = judgeStatusChange(command.actor, current, command.status, command.reason ?? null);
+    if (!verdict.allowed)
+      return { kind: 'refused', from: current.status, code: verdict.code, detail: verdict.detail };
+    const order = changedOrder(locked.order, verdict.change, locked.lockedAt);
+    const event = orderEvents.statusUpdated(order, verdict.change, command.context);
+    // Not `commitWith`: the update must be seen to have found the row before the event may commit.
+    const updated = await writeAll(
+      tx,
+      [outboxWrite(tx, [event], { aggregateType: 'order' })],
+      orderWrites.statusUpdate(tx, locked, order, verdict.change),
+    );
+    if (updated.length === 0) throw new Error(`order ${order.id} changed underneath a held lock`);
+    return { kind: 'changed', order };
+  },
+});
 
 /**
  * PATCH /orders/{id}/status. Others' orders are 404, an owner asking for anything but `cancelled`
@@ -72,7 +72,8 @@ export async function changeOrderStatus(
   deps: { db: Database<DB> },
   command: StatusChangeCommand & { actor: Actor },
 ): Promise<Order> {
-  const result = await inTransaction(deps.db, (tx) => applyStatusChange(tx, command));
+  const change = statusChange(command);
+  const result = await inTransaction(deps.db, change.options, (tx, locked) => change.apply(tx, locked));
   if (result.kind === 'changed') return result.order;
   if (result.kind === 'not_found') throw orderNotFound(command.orderId);
   if (result.code === 'forbidden') throw new AppError(403, 'forbidden', result.detail);
@@ -93,14 +94,15 @@ export async function cancelForInsufficientStock(
   event: TypedEvent<'StockReservationFailed'>,
   consumer: string,
 ): Promise<HandlerOutcome> {
-  return inTransactionOnce(deps.db, { consumer, eventId: event.id }, async (tx) => {
-    const result = await applyStatusChange(tx, {
-      actor: STOCK_SAGA,
-      orderId: event.data.order_id,
-      status: 'cancelled',
-      reason: INSUFFICIENT_STOCK,
-      context: { correlationId: event.correlationid, causationId: event.id, traceparent: event.traceparent },
-    });
+  const change = statusChange({
+    actor: STOCK_SAGA,
+    orderId: event.data.order_id,
+    status: 'cancelled',
+    reason: INSUFFICIENT_STOCK,
+    context: { correlationId: event.correlationid, causationId: event.id, traceparent: event.traceparent },
+  });
+  return inTransactionOnce(deps.db, { consumer, eventId: event.id }, change.options, async (tx, locked) => {
+    const result = await change.apply(tx, locked);
     return result.kind === 'changed' ? 'applied' : 'ignored';
   });
 }

@@ -27,7 +27,10 @@ export function scriptedDatabase(answer: Answer = () => undefined) {
     async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
       statements.push(query.sql);
       parameters.push(query.parameters);
-      return (answer(query.sql, query.parameters) ?? { rows: [] }) as QueryResult<R>;
+      // As Kysely's Postgres connection answers them: COMMIT and ROLLBACK with their command tag.
+      const ended =
+        query.sql === 'COMMIT' || query.sql === 'ROLLBACK' ? { rows: [{ command: query.sql }] } : undefined;
+      return (answer(query.sql, query.parameters) ?? ended ?? { rows: [] }) as QueryResult<R>;
     },
     // eslint-disable-next-line require-yield
     async *streamQuery() {

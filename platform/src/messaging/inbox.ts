@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { escapeLiteral } from 'pg';
-import { openTransaction, type Database, type TransactionOptions } from '../database';
+import { openTransaction, type Database, type LoadingOptions } from '../database';
 
 /** The inbox table (`processed_messages`) as every service's schema.prisma declares it. */
 export interface InboxTable {
@@ -35,22 +35,36 @@ export interface InboxClaim {
 
 /**
  * A message's effect, exactly once: `effect` runs in one transaction whose first round trip is
- * BEGIN, the advisory lock if any, and the inbox claim — so a handler pays no round trip of its own
- * for the claim. A redelivery finds its claim taken, runs nothing and answers 'duplicate'; the
- * claim commits with the effect, or neither does.
+ * BEGIN, the advisory lock if any, the inbox claim and the `load` reads — so a handler pays no
+ * round trip of its own for the claim or its reads, and one that ends with `commitWith` takes two
+ * in all. A redelivery finds its claim taken, runs nothing (what was loaded is dropped) and answers
+ * 'duplicate'; the claim commits with the effect, or neither does.
  */
-export async function inTransactionOnce<Tables extends InboxTable, T>(
+export function inTransactionOnce<Tables extends InboxTable, T>(
   db: Database<Tables>,
   claim: InboxClaim,
   effect: (tx: Database<Tables>) => Promise<T>,
-  options: TransactionOptions = {},
+): Promise<T | 'duplicate'>;
+export function inTransactionOnce<Tables extends InboxTable, T, Loaded = undefined>(
+  db: Database<Tables>,
+  claim: InboxClaim,
+  options: LoadingOptions<Tables, Loaded>,
+  effect: (tx: Database<Tables>, loaded: Loaded) => Promise<T>,
+): Promise<T | 'duplicate'>;
+export function inTransactionOnce<Tables extends InboxTable, T, Loaded>(
+  db: Database<Tables>,
+  claim: InboxClaim,
+  ...args:
+    | [(tx: Database<Tables>) => Promise<T>]
+    | [LoadingOptions<Tables, Loaded>, (tx: Database<Tables>, loaded: Loaded) => Promise<T>]
 ): Promise<T | 'duplicate'> {
+  const [options, effect] = args.length === 1 ? [{}, args[0]] : args;
   // The opening round trip is a simple-protocol query, which takes no parameters: the values are
   // escaped literals (and the event id must parse as a uuid, as the envelope already checked).
   const insert =
     'INSERT INTO processed_messages (consumer, event_id) ' +
     `VALUES (${escapeLiteral(claim.consumer)}, ${escapeLiteral(claim.eventId)}::uuid) ON CONFLICT DO NOTHING`;
-  return openTransaction(db, options, [insert], async (tx, opened) =>
-    opened.affectedRows === 1n ? effect(tx) : 'duplicate',
+  return openTransaction(db, options, [insert], async (tx, opened, loaded) =>
+    opened.affectedRows === 1n ? effect(tx, loaded as Loaded) : 'duplicate',
   );
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Pool } from 'pg';
-import { createDatabase, inTransaction, type Database } from '../../src/database';
+import { commitWith, createDatabase, inTransaction, type Database } from '../../src/database';
 import { isDatabaseUnavailable } from '../../src/database-connection-errors';
 import { createPgPool } from '../../src/pg';
 import {
@@ -113,15 +113,11 @@ describe('inTransaction', () => {
       const committing = new Promise<void>((resolve) => (mayCommit = resolve));
       let holding!: () => void;
       const held = new Promise<void>((resolve) => (holding = resolve));
-      const done = inTransaction(
-        database,
-        async (tx) => {
-          if (body) await tx.insertInto('notes').values({ body }).execute();
-          holding();
-          await committing;
-        },
-        { advisoryLock: keys },
-      );
+      const done = inTransaction(database, { advisoryLock: keys }, async (tx) => {
+        if (body) await tx.insertInto('notes').values({ body }).execute();
+        holding();
+        await committing;
+      });
       const commit = () => {
         mayCommit();
         return done;
@@ -137,14 +133,10 @@ describe('inTransaction', () => {
       const first = await holdLock([7, 1], 'written by the first');
 
       // Act
-      const second = inTransaction(
-        database,
-        async (tx) => {
-          steps.push('second ran');
-          return (await tx.selectFrom('notes').select('body').execute()).map((row) => row.body);
-        },
-        { advisoryLock: [7, 1] },
-      );
+      const second = inTransaction(database, { advisoryLock: [7, 1] }, async (tx) => {
+        steps.push('second ran');
+        return (await tx.selectFrom('notes').select('body').execute()).map((row) => row.body);
+      });
       await eventually(async () => (await waitingForAdvisoryLock()) === 1, {
         description: 'the second blocked on the lock',
       });
@@ -157,12 +149,34 @@ describe('inTransaction', () => {
       expect(seenBySecond).toEqual(['written by the first']);
     });
 
+    test('its load is sent with the opening but reads after the lock is held: it sees what the holder committed', async () => {
+      // Arrange
+      const first = await holdLock([7, 4], 'written by the holder');
+
+      // Act
+      const second = inTransaction(
+        database,
+        {
+          advisoryLock: [7, 4],
+          load: async (tx) => (await tx.selectFrom('notes').select('body').execute()).map((row) => row.body),
+        },
+        async (_tx, loaded) => loaded,
+      );
+      await eventually(async () => (await waitingForAdvisoryLock()) === 1, {
+        description: 'the second blocked on the lock',
+      });
+      await first.commit();
+
+      // Assert
+      expect(await second).toEqual(['written by the holder']);
+    });
+
     test('a transaction on other keys does not wait for the holder', async () => {
       // Arrange
       await holdLock([7, 2]);
 
       // Act: this resolves while [7, 2] is still held; were the keys ignored, it would never resolve.
-      const other = await inTransaction(database, async () => 'ran', { advisoryLock: [7, 3] });
+      const other = await inTransaction(database, { advisoryLock: [7, 3] }, async () => 'ran');
 
       // Assert
       expect(other).toBe('ran');
@@ -170,9 +184,11 @@ describe('inTransaction', () => {
 
     test('the int4 bounds are accepted as keys', async () => {
       // Act
-      const result = await inTransaction(database, async () => 'locked', {
-        advisoryLock: [-2_147_483_648, 2_147_483_647],
-      });
+      const result = await inTransaction(
+        database,
+        { advisoryLock: [-2_147_483_648, 2_147_483_647] },
+        async () => 'locked',
+      );
 
       // Assert
       expect(result).toBe('locked');
@@ -189,7 +205,7 @@ describe('inTransaction', () => {
       const ran: string[] = [];
 
       // Act
-      const outcome = inTransaction(database, async () => void ran.push('work'), { advisoryLock: keys });
+      const outcome = inTransaction(database, { advisoryLock: keys }, async () => void ran.push('work'));
 
       // Assert
       await expect(outcome).rejects.toThrow(TypeError);
@@ -237,5 +253,106 @@ describe('inTransaction', () => {
         await single.destroy();
       }
     });
+  });
+});
+
+describe('commitWith', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let database: Database<Tables>;
+  /** Round trips on the pool's connections: a query sent while none awaits its answer starts one. */
+  let roundTrips = 0;
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ sql: ['CREATE TABLE notes (body text NOT NULL UNIQUE)'] });
+    pool = createPgPool(db.url, { max: 2, logger });
+    pool.on('connect', (client) => {
+      let awaiting = 0;
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      client.query = ((...args: unknown[]) => {
+        const answer = query(...args);
+        if (!(answer instanceof Promise)) return answer; // pool.query's callback form: arranging, not measured
+        if (awaiting++ === 0) roundTrips += 1;
+        answer.then(
+          () => void awaiting--,
+          () => void awaiting--,
+        );
+        return answer;
+      }) as typeof client.query;
+    });
+    database = createDatabase<Tables>(pool);
+  });
+  afterEach(() => pool.query('TRUNCATE notes'));
+  afterAll(async () => {
+    await database.destroy();
+    await db.drop();
+  });
+
+  const notes = async () =>
+    (await pool.query<{ body: string }>('SELECT body FROM notes ORDER BY body')).rows.map((row) => row.body);
+  const insert = (tx: Database<Tables>, body: string) => tx.insertInto('notes').values({ body });
+
+  test('a transaction that loads, then commits its writes with commitWith, takes two round trips and returns the written rows', async () => {
+    // Arrange
+    await pool.query(`INSERT INTO notes (body) VALUES ('seen')`);
+    const before = roundTrips;
+
+    // Act
+    const written = await inTransaction(
+      database,
+      { load: async (tx) => (await tx.selectFrom('notes').select('body').execute()).length },
+      (tx, count) => commitWith(tx, [insert(tx, `after ${count}`)], insert(tx, 'returned').returning('body')),
+    );
+
+    // Assert
+    expect(roundTrips - before).toBe(2);
+    expect(written).toEqual([{ body: 'returned' }]);
+    expect(await notes()).toEqual(['after 1', 'returned', 'seen']);
+  });
+
+  test('when the write fails, nothing commits and the write’s error is thrown', async () => {
+    // Arrange
+    await pool.query(`INSERT INTO notes (body) VALUES ('taken')`);
+
+    // Act
+    const outcome = inTransaction(database, async (tx) => {
+      await insert(tx, 'before').execute();
+      await commitWith(tx, [insert(tx, 'new'), insert(tx, 'taken')]);
+    });
+
+    // Assert
+    await expect(outcome).rejects.toMatchObject({ code: '23505' });
+    expect(await notes()).toEqual(['taken']);
+  });
+
+  test('a transaction whose work swallowed a failed statement rejects instead of reporting a commit', async () => {
+    // Act: the work catches the failure and goes on; Postgres answers the COMMIT with ROLLBACK.
+    const outcome = inTransaction(database, async (tx) => {
+      await insert(tx, 'kept?').execute();
+      await sql`SELECT 1 / 0`.execute(tx).catch(() => undefined);
+      return 'done';
+    });
+
+    // Assert
+    await expect(outcome).rejects.toThrow('the transaction did not commit (Postgres answered ROLLBACK)');
+    expect(await notes()).toEqual([]);
+  });
+
+  test('it is refused outside a transaction and a second time in one', async () => {
+    // Act
+    const outside = commitWith(database, [insert(database, 'outside')]);
+    const twice = inTransaction(database, async (tx) => {
+      await commitWith(tx, [insert(tx, 'once')]);
+      await commitWith(tx, [insert(tx, 'twice')]);
+    });
+
+    // Assert
+    await expect(outside).rejects.toThrow(
+      'commitWith ends a transaction of inTransaction or inTransactionOnce, once',
+    );
+    await expect(twice).rejects.toThrow(
+      'commitWith ends a transaction of inTransaction or inTransactionOnce, once',
+    );
+    expect(await notes()).toEqual(['once']);
   });
 });

@@ -215,8 +215,8 @@ describe('inTransactionOnce', () => {
       const outcome = await inTransactionOnce(
         database,
         { consumer: CONSUMER, eventId: randomUUID() },
-        writesAnEvent([]),
         { advisoryLock: [11, 1] },
+        writesAnEvent([]),
       );
 
       // Assert
@@ -254,12 +254,12 @@ describe('inTransactionOnce', () => {
       const first = inTransactionOnce(
         world.database,
         { consumer: CONSUMER, eventId: randomUUID() },
+        { advisoryLock: [11, 2] },
         async () => {
           holding();
           await committing;
           return 'first applied';
         },
-        { advisoryLock: [11, 2] },
       );
       await Promise.race([held, first]);
 
@@ -267,11 +267,11 @@ describe('inTransactionOnce', () => {
       const second = inTransactionOnce(
         world.database,
         { consumer: CONSUMER, eventId: randomUUID() },
+        { advisoryLock: [11, 2] },
         async () => {
           steps.push('second ran');
           return 'second applied';
         },
-        { advisoryLock: [11, 2] },
       );
       try {
         // Either the second blocks on the lock, or (were the lock not taken) it has already run.

@@ -1,9 +1,9 @@
 import type { AnyEvent, EventType } from '@shop/contracts';
 import {
   buildEvent,
+  commitWith,
   inTransactionOnce,
   outboxWrite,
-  writeAll,
   type BuildEventInput,
   type HandlerOutcome,
 } from '@shop/platform';
@@ -26,9 +26,9 @@ import {
 
 /*
  * The stock saga's two steps on the product side (SPEC §6), each one transaction under the order's
- * advisory lock that reads: open (BEGIN, the lock and the inbox claim in one round trip) → lock and
- * load → the domain decides → write what it decided, its event included, as one statement → COMMIT.
- * Round trips are the cost of a step, so a reservation takes four. The lock serialises one order's
+ * advisory lock that reads: lock and load (BEGIN, the lock, the inbox claim and the reads, sent
+ * together) → the domain decides → write what it decided, its event included, as one statement sent
+ * with the COMMIT. Round trips are the cost of a step, so a step takes two. The lock serialises one order's
  * create and cancel, whichever arrives first. Products are not locked while the step decides: the
  * stock is taken relative to the row, and the CHECK (stock >= 0) refuses a write that would oversell.
  */
@@ -69,16 +69,20 @@ function reserveOnce(
   cause: SagaCause,
 ): Promise<HandlerOutcome> {
   const { orderId } = order;
+  const lines = consolidateLines(order.items);
   return inTransactionOnce(
     db,
     cause,
-    async (tx) => {
-      const lines = consolidateLines(order.items);
-      const { recorded, stock } = await loadForReservation(
-        tx,
-        orderId,
-        lines.map((line) => line.product_id),
-      );
+    {
+      advisoryLock: orderLock(orderId),
+      load: (tx) =>
+        loadForReservation(
+          tx,
+          orderId,
+          lines.map((line) => line.product_id),
+        ),
+    },
+    async (tx, { recorded, stock }) => {
       // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
       if (recorded) return 'ignored';
       const decision = decideReservation(lines, stock);
@@ -90,7 +94,7 @@ function reserveOnce(
           sequence: 1,
           data: { order_id: orderId, items: decision.lines },
         });
-        await writeAll(tx, [
+        await commitWith(tx, [
           stockChange(tx, decision.lines, 'take'),
           reservationInsert(tx, orderId, { status: 'reserved', items: decision.lines }),
           outboxWrite(tx, [reserved], { aggregateType: AGGREGATE_TYPE }),
@@ -102,14 +106,13 @@ function reserveOnce(
           sequence: 1,
           data: { order_id: orderId, reason: decision.reason, shortages: decision.shortages },
         });
-        await writeAll(tx, [
+        await commitWith(tx, [
           reservationInsert(tx, orderId, { status: 'rejected', items: lines }),
           outboxWrite(tx, [failed], { aggregateType: AGGREGATE_TYPE }),
         ]);
       }
       return 'applied';
     },
-    { advisoryLock: orderLock(orderId) },
   );
 }
 
@@ -128,12 +131,13 @@ function releaseOnce(db: Db, orderId: number, cause: SagaCause): Promise<Handler
   return inTransactionOnce(
     db,
     cause,
-    async (tx) => {
-      const decision = decideRelease(await loadReservation(tx, orderId));
+    { advisoryLock: orderLock(orderId), load: (tx) => loadReservation(tx, orderId) },
+    async (tx, reservation) => {
+      const decision = decideRelease(reservation);
 
       if (decision.kind === 'none') return 'ignored';
       if (decision.kind === 'tombstone') {
-        await writeAll(tx, [
+        await commitWith(tx, [
           reservationInsert(tx, orderId, { status: 'cancelled_before_create', items: [] }),
         ]);
         return 'applied';
@@ -145,14 +149,13 @@ function releaseOnce(db: Db, orderId: number, cause: SagaCause): Promise<Handler
         sequence: 2,
         data: { order_id: orderId, items: decision.lines },
       });
-      await writeAll(tx, [
+      await commitWith(tx, [
         stockChange(tx, decision.lines, 'give back'),
         reservationStatusUpdate(tx, orderId, 'released'),
         outboxWrite(tx, [released], { aggregateType: AGGREGATE_TYPE }),
       ]);
       return 'applied';
     },
-    { advisoryLock: orderLock(orderId) },
   );
 }
 
