@@ -37,9 +37,10 @@ type StatusChangeResult =
 
 /**
  * The one status change (SPEC §4), as a transaction: lock and load the order (sent with BEGIN), ask
- * the domain, then write what it decided and its OrderStatusUpdated as one statement. The row lock makes of two concurrent changes the second wait and be judged against the
- * first one's result. The change's time is the database's clock read under the lock (not in the
- * UPDATE), so the event — built before the write — carries exactly the updated_at the row gets.
+ * the domain, then write what it decided and its OrderStatusUpdated as one statement. The row lock
+ * makes of two concurrent changes the second wait and be judged against the first one's result.
+ * The change's time is the database's clock read under the lock (not in the UPDATE), so the event —
+ * built before the write — carries exactly the updated_at the row gets.
  */
 const statusChange = (command: StatusChangeCommand) => ({
   options: { load: (tx: Database<DB>) => orderWrites.lock(tx, command.orderId) },
