@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { brokerUrls } from './messaging/broker-connection';
 
 /** The development secret: published in this repository, so anyone can sign tokens with it. */
 export const PUBLISHED_DEV_SECRET = 'dev-secret-change-me-please';
@@ -47,7 +48,19 @@ export const databaseConfigShape = (database: string, owner: string) => ({
 
 /** Keys of a service on RabbitMQ (its createServiceMessaging): where the broker is, how long start-up waits. */
 export const brokerConfigShape = {
-  AMQP_URL: z.url().default('amqp://guest:guest@127.0.0.1:5672').describe('RabbitMQ connection string'),
+  AMQP_URL: z
+    .string()
+    .default('amqp://guest:guest@127.0.0.1:5672')
+    .superRefine((value, context) => {
+      try {
+        brokerUrls(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .describe(
+      'RabbitMQ connection string; several, comma-separated, for the nodes of a cluster (the service fails over between them)',
+    ),
   BROKER_STARTUP_WAIT_MS: z.coerce
     .number()
     .int()
