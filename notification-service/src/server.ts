@@ -42,8 +42,8 @@ export interface RunningService {
 export async function start(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger('notification-service', config.LOG_LEVEL);
   noteOtelExport(logger);
-  // One short transaction per event in flight (the consumer's prefetch), and a few for HTTP.
-  const pool = createPgPool(config.DATABASE_URL, { max: config.CONSUMER_PREFETCH + 5, logger });
+  // One short transaction per event in flight, and HTTP's (its budget: POOL_BUDGET in config.ts).
+  const pool = createPgPool(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, logger });
   const db = createDatabase<DB>(pool);
   const notifications = createNotificationRepository(db);
   const messaging = createServiceMessaging({

@@ -5,6 +5,7 @@ import {
   databaseConfigShape,
   httpPortConfigShape,
   outboxConfigShape,
+  type PoolBudget,
 } from '@shop/platform';
 
 const bool = (fallback: boolean) =>
@@ -13,18 +14,26 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1');
 
+/**
+ * The order service's Postgres connections, per instance (docs/scaling.md):
+ *     10  inventory events in flight (createConsumer's default prefetch), one transaction each
+ *   +  2  HTTP: a request and the readiness probe's SELECT 1 run without waiting while the
+ *         consumer is at its limit
+ *   = 12 in the service's pool.
+ * The in-process outbox relay (RELAY_ENABLED) has a pool of its own, and so has `npm run relay`:
+ * 3 = 1 LISTEN + RELAY_DEFAULTS.pipeline (2) claiming transactions, sized by the platform from what
+ * the relay can use (a bigger pool would sit idle, a smaller one would stall its pipeline), so it is
+ * not a key here. The service's total is DATABASE_POOL_SIZE + 3.
+ */
+export const POOL_BUDGET: PoolBudget = {
+  size: 10 + 2,
+  usedBy: 'HTTP and the inventory consumer; the outbox relay has its own 3',
+};
+
 export const configShape = {
   ...baseConfigShape,
   ...httpPortConfigShape(8002, 'order service'),
-  ...databaseConfigShape('shop_orders', 'order'),
-  DATABASE_POOL_SIZE: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(10)
-    .describe(
-      "Connections in the service's pg pool (HTTP requests and the inventory consumer; the relay has its own)",
-    ),
+  ...databaseConfigShape('shop_orders', 'order', POOL_BUDGET),
   ...brokerConfigShape,
   PRODUCT_SERVICE_URL: z
     .string()

@@ -38,13 +38,43 @@ export const httpPortConfigShape = (fallback: number, service: string) => ({
   PORT: portSchema(fallback).describe(`HTTP port of the ${service}`),
 });
 
+/**
+ * How a service sizes its pg pool (docs/scaling.md, "Postgres connections"). `size` is the default:
+ * the most connections the service's work can use at once, summed where the service chooses it.
+ * `fewest` is the smallest pool that still makes progress, when that is more than 1 because
+ * something holds one of the pool's connections for as long as the service runs (the outbox relay's
+ * LISTEN); a smaller one is refused at start-up. Any size in between is allowed: work waits its turn
+ * for a connection (the pool serves waiters first come, first served), so it is slower, not wrong.
+ */
+export interface PoolBudget {
+  size: number;
+  /** What takes connections from the pool, for the key's description. */
+  usedBy: string;
+  fewest?: { size: number; because: string };
+}
+
 /** Keys of a service that owns a Postgres database, by default `database` on the local server. */
-export const databaseConfigShape = (database: string, owner: string) => ({
-  DATABASE_URL: z
-    .url()
-    .default(`postgres://postgres@127.0.0.1:5432/${database}`)
-    .describe(`Postgres connection string of the ${owner} database`),
-});
+export const databaseConfigShape = (database: string, owner: string, pool: PoolBudget) => {
+  const fewest = pool.fewest?.size ?? 1;
+  return {
+    DATABASE_URL: z
+      .url()
+      .default(`postgres://postgres@127.0.0.1:5432/${database}`)
+      .describe(`Postgres connection string of the ${owner} database`),
+    DATABASE_POOL_SIZE: unsetIfEmpty(
+      z.coerce
+        .number()
+        .int()
+        .min(
+          fewest,
+          pool.fewest ? `must be at least ${fewest}: ${pool.fewest.because}` : `must be at least ${fewest}`,
+        )
+        .default(pool.size),
+    ).describe(
+      `Most connections the ${owner} service's pg pool opens (${pool.usedBy}); smaller is allowed down to ${fewest}, work then waits its turn for a connection (docs/scaling.md)`,
+    ),
+  };
+};
 
 /** Keys of a service on RabbitMQ (its createServiceMessaging): where the broker is, how long start-up waits. */
 export const brokerConfigShape = {

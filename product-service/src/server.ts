@@ -22,7 +22,6 @@ import {
 import { sql } from 'kysely';
 import { createApp } from './app';
 import type { Config } from './config';
-import { DEFAULT_POOL_SIZE } from './db/database';
 import { createProductRepository } from './db/product-repository';
 import type { DB } from './generated/database';
 import { orderEventHandlers } from './messaging/order-events.handlers';
@@ -48,8 +47,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const logger = options.logger ?? createLogger('product-service', config.LOG_LEVEL);
   noteOtelExport(logger);
 
-  // One pg pool for HTTP, the consumer and the relay; the service's own queries go through Kysely on it.
-  const pool = createPgPool(config.DATABASE_URL, { max: DEFAULT_POOL_SIZE, logger });
+  // One pg pool for HTTP, the consumer and the relay (its budget: POOL_BUDGET in config.ts); the
+  // service's own queries go through Kysely on it.
+  const pool = createPgPool(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, logger });
   const db = createDatabase<DB>(pool);
 
   const products = createProductRepository(db);

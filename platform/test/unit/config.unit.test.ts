@@ -42,7 +42,7 @@ describe('outbox settings', () => {
 describe('the keys services share', () => {
   const serviceShape = {
     ...httpPortConfigShape(8009, 'test service'),
-    ...databaseConfigShape('shop_tests', 'test'),
+    ...databaseConfigShape('shop_tests', 'test', { size: 7, usedBy: 'HTTP' }),
     ...brokerConfigShape,
   };
 
@@ -52,6 +52,7 @@ describe('the keys services share', () => {
     expect(config).toEqual({
       PORT: 8009,
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/shop_tests',
+      DATABASE_POOL_SIZE: 7,
       AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
       BROKER_STARTUP_WAIT_MS: 5_000,
     });
@@ -67,5 +68,45 @@ describe('the keys services share', () => {
 
     expect(parse).toThrow(/AMQP_URL: /);
     expect(parse).toThrow(/DATABASE_URL: /);
+  });
+});
+
+describe("a service's pool size", () => {
+  const budget = {
+    size: 12,
+    usedBy: 'HTTP and a consumer',
+    fewest: { size: 2, because: 'a listener holds one for good' },
+  };
+  const shape = databaseConfigShape('shop_tests', 'test', budget);
+
+  it("defaults to the service's budget, and DATABASE_POOL_SIZE overrides it (an empty value means unset)", () => {
+    expect(parseConfig(shape, {}).DATABASE_POOL_SIZE).toBe(12);
+    expect(parseConfig(shape, { DATABASE_POOL_SIZE: '' }).DATABASE_POOL_SIZE).toBe(12);
+    expect(parseConfig(shape, { DATABASE_POOL_SIZE: '3' }).DATABASE_POOL_SIZE).toBe(3);
+  });
+
+  it('a pool below the fewest the service can work with stops start-up, saying why', () => {
+    const parse = () => parseConfig(shape, { DATABASE_POOL_SIZE: '1' });
+
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(
+      'Invalid configuration: DATABASE_POOL_SIZE: must be at least 2: a listener holds one for good',
+    );
+  });
+
+  it('a pool that is not a positive whole number stops start-up, naming the key', () => {
+    const plain = databaseConfigShape('shop_tests', 'test', { size: 4, usedBy: 'HTTP' });
+
+    expect(() => parseConfig(plain, { DATABASE_POOL_SIZE: '0' })).toThrow(
+      'DATABASE_POOL_SIZE: must be at least 1',
+    );
+    expect(() => parseConfig(plain, { DATABASE_POOL_SIZE: '2.5' })).toThrow(/DATABASE_POOL_SIZE: /);
+    expect(() => parseConfig(plain, { DATABASE_POOL_SIZE: 'many' })).toThrow(/DATABASE_POOL_SIZE: /);
+  });
+
+  it('describes what uses the pool and how small it may go', () => {
+    expect(shape.DATABASE_POOL_SIZE.description).toBe(
+      "Most connections the test service's pg pool opens (HTTP and a consumer); smaller is allowed down to 2, work then waits its turn for a connection (docs/scaling.md)",
+    );
   });
 });

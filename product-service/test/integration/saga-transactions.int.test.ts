@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { parseEvent, StockReleasedData } from '@shop/contracts';
 import { createTestDatabase, newOrderId, type TestDatabase } from '@shop/platform/testing';
-import { DEFAULT_POOL_SIZE, type Db } from '../../src/db/database';
+import { POOL_BUDGET } from '../../src/config';
+import type { Db } from '../../src/db/database';
 import { migrationsDir } from '../../src/db/migrations-dir';
 import { releaseStock } from '../../src/use-cases/stock-saga';
 import { reserveStock } from '../../src/use-cases/stock-saga';
@@ -16,7 +17,7 @@ let database: TestDatabase;
 let db: Db;
 beforeAll(async () => {
   database = await createTestDatabase({ migrationsDir: migrationsDir() });
-  db = openDb(database.url, DEFAULT_POOL_SIZE);
+  db = openDb(database.url, POOL_BUDGET.size);
 });
 afterAll(async () => {
   await db?.destroy();
