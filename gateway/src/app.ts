@@ -15,14 +15,20 @@ import { aggregateHealth } from './http/health';
 import { identify, requireIdentity, requireIdentityForWrites } from './http/identify';
 import { addressRateLimit, apiRateLimits } from './http/rate-limit';
 import { serviceProxy } from './proxy/service-proxy';
+import { memoryRateLimitStores, type RateLimitStores } from './rate-limit-store/rate-limit-stores';
 
 export type GatewayApp = Express & { closeProxies(): void };
 
 /**
  * The one public entry point (SPEC §1): request ids, security headers, JWT at the edge, rate
- * limits, then a streaming proxy per service. Nothing here parses a body.
+ * limits, then a streaming proxy per service. Nothing here parses a body. The limits count in
+ * `rateLimits` (start() passes Redis's when REDIS_URL is set; by default each app counts in memory).
  */
-export function createApp(config: Config, logger: Logger): GatewayApp {
+export function createApp(
+  config: Config,
+  logger: Logger,
+  rateLimits: RateLimitStores = memoryRateLimitStores(),
+): GatewayApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY_HOPS);
@@ -35,13 +41,13 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   // No /metrics here: the gateway's are on its internal METRICS_PORT (server.ts), so :3000 answers 404.
 
   // The gateway's own pages, limited per client address (/health also answers from a short cache).
-  const pagesLimit = addressRateLimit(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE);
+  const pagesLimit = addressRateLimit(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE, rateLimits);
   app.use(['/docs', '/openapi.json'], pagesLimit);
   app.use(apiDocs());
   app.get(
     '/health',
     pagesLimit,
-    aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS, config.HEALTH_CACHE_MS),
+    aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS, config.HEALTH_CACHE_MS, rateLimits.healthChecks),
   );
 
   const proxy = (service: string, target: string) =>
@@ -53,11 +59,14 @@ export function createApp(config: Config, logger: Logger): GatewayApp {
   app.use(
     '/api/v1',
     identify(createTokenVerifier(config)),
-    ...apiRateLimits({
-      perUser: config.RATE_LIMIT_PER_MINUTE,
-      writesPerUser: config.RATE_LIMIT_WRITES_PER_MINUTE,
-      anonymous: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
-    }),
+    ...apiRateLimits(
+      {
+        perUser: config.RATE_LIMIT_PER_MINUTE,
+        writesPerUser: config.RATE_LIMIT_WRITES_PER_MINUTE,
+        anonymous: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      },
+      rateLimits,
+    ),
   );
   app.use('/api/v1/products', requireIdentityForWrites, products.handler);
   // GET /api/v1/orders/health is public (SPEC §4); everything else about orders needs a user.

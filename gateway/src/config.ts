@@ -3,6 +3,8 @@ import { baseConfigShape, httpPortConfigShape, portSchema } from '@shop/platform
 
 const perMinute = (fallback: number, what: string) =>
   z.coerce.number().int().min(0).default(fallback).describe(`${what}; 0 turns this limit off`);
+/** Compose and .env files pass unset keys as empty strings; those mean "not set". */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
 const serviceUrl = (port: number, what: string) => z.url().default(`http://127.0.0.1:${port}`).describe(`Base URL of the ${what}`);
 
 export const configShape = {
@@ -25,6 +27,14 @@ export const configShape = {
     120,
     'Requests per minute per client address without a valid token on /api, and again (a separate budget) on /health, /docs, /openapi.json',
   ),
+  REDIS_URL: unsetIfEmpty(z.url({ protocol: /^rediss?$/ }).optional()).describe(
+    'Redis that keeps the rate limits, so they hold across gateway instances (redis://host:6379); unset, each instance counts in memory',
+  ),
+  RATE_LIMIT_REDIS_PREFIX: z
+    .string()
+    .min(1)
+    .default('shop:rate-limit:')
+    .describe('Prefix of the rate-limit keys in REDIS_URL; give each Shop system on one Redis its own'),
   PROXY_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('How long the gateway waits for a service to answer'),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().positive().default(1_500).describe("How long /health waits for each service's /health"),
   HEALTH_CACHE_MS: z.coerce

@@ -2,6 +2,7 @@ import { closeServer, createLogger, listen, noteOtelExport, portOf, type Logger 
 import { createApp } from './app';
 import type { Config } from './config';
 import { createMetricsApp } from './http/metrics-app';
+import { rateLimitStores } from './rate-limit-store/rate-limit-stores';
 
 export interface RunningGateway {
   port: number;
@@ -16,10 +17,14 @@ export async function start(config: Config, options: { logger?: Logger } = {}): 
   noteOtelExport(logger);
   const metricsServer = await listen(createMetricsApp(logger), config.METRICS_PORT, config.METRICS_HOST);
   const metricsPort = portOf(metricsServer);
-  const app = createApp(config, logger);
+  const rateLimits = rateLimitStores(config, logger);
+  // Bounded (a refused connection settles it at once): the first requests count in Redis if it is there.
+  await rateLimits.ready;
+  const app = createApp(config, logger, rateLimits);
   const server = await listen(app, config.PORT).catch(async (error: unknown) => {
     await closeServer(metricsServer);
     app.closeProxies();
+    rateLimits.close();
     throw error;
   });
   const port = portOf(server);
@@ -30,6 +35,7 @@ export async function start(config: Config, options: { logger?: Logger } = {}): 
     close: async () => {
       await closeServer(server);
       app.closeProxies();
+      rateLimits.close();
       await closeServer(metricsServer);
     },
   };

@@ -1,27 +1,38 @@
 import type { RequestHandler } from 'express';
-import { sendHealth, type CheckResult } from '@shop/platform';
+import { sendHealth, type CheckResult, type HealthCheck } from '@shop/platform';
 import type { Health } from '@shop/contracts';
 
 /**
  * The gateway is healthy when every service behind it answers its own /health with 200
  * (`ok`, or `degraded` — still serving). All are asked at once with a short timeout, so one hung
  * service costs /health at most `timeoutMs`. Any service down or unreachable → 503, with each
- * service's status in `checks`.
+ * service's status in `checks`. The gateway's own `checks` (the rate limits' Redis) join them there;
+ * they answer `degraded` at worst, as the gateway still serves without them.
  *
  * Each call would cost one request to every service, so the answer is shared: calls while a round
  * is in flight wait for it, and its result is reused for `cacheMs` after it arrives. A flood of
  * /health thus asks the services at most once per interval (0 asks on every call).
  */
-export function aggregateHealth(upstreams: Record<string, string>, timeoutMs: number, cacheMs = 0): RequestHandler {
-  const check = shared(() => checkAll(upstreams, timeoutMs), cacheMs);
+export function aggregateHealth(
+  upstreams: Record<string, string>,
+  timeoutMs: number,
+  cacheMs = 0,
+  checks: Record<string, HealthCheck> = {},
+): RequestHandler {
+  const check = shared(() => checkAll(upstreams, timeoutMs, checks), cacheMs);
   // Draining on SIGTERM, it answers 503 at once instead (sendHealth), as every service does.
   return (req, res) => sendHealth(req, res, 'gateway', check);
 }
 
-async function checkAll(upstreams: Record<string, string>, timeoutMs: number): Promise<Health> {
-  const entries = await Promise.all(
-    Object.entries(upstreams).map(async ([name, baseUrl]) => [name, await probe(baseUrl, timeoutMs)] as const),
-  );
+async function checkAll(
+  upstreams: Record<string, string>,
+  timeoutMs: number,
+  own: Record<string, HealthCheck>,
+): Promise<Health> {
+  const entries = await Promise.all([
+    ...Object.entries(upstreams).map(async ([name, baseUrl]) => [name, await probe(baseUrl, timeoutMs)] as const),
+    ...Object.entries(own).map(async ([name, check]) => [name, await check()] as const),
+  ]);
   const checks = Object.fromEntries(entries);
   const results = Object.values(checks);
   const status: Health['status'] = results.some((check) => check.status === 'down')

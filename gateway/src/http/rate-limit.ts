@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type RateLimitInfo } from 'express-rate-limit';
 import { AppError, type Identity } from '@shop/platform';
+import type { RateLimitStores } from '../rate-limit-store/rate-limit-stores';
 
 const WINDOW_MS = 60_000;
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -27,8 +28,9 @@ const callerKey = (req: Request, res: Response) => {
  * `perUser` requests, of which at most `writesPerUser` may be writes; a caller without a valid
  * token has `anonymous` requests per client address. Over a limit → 429 rate_limited
  * problem+json with Retry-After, through the one problem handler, and nothing is proxied.
+ * Counts are kept in `stores` (Redis, shared by the gateway instances, or memory).
  */
-export function apiRateLimits(limits: ApiRateLimits): RequestHandler[] {
+export function apiRateLimits(limits: ApiRateLimits, stores: RateLimitStores): RequestHandler[] {
   const limitOf = (res: Response) => (identityOf(res) ? limits.perUser : limits.anonymous);
   return [
     fixedWindow({
@@ -36,6 +38,7 @@ export function apiRateLimits(limits: ApiRateLimits): RequestHandler[] {
       limit: (_req, res) => limitOf(res),
       skip: (_req, res) => limitOf(res) === 0,
       key: callerKey,
+      stores,
     }),
     fixedWindow({
       name: 'writes',
@@ -43,6 +46,7 @@ export function apiRateLimits(limits: ApiRateLimits): RequestHandler[] {
       skip: (req, res) => limits.writesPerUser === 0 || !identityOf(res) || !WRITES.has(req.method),
       key: callerKey,
       what: 'writes',
+      stores,
     }),
   ];
 }
@@ -51,8 +55,14 @@ export function apiRateLimits(limits: ApiRateLimits): RequestHandler[] {
  * The gateway's own public pages (/health, /docs, /openapi.json): per client address, one budget
  * for all of them, apart from the /api budget.
  */
-export function addressRateLimit(perMinute: number): RequestHandler {
-  return fixedWindow({ name: 'pages', limit: () => perMinute, skip: () => perMinute === 0, key: addressKey });
+export function addressRateLimit(perMinute: number, stores: RateLimitStores): RequestHandler {
+  return fixedWindow({
+    name: 'pages',
+    limit: () => perMinute,
+    skip: () => perMinute === 0,
+    key: addressKey,
+    stores,
+  });
 }
 
 interface FixedWindow {
@@ -62,10 +72,12 @@ interface FixedWindow {
   skip: (req: Request, res: Response) => boolean;
   key: (req: Request, res: Response) => string;
   what?: string;
+  stores: RateLimitStores;
 }
 
-function fixedWindow({ name, limit, skip, key, what = 'requests' }: FixedWindow): RequestHandler {
+function fixedWindow({ name, limit, skip, key, what = 'requests', stores }: FixedWindow): RequestHandler {
   return rateLimit({
+    store: stores.storeFor(name),
     windowMs: WINDOW_MS,
     limit,
     skip,

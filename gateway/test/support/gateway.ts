@@ -1,4 +1,4 @@
-import { parseConfig, signToken } from '@shop/platform';
+import { parseConfig, signToken, type Logger } from '@shop/platform';
 import { configShape, start, type RunningGateway } from '../../src';
 import { startStubService, type StubService } from './stub-service';
 
@@ -15,8 +15,11 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** Three stub services and a gateway in front of them, on free ports. */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+/** Three stub services and a gateway in front of them, on free ports (logging to `options.logger` if given). */
+export async function startTestGateway(
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestGateway> {
   const [products, orders, notifications] = await Promise.all([
     startStubService('product-service'),
     startStubService('order-service'),
@@ -32,7 +35,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     NOTIFICATION_SERVICE_URL: notifications.url,
     ...env,
   });
-  const gateway = await start(config);
+  const gateway = await start(config, options);
   return {
     url: `http://127.0.0.1:${gateway.port}`,
     metricsUrl: `http://127.0.0.1:${gateway.metricsPort}`,
