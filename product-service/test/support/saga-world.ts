@@ -11,6 +11,7 @@ import {
   type TestVhost,
 } from '@shop/platform/testing';
 import { connect, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { sql } from 'kysely';
 import { configShape } from '../../src/config';
 import { migrationsDir } from '../../src/db/migrations-dir';
 import type { Db } from '../../src/db/database';
@@ -35,15 +36,21 @@ export interface SagaWorld {
   publishRaw(routingKey: string, body: string): Promise<void>;
   /** Messages that reached product-service.orders.dlq. */
   deadLettered: ConsumeMessage[];
+  /** How many connections the service holds to its database now (its own, not the test's). */
+  serviceConnections(): Promise<number>;
   teardown(): Promise<void>;
 }
+
+/** Names the service's connections in pg_stat_activity, to tell them from the test's own. */
+const SERVICE_APPLICATION_NAME = 'product-service-under-test';
 
 const INVENTORY_PROBE: QueueSpec = {
   name: 'test.inventory-probe',
   bindings: [{ exchange: EXCHANGES.inventory, routingKey: '#' }],
 };
 
-export async function createSagaWorld(): Promise<SagaWorld> {
+/** `env` adds to (or replaces) the service's test configuration, e.g. a DATABASE_POOL_SIZE. */
+export async function createSagaWorld(env: Record<string, string> = {}): Promise<SagaWorld> {
   const [database, vhost] = await Promise.all([
     createTestDatabase({ migrationsDir: migrationsDir() }),
     createTestVhost(),
@@ -61,12 +68,15 @@ export async function createSagaWorld(): Promise<SagaWorld> {
     { noAck: true },
   );
 
+  const serviceUrl = new URL(database.url);
+  serviceUrl.searchParams.set('application_name', SERVICE_APPLICATION_NAME);
   const config = parseConfig(configShape, {
     PORT: '0',
-    DATABASE_URL: database.url,
+    DATABASE_URL: serviceUrl.toString(),
     AMQP_URL: vhost.url,
     BROKER_STARTUP_WAIT_MS: '15000',
     LOG_LEVEL: 'info',
+    ...env,
   });
   const service = await start(config, { logger });
 
@@ -92,6 +102,12 @@ export async function createSagaWorld(): Promise<SagaWorld> {
     logs,
     inventory,
     deadLettered,
+    serviceConnections: async () => {
+      const { rows } = await sql<{ n: string }>`
+        SELECT count(*) AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = ${SERVICE_APPLICATION_NAME}`.execute(db);
+      return Number(rows[0].n);
+    },
     publish: (event) =>
       publishBytes(ROUTES[event.type].routingKey, Buffer.from(JSON.stringify(event)), {
         messageId: event.id,
