@@ -21,9 +21,10 @@ const bool = (fallback: boolean) =>
  *         consumer is at its limit
  *   = 12 in the service's pool.
  * The in-process outbox relay (RELAY_ENABLED) has a pool of its own, and so has `npm run relay`:
- * 3 = 1 LISTEN + RELAY_DEFAULTS.pipeline (2) claiming transactions, sized by the platform from what
- * the relay can use (a bigger pool would sit idle, a smaller one would stall its pipeline), so it is
- * not a key here. The service's total is DATABASE_POOL_SIZE + 3.
+ * 3 = 1 LISTEN + RELAY_DEFAULTS.pipeline (2) claiming transactions, fixed in the platform
+ * (createOutboxRelay given a URL) at what the relay can use: a bigger pool would sit idle, a smaller
+ * one would stall its pipeline. So it is derived, not a key. The service's total is
+ * DATABASE_POOL_SIZE + 3.
  */
 export const POOL_BUDGET: PoolBudget = {
   size: 10 + 2,
