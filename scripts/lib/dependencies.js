@@ -5,7 +5,14 @@
 const net = require('node:net');
 const { spawnSync } = require('node:child_process');
 
-function canConnect(url, timeoutMs = 1500) {
+/** Whether `url` answers; for a comma-separated list of brokers (a cluster), whether any of them does. */
+async function canConnect(url, timeoutMs = 1500) {
+  const urls = url
+    .split(',')
+    .map((one) => one.trim())
+    .filter(Boolean);
+  if (urls.length > 1)
+    return (await Promise.all(urls.map((one) => canConnect(one, timeoutMs)))).some(Boolean);
   const { hostname, port } = new URL(url);
   const defaultPort = url.startsWith('amqp') ? 5672 : 5432;
   return new Promise((resolve) => {
@@ -47,7 +54,9 @@ async function ensureDependencies({ databaseUrl, amqpUrl, log = console.log }) {
   if (!(await canConnect(amqpUrl))) missing.push('rabbitmq');
   if (missing.length === 0) return;
   if (dockerAnswers()) {
-    log(`${missing.join(' and ')} not reachable; starting ${missing.length > 1 ? 'them' : 'it'} with docker compose…`);
+    log(
+      `${missing.join(' and ')} not reachable; starting ${missing.length > 1 ? 'them' : 'it'} with docker compose…`,
+    );
     spawnSync('docker', ['compose', 'up', '-d', ...missing], { stdio: 'inherit' });
     const urls = { postgres: databaseUrl, rabbitmq: amqpUrl };
     const stillMissing = [];

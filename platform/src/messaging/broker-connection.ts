@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 
 export interface BrokerConnectionOptions {
+  /** One broker's URL, or several, comma-separated (the nodes of a cluster): see `brokerUrls`. */
   url: string;
   logger: Logger;
   /** Shown in the broker's connection list. */
@@ -31,17 +32,43 @@ export interface BrokerConnection {
 const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 250, maxMs: 15_000 };
 
 /**
+ * The brokers an `AMQP_URL` names (SPEC §9): one URL, or several separated by commas — the nodes of
+ * one cluster, tried in turn. Throws a TypeError naming the bad entry if one is not an amqp(s) URL.
+ */
+export function brokerUrls(value: string): string[] {
+  const urls = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  if (urls.length === 0) throw new TypeError('no broker URL given');
+  for (const url of urls) {
+    let protocol: string;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      throw new TypeError(`not a URL: ${redact(url)}`);
+    }
+    if (protocol !== 'amqp:' && protocol !== 'amqps:')
+      throw new TypeError(`not an amqp:// or amqps:// URL: ${redact(url)}`);
+  }
+  return urls;
+}
+
+/**
  * One broker connection per process over amqp-connection-manager, which re-opens the
  * connection and every channel after a loss, re-running channel setups (topology, consumers).
+ * With several brokers (the nodes of a cluster) it tries them in turn: a connection that drops
+ * goes straight to the next node, and only when a whole pass over the list failed does it wait.
  * What it adds: reconnect delays that grow exponentially with jitter (the library retries at a
- * fixed interval, so the delay is taken inside `findServers`, which it calls before each
- * attempt), and listeners on every event and channel so that 'error', 'close' and 'blocked'
+ * fixed interval, so the delay is taken inside `findServers`, which it calls before each pass
+ * over the list), and listeners on every event and channel so that 'error', 'close' and 'blocked'
  * become log lines, never an unhandled 'error' that kills the process.
  */
 export function createBrokerConnection(options: BrokerConnectionOptions): BrokerConnection {
   const { logger } = options;
   const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
-  const broker = redact(options.url);
+  const urls = brokerUrls(options.url);
+  const brokers = urls.map(redact).join(', ');
   const sleeper = createSleeper();
   let failedAttempts = 0;
   let closed = false;
@@ -55,20 +82,30 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     // ~40 ms on Linux, before it leaves this process (Nagle's algorithm).
     connectionOptions: { noDelay: true, clientProperties: { connection_name: options.name ?? 'shop' } },
     findServers: async () => {
-      if (failedAttempts > 0 && !closed) await sleeper.sleep(backoffDelay(failedAttempts, reconnect));
-      return options.url;
+      const failedPasses = Math.floor(failedAttempts / urls.length);
+      if (failedPasses > 0 && !closed) await sleeper.sleep(backoffDelay(failedPasses, reconnect));
+      return urls;
     },
   });
+  let broker = redact(urls[0]!);
 
-  manager.on('connect', () => {
+  manager.on('connect', ({ url }) => {
     failedAttempts = 0;
-    logger.info('broker connected', { broker });
+    broker = typeof url === 'string' ? redact(url) : broker;
+    logger.info('broker connected', { broker, ...(urls.length > 1 && { brokers }) });
   });
-  manager.on('connectFailed', ({ err }) => {
+  manager.on('connectFailed', ({ err, url }) => {
     failedAttempts++;
-    logger.warn('broker connect failed, retrying', { broker, attempt: failedAttempts, err: err.message });
+    const attempted = typeof url === 'string' ? redact(url) : brokers;
+    const next = urls.length > 1 ? 'trying the next broker' : 'retrying';
+    logger.warn(`broker connect failed, ${next}`, {
+      broker: attempted,
+      attempt: failedAttempts,
+      err: err.message,
+    });
   });
   manager.on('disconnect', ({ err }) => {
+    // One broker: wait before reconnecting to it. Several: go to the next one at once.
     failedAttempts = Math.max(failedAttempts, 1);
     if (!closed) logger.warn('broker disconnected, reconnecting', { broker, err: err?.message });
   });

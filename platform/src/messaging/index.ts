@@ -1,6 +1,7 @@
 export type { BackoffOptions } from './backoff';
 export { buildEvent, type BuildEventInput } from './build-event';
 export {
+  brokerUrls,
   createBrokerConnection,
   type BrokerConnection,
   type BrokerConnectionOptions,

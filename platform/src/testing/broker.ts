@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { brokerUrls } from '../messaging/broker-connection';
 import { useContainers } from './docker';
 
 const run = promisify(execFile);
@@ -44,7 +45,8 @@ export async function createTestVhost(): Promise<TestVhost> {
   };
   await ctl('add_vhost', vhost);
   await ctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
-  const url = new URL(process.env.TEST_AMQP_URL ?? process.env.AMQP_URL ?? LOCAL_AMQP_URL);
+  // With a list of brokers (a cluster), the vhost is the cluster's: any node's URL reaches it.
+  const url = new URL(brokerUrls(process.env.TEST_AMQP_URL ?? process.env.AMQP_URL ?? LOCAL_AMQP_URL)[0]!);
   url.pathname = `/${vhost}`;
   return {
     url: url.toString(),

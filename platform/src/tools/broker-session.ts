@@ -1,4 +1,5 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { brokerUrls } from '../messaging/broker-connection';
 import { ToolError } from './tool-error';
 
 /**
@@ -17,13 +18,12 @@ export interface BrokerSession {
   close(): Promise<void>;
 }
 
+/**
+ * `url` may list several brokers (the nodes of a cluster, as AMQP_URL does): they are tried in
+ * turn, and the session is on the first that answers.
+ */
 export async function openBrokerSession(url: string, connectionName = 'shop-tools'): Promise<BrokerSession> {
-  let model: ChannelModel;
-  try {
-    model = await connect(url, { timeout: 5_000, clientProperties: { connection_name: connectionName } });
-  } catch (error) {
-    throw new ToolError(`RabbitMQ is unreachable at ${redactUrl(url)}: ${describeError(error)}`);
-  }
+  const { model, connectedUrl } = await connectToFirst(url, connectionName);
   // An 'error' without a listener would crash the process; the calls that fail reject anyway.
   model.on('error', () => undefined);
   const channel = async () => {
@@ -42,7 +42,7 @@ export async function openBrokerSession(url: string, connectionName = 'shop-tool
       throw error;
     }
   };
-  const vhost = vhostOf(url);
+  const vhost = vhostOf(connectedUrl);
   return {
     model,
     channel,
@@ -62,6 +62,28 @@ export async function openBrokerSession(url: string, connectionName = 'shop-tool
   };
 }
 
+async function connectToFirst(
+  url: string,
+  connectionName: string,
+): Promise<{ model: ChannelModel; connectedUrl: string }> {
+  let urls: string[];
+  try {
+    urls = brokerUrls(url);
+  } catch (error) {
+    throw new ToolError(`bad broker URL: ${(error as Error).message}`, 2);
+  }
+  const failures: string[] = [];
+  for (const candidate of urls) {
+    try {
+      const options = { timeout: 5_000, clientProperties: { connection_name: connectionName } };
+      return { model: await connect(candidate, options), connectedUrl: candidate };
+    } catch (error) {
+      failures.push(`${redactUrl(candidate)}: ${describeError(error)}`);
+    }
+  }
+  throw new ToolError(`RabbitMQ is unreachable at ${failures.join('; ')}`);
+}
+
 /** Runs `work` in a session that is always closed afterwards. */
 export async function withBrokerSession<T>(
   url: string,
@@ -75,14 +97,20 @@ export async function withBrokerSession<T>(
   }
 }
 
+/** The URL (or each of a comma-separated list) without its password, for messages. */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable AMQP URL)';
-  }
+  return url
+    .split(',')
+    .map((one) => {
+      try {
+        const parsed = new URL(one.trim());
+        if (parsed.password) parsed.password = '***';
+        return parsed.toString();
+      } catch {
+        return '(unparseable AMQP URL)';
+      }
+    })
+    .join(',');
 }
 
 function vhostOf(url: string): string {
