@@ -9,3 +9,4 @@ export * from './eventually';
 export * from './events';
 export * from './delivery-outcomes';
 export * from './escaped-errors';
+export * from './rabbitmq-cluster';
