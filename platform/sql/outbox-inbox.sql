@@ -59,6 +59,9 @@ CREATE TABLE outbox_events (
 
 -- The relay's claim query only ever looks at the unpublished tail, in position order.
 CREATE INDEX outbox_events_unpublished_idx ON outbox_events (position) WHERE published_at IS NULL;
+-- For each row it claims, whether an earlier row of the same aggregate is still unpublished (per-
+-- aggregate order with several relays; in a later migration of the services that have an outbox).
+CREATE INDEX outbox_events_unpublished_aggregate_idx ON outbox_events (aggregate_type, aggregate_id, position) WHERE published_at IS NULL;
 -- Retention deletes by age of publication.
 CREATE INDEX outbox_events_published_at_idx ON outbox_events (published_at);
 

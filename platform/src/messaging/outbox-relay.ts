@@ -62,15 +62,35 @@ export class BrokerUnavailableError extends Error {
   }
 }
 
+/*
+ * Claims the oldest unpublished rows no other transaction holds, and says of each whether it may be
+ * published now: not while an earlier row of its aggregate is unpublished and outside this claim —
+ * held by a batch still in flight (another relay's, or this relay's previous one), or left after a
+ * failed publish. So one aggregate's events reach the broker in outbox order however many relays
+ * run (SPEC §6 "Ordering"); a held-back row stays unpublished and is claimed again once the earlier
+ * one is out.
+ */
 const CLAIM_TEXT = `
-  SELECT id, type, exchange, routing_key, payload::text AS body, headers,
-         payload->>'correlationid' AS correlation_id, payload->>'source' AS source,
-         floor(extract(epoch FROM created_at))::bigint AS created_epoch
-    FROM outbox_events
-   WHERE published_at IS NULL
-   ORDER BY position
-   LIMIT $1
-   FOR UPDATE SKIP LOCKED`;
+  WITH claimed AS (
+    SELECT id, position, aggregate_type, aggregate_id
+      FROM outbox_events
+     WHERE published_at IS NULL
+     ORDER BY position
+     LIMIT $1
+     FOR UPDATE SKIP LOCKED)
+  SELECT o.id, o.type, o.exchange, o.routing_key, o.payload::text AS body, o.headers,
+         o.payload->>'correlationid' AS correlation_id, o.payload->>'source' AS source,
+         floor(extract(epoch FROM o.created_at))::bigint AS created_epoch,
+         NOT EXISTS (
+           SELECT 1 FROM outbox_events earlier
+            WHERE earlier.published_at IS NULL
+              AND earlier.aggregate_type = c.aggregate_type AND earlier.aggregate_id = c.aggregate_id
+              AND earlier.position < c.position
+              AND earlier.id NOT IN (SELECT id FROM claimed)) AS ready
+    FROM claimed c JOIN outbox_events o ON o.id = c.id
+   ORDER BY c.position`;
+/** How soon a relay that could publish nothing but held-back rows claims again. */
+const HELD_BACK_RETRY_MS = 25;
 // Named: prepared once per connection, then only bound and executed.
 const CLAIM = { name: 'outbox-relay-claim', text: CLAIM_TEXT };
 const MARK_PUBLISHED = `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`;
@@ -89,7 +109,9 @@ const PRUNE_CHUNK = 5_000;
  * Each batch is one transaction: claim the oldest unpublished rows `FOR UPDATE SKIP LOCKED`,
  * publish them on a confirm channel, and mark them published only after every confirm — then
  * commit. The claim's locks are held through the confirms, so several relays over one outbox
- * take disjoint batches and never publish a row twice in normal operation. If publishing fails
+ * take disjoint batches and never publish a row twice in normal operation; a claimed row whose
+ * aggregate has an earlier row still unpublished elsewhere is held back, so each aggregate's events
+ * go out in outbox order however many relays run. If publishing fails
  * the rows stay unpublished (attempts and last_error are recorded) and the relay backs off; if
  * the relay dies after publishing but before committing, the rows are published again, which
  * the consumers' inbox absorbs. While the broker is away nothing is claimed: rows simply wait.
@@ -138,7 +160,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     pause.wake();
   };
   const listener =
-    options.listen === false ? undefined : createOutboxListener({ pool, logger, onNotify: wake, onListening });
+    options.listen === false
+      ? undefined
+      : createOutboxListener({ pool, logger, onNotify: wake, onListening });
   const removeConnectListener = connection.onConnect(() => pause.wake());
   let loop: Promise<void> | undefined;
   let stopping = false;
@@ -148,6 +172,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // Held (with its locks) until the confirms are in: watched, so a database that drops it meanwhile fails the batch, not the process.
     held: CheckedOutClient;
     rows: OutboxRow[];
+    /** Claimed rows held back behind an earlier unpublished row of their aggregate. */
+    heldBack: number;
     stopTimer: () => void;
   }
 
@@ -157,8 +183,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const held = await checkOutClient(pool);
     try {
       await held.client.query('BEGIN');
-      const { rows } = await held.client.query<OutboxRow>({ ...CLAIM, values: [batchSize] });
-      return { held, rows, stopTimer: metrics.relayPublishSeconds.startTimer() };
+      const claimed = await held.client.query<OutboxRow & { ready: boolean }>({
+        ...CLAIM,
+        values: [batchSize],
+      });
+      const rows = claimed.rows.filter((row) => row.ready).map(({ ready: _ready, ...row }) => row);
+      const heldBack = claimed.rows.length - rows.length;
+      if (heldBack > 0) metrics.relayHeldBack.inc(heldBack);
+      return { held, rows, heldBack, stopTimer: metrics.relayPublishSeconds.startTimer() };
     } catch (error) {
       await endTransaction(held, 'ROLLBACK');
       throw error;
@@ -181,6 +213,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       throw error;
     }
     await endTransaction(held, 'COMMIT');
+    // The rows it held back are free now, and the earlier ones they waited for may be out: look again.
+    if (batch.heldBack > 0 && rows.length > 0) wake();
     if (publishError) throw publishError;
     if (rows.length > 0) {
       recordPublished(metrics, rows);
@@ -257,7 +291,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             .finally(() => inFlight.delete(tracked));
           inFlight.add(tracked);
         } else await finish(batch, undefined);
-        if (batch.rows.length === batchSize) {
+        if (batch.rows.length === 0 && batch.heldBack > 0) {
+          // Everything claimed waits for an earlier row in flight: this relay's own batch wakes it
+          // when it commits; another relay's is looked for again shortly.
+          if (!wakePending && !stopping && failure === undefined) await idle.sleep(HELD_BACK_RETRY_MS);
+          continue;
+        }
+        if (batch.rows.length + batch.heldBack === batchSize) {
           // Retention is due: let the batches in flight settle, prune, then carry on without sleeping.
           if (Date.now() - lastPrune >= retention.everyMs) break;
           continue;

@@ -16,6 +16,8 @@ export interface Metrics {
   eventsDeadLettered: Counter<'reason'>;
   relayBatchSize: Histogram;
   relayPublishSeconds: Histogram;
+  /** Claimed rows the relay held back behind an earlier unpublished row of their aggregate. */
+  relayHeldBack: Counter;
   consumerProcessingSeconds: Histogram<'type'>;
 }
 
@@ -69,6 +71,11 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    relayHeldBack: new Counter({
+      name: 'relay_rows_held_back_total',
+      help: 'Claimed outbox rows held back because an earlier row of their aggregate was still unpublished (per-aggregate order)',
+      registers,
+    }),
     consumerProcessingSeconds: new Histogram({
       name: 'consumer_processing_seconds',
       help: 'Time a consumer took to handle an event, retries included',
@@ -111,7 +118,10 @@ export function httpMetrics(metrics: Metrics = processMetrics()): RequestHandler
     res.on('finish', () => {
       const label = matched ?? (req.baseUrl ? `${req.baseUrl}/*` : 'unmatched');
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpRequestDuration.observe({ method: req.method, route: label, status: String(res.statusCode) }, seconds);
+      metrics.httpRequestDuration.observe(
+        { method: req.method, route: label, status: String(res.statusCode) },
+        seconds,
+      );
     });
     next();
   };

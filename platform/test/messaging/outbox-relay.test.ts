@@ -1,8 +1,9 @@
 import { QUEUES } from '@shop/contracts';
 import { createOutboxRelay, type OutboxRelay } from '../../src/messaging';
+import { createMetrics } from '../../src/observability';
 import { commitToOutbox, createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
-import { buildOrderCreated, eventually } from '../../src/testing';
+import { buildOrderCreated, buildOrderStatusUpdated, eventually } from '../../src/testing';
 
 const queue = QUEUES.productOrders;
 
@@ -151,6 +152,80 @@ describe('outbox relay', () => {
     expect(ids).toHaveLength(501);
     expect(ids.at(-1)).toBe(marker.id);
     expect(new Set(ids.slice(0, 500))).toEqual(new Set(events.map((event) => event.id)));
+  });
+
+  describe('one order’s events', () => {
+    /** An order's OrderCreated and then `updates` OrderStatusUpdated, sequences 0, 1, 2, … */
+    const orderEvents = (updates: number) => {
+      const created = buildOrderCreated();
+      const orderId = created.data.order_id;
+      return [
+        created,
+        ...Array.from({ length: updates }, (_, index) =>
+          buildOrderStatusUpdated({ order_id: orderId }, { sequence: index + 1 }),
+        ),
+      ];
+    };
+    /** Holds `eventId`'s outbox row locked, as a relay's batch in flight does, until `release()`. */
+    const holdRow = async (eventId: string) => {
+      const client = await world.pool.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM outbox_events WHERE id = $1 FOR UPDATE', [eventId]);
+      return {
+        release: async () => {
+          await client.query('COMMIT');
+          client.release();
+        },
+      };
+    };
+    const isPublished = async (eventId: string) =>
+      (
+        await world.pool.query(
+          'SELECT published_at IS NOT NULL AS published FROM outbox_events WHERE id = $1',
+          [eventId],
+        )
+      ).rows[0].published as boolean;
+
+    test('a row waits while an earlier row of its order is held by another batch, then both go out in order', async () => {
+      // Arrange
+      const [created, updated] = await commitToOutbox(world.database, orderEvents(1));
+      const [other] = await append(1);
+      const inFlight = await holdRow(created.id);
+      const relay = await newRelay({ listen: false });
+
+      // Act
+      const whileHeld = await relay.drainOnce();
+      const updatedPublishedWhileHeld = await isPublished(updated.id);
+      await inFlight.release();
+      const afterwards = await relay.drainOnce();
+
+      // Assert
+      expect(whileHeld).toBe(1);
+      expect(updatedPublishedWhileHeld).toBe(false);
+      expect(afterwards).toBe(2);
+      await eventually(() => probe.messages.length === 3);
+      expect(probe.ids()).toEqual([other.id, created.id, updated.id]);
+    });
+
+    test('a running relay that could publish only held-back rows publishes them once the earlier row is free, without waiting for its poll', async () => {
+      // Arrange: a poll a minute away; nothing else wakes it (no LISTEN, nothing committed later).
+      const [created, updated] = await commitToOutbox(world.database, orderEvents(1));
+      const inFlight = await holdRow(created.id);
+      const metrics = createMetrics();
+      const relay = await newRelay({ listen: false, pollIntervalMs: 60_000, metrics });
+      await relay.start();
+      const heldBack = async () => (await metrics.relayHeldBack.get()).values[0]?.value ?? 0;
+      await eventually(async () => (await heldBack()) > 0, {
+        description: 'the relay held the second row back',
+      });
+
+      // Act
+      await inFlight.release();
+
+      // Assert
+      await eventually(() => probe.messages.length === 2, { timeoutMs: 5_000 });
+      expect(probe.ids()).toEqual([created.id, updated.id]);
+    });
   });
 
   test('retention deletes published rows older than the period and keeps the rest', async () => {
