@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { connect } from 'amqplib';
+import type { QueueSpec } from '@shop/contracts';
+import { connect, type ConfirmChannel } from 'amqplib';
+import { createLogger } from '../../src/logger';
+import { createBrokerConnection, createConsumer, declareTopology } from '../../src/messaging';
 import {
+  buildOrderCreated,
+  capturingLogger,
   clusterAmqpUrls,
   clusterStateDir,
   eventually,
@@ -129,6 +134,84 @@ describe('the local RabbitMQ cluster', () => {
         before.nodes.map((node) => node.pid).slice(0, 2),
       );
       expect(after.nodes[2].pid).not.toBe(before.nodes[2].pid);
+    },
+    CLUSTER_TIMEOUT_MS,
+  );
+
+  test(
+    'with every node in AMQP_URL, a publisher and a consumer lose nothing when the node they are on is killed, and go on through another',
+    async () => {
+      // Arrange: one service-style connection over the three nodes; a quorum queue replicated on all.
+      await startLocalCluster();
+      const { logger: connectionLogger, lines } = capturingLogger('info');
+      const quiet = createLogger('cluster-failover-test');
+      quiet.silent = !process.env.LOG_LEVEL;
+      const connection = createBrokerConnection({
+        url: clusterAmqpUrls().join(','),
+        logger: connectionLogger,
+        reconnect: { initialMs: 100, maxMs: 1_000 },
+      });
+      const key = randomBytes(4).toString('hex');
+      const queue: QueueSpec = {
+        name: `cluster-test.failover.${key}`,
+        bindings: [{ exchange: 'orders', routingKey: `${key}.#` }],
+      };
+      const received = new Set<string>();
+      const consumer = createConsumer({
+        connection,
+        queue,
+        logger: quiet,
+        handlers: { OrderCreated: async (event) => void received.add(event.id) },
+      });
+      const publisher = connection.createChannel({
+        name: 'cluster-test-publisher',
+        confirm: true,
+        setup: (channel: ConfirmChannel) => declareTopology(channel, [queue]),
+      });
+      /** Publishes `count` OrderCreated and resolves with their ids once the broker confirmed each. */
+      const publish = async (count: number) => {
+        const events = Array.from({ length: count }, () => buildOrderCreated());
+        await Promise.all(
+          events.map((event) =>
+            publisher.publish('orders', `${key}.order.created`, Buffer.from(JSON.stringify(event)), {
+              persistent: true,
+              messageId: event.id,
+              type: 'OrderCreated',
+              contentType: 'application/cloudevents+json',
+            }),
+          ),
+        );
+        return events.map((event) => event.id);
+      };
+      const connectedTo = () =>
+        lines.filter((line) => line.message === 'broker connected').map((line) => line.broker);
+      try {
+        consumer.start();
+        await consumer.waitUntilConsuming(30_000);
+        const before = await publish(50);
+        const nodeInUse = Number(new URL(String(connectedTo().at(-1))).port) - 5680;
+
+        // Act: the node this process is connected to dies.
+        const killedAt = performance.now();
+        await killNode(nodeInUse as 1 | 2 | 3);
+        const after = await publish(50);
+        const publishingResumedMs = performance.now() - killedAt;
+        await eventually(() => after.every((id) => received.has(id)), {
+          description: 'every event confirmed after the kill consumed',
+          timeoutMs: 60_000,
+        });
+        const consumingResumedMs = performance.now() - killedAt;
+        quiet.info('cluster failover', { nodeInUse, publishingResumedMs, consumingResumedMs });
+
+        // Assert: nothing the broker confirmed was lost, and the connection moved to another node.
+        expect([...before, ...after].filter((id) => !received.has(id))).toEqual([]);
+        const nodes = connectedTo().map((url) => Number(new URL(String(url)).port) - 5680);
+        expect(nodes[0]).toBe(nodeInUse);
+        expect(nodes.slice(1)).not.toContain(nodeInUse);
+      } finally {
+        await consumer.stop();
+        await connection.close();
+      }
     },
     CLUSTER_TIMEOUT_MS,
   );
