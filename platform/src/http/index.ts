@@ -8,3 +8,4 @@ export * from './problem';
 export * from './request-context';
 export * from './validate';
 export * from './service-app';
+export * from './service-urls';
