@@ -7,6 +7,7 @@ import {
   notFoundHandler,
   problemHandler,
   requestContext,
+  serviceUrls,
   type Logger,
 } from '@shop/platform';
 import { upstreamsOf, type Config } from './config';
@@ -14,6 +15,7 @@ import { apiDocs } from './http/api-docs';
 import { aggregateHealth } from './http/health';
 import { identify, requireIdentity, requireIdentityForWrites } from './http/identify';
 import { addressRateLimit, apiRateLimits } from './http/rate-limit';
+import { serviceInstances, type ServiceInstances } from './proxy/instances';
 import { serviceProxy } from './proxy/service-proxy';
 import { memoryRateLimitStores, type RateLimitStores } from './rate-limit-store/rate-limit-stores';
 
@@ -44,17 +46,26 @@ export function createApp(
   const pagesLimit = addressRateLimit(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE, rateLimits);
   app.use(['/docs', '/openapi.json'], pagesLimit);
   app.use(apiDocs());
-  app.get(
-    '/health',
-    pagesLimit,
-    aggregateHealth(upstreamsOf(config), config.HEALTH_TIMEOUT_MS, config.HEALTH_CACHE_MS, rateLimits.healthChecks),
+  // Each service's instances (one, or several: PRODUCT_SERVICE_URL=http://…:8001,http://…:8011), shared
+  // by its proxy, which spreads requests over the healthy ones, and /health, which probes them all.
+  const upstreams = Object.fromEntries(
+    Object.entries(upstreamsOf(config)).map(([service, urls]) => [
+      service,
+      serviceInstances({
+        service,
+        urls: serviceUrls(urls),
+        probeTimeoutMs: config.HEALTH_TIMEOUT_MS,
+        logger,
+      }),
+    ]),
   );
+  app.get('/health', pagesLimit, aggregateHealth(upstreams, config.HEALTH_CACHE_MS, rateLimits.healthChecks));
 
-  const proxy = (service: string, target: string) =>
-    serviceProxy({ service, target, timeoutMs: config.PROXY_TIMEOUT_MS, logger });
-  const products = proxy('product service', config.PRODUCT_SERVICE_URL);
-  const orders = proxy('order service', config.ORDER_SERVICE_URL);
-  const notifications = proxy('notification service', config.NOTIFICATION_SERVICE_URL);
+  const proxy = (service: string, instances: ServiceInstances) =>
+    serviceProxy({ service, instances, timeoutMs: config.PROXY_TIMEOUT_MS, logger });
+  const products = proxy('product service', upstreams['product-service']);
+  const orders = proxy('order service', upstreams['order-service']);
+  const notifications = proxy('notification service', upstreams['notification-service']);
 
   app.use(
     '/api/v1',
@@ -80,6 +91,7 @@ export function createApp(
   app.use(problemHandler(logger));
 
   return Object.assign(app, {
-    closeProxies: () => [products, orders, notifications].forEach((entry) => entry.close()),
+    closeProxies: () =>
+      [products, orders, notifications, ...Object.values(upstreams)].forEach((entry) => entry.close()),
   });
 }

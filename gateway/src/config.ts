@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { baseConfigShape, httpPortConfigShape, portSchema } from '@shop/platform';
+import { baseConfigShape, httpPortConfigShape, portSchema, serviceUrlsSchema } from '@shop/platform';
 
 const perMinute = (fallback: number, what: string) =>
   z.coerce.number().int().min(0).default(fallback).describe(`${what}; 0 turns this limit off`);
 /** Compose and .env files pass unset keys as empty strings; those mean "not set". */
 const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
-const serviceUrl = (port: number, what: string) => z.url().default(`http://127.0.0.1:${port}`).describe(`Base URL of the ${what}`);
+const serviceUrl = (port: number, what: string) =>
+  serviceUrlsSchema(`http://127.0.0.1:${port}`).describe(
+    `Base URL of the ${what}; several, comma-separated, for its instances (requests are spread over the healthy ones)`,
+  );
 
 export const configShape = {
   ...baseConfigShape,

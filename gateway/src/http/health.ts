@@ -1,12 +1,15 @@
 import type { RequestHandler } from 'express';
 import { sendHealth, type CheckResult, type HealthCheck } from '@shop/platform';
 import type { Health } from '@shop/contracts';
+import type { InstanceHealth, ServiceInstances } from '../proxy/instances';
 
 /**
- * The gateway is healthy when every service behind it answers its own /health with 200
- * (`ok`, or `degraded` — still serving). All are asked at once with a short timeout, so one hung
- * service costs /health at most `timeoutMs`. Any service down or unreachable → 503, with each
- * service's status in `checks`. The gateway's own `checks` (the rate limits' Redis) join them there;
+ * The gateway is healthy when every service behind it has an instance that answers its own /health
+ * with 200 (`ok`, or `degraded` — still serving). Every instance is asked at once with a short
+ * timeout (instances.ts), so one hung instance costs /health at most that timeout, and what each
+ * answers also takes it in or out of the proxy's rotation. A service with no instance up → 503;
+ * one with some but not all of its instances up is `degraded` (200), and its line in `checks` says
+ * how many of how many are up. The gateway's own `checks` (the rate limits' Redis) join them there;
  * they answer `degraded` at worst, as the gateway still serves without them.
  *
  * Each call would cost one request to every service, so the answer is shared: calls while a round
@@ -14,23 +17,23 @@ import type { Health } from '@shop/contracts';
  * /health thus asks the services at most once per interval (0 asks on every call).
  */
 export function aggregateHealth(
-  upstreams: Record<string, string>,
-  timeoutMs: number,
+  services: Record<string, ServiceInstances>,
   cacheMs = 0,
   checks: Record<string, HealthCheck> = {},
 ): RequestHandler {
-  const check = shared(() => checkAll(upstreams, timeoutMs, checks), cacheMs);
+  const check = shared(() => checkAll(services, checks), cacheMs);
   // Draining on SIGTERM, it answers 503 at once instead (sendHealth), as every service does.
   return (req, res) => sendHealth(req, res, 'gateway', check);
 }
 
 async function checkAll(
-  upstreams: Record<string, string>,
-  timeoutMs: number,
+  services: Record<string, ServiceInstances>,
   own: Record<string, HealthCheck>,
 ): Promise<Health> {
   const entries = await Promise.all([
-    ...Object.entries(upstreams).map(async ([name, baseUrl]) => [name, await probe(baseUrl, timeoutMs)] as const),
+    ...Object.entries(services).map(
+      async ([name, instances]) => [name, serviceCheck(await instances.probe())] as const,
+    ),
     ...Object.entries(own).map(async ([name, check]) => [name, await check()] as const),
   ]);
   const checks = Object.fromEntries(entries);
@@ -56,15 +59,17 @@ function shared<T>(compute: () => Promise<T>, ttlMs: number): () => Promise<T> {
   };
 }
 
-async function probe(baseUrl: string, timeoutMs: number): Promise<CheckResult> {
-  try {
-    const response = await fetch(new URL('/health', baseUrl), { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await response.json().catch(() => undefined)) as { status?: string } | undefined;
-    if (response.status !== 200) return { status: 'down', detail: `answered ${response.status}` };
-    return body?.status === 'degraded' ? { status: 'degraded', detail: 'service reports degraded' } : { status: 'up' };
-  } catch (error) {
-    const name = (error as Error).name;
-    const detail = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${timeoutMs} ms` : 'unreachable';
-    return { status: 'down', detail };
-  }
+/**
+ * One service's line in `checks`. A single instance's is its own answer, as it always was; with
+ * several, the service is up while every instance is, degraded while at least one is, down when none
+ * is, and the detail counts them and names each one that is not up and why.
+ */
+function serviceCheck(instances: InstanceHealth[]): CheckResult {
+  if (instances.length === 1) return instances[0].result;
+  const up = instances.filter(({ result }) => result.status !== 'down').length;
+  const notUp = instances
+    .filter(({ result }) => result.status !== 'up')
+    .map(({ url, result }) => `${url} ${result.status}: ${result.detail}`);
+  const status = up === 0 ? 'down' : notUp.length > 0 ? 'degraded' : 'up';
+  return { status, detail: [`${up} of ${instances.length} instances up`, ...notUp].join('; ') };
 }

@@ -1,36 +1,71 @@
-import { Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
-import { createProxyMiddleware } from 'http-proxy-middleware';
+import { createProxyMiddleware, type Plugin } from 'http-proxy-middleware';
 import { AppError, sendProblem, type Logger } from '@shop/platform';
+import { copyBody, type BodyCopy } from './body-copy';
+import type { ServiceInstances } from './instances';
 
 export interface ServiceProxy {
   handler: RequestHandler;
   close(): void;
 }
 
+type ProxyServer = Parameters<Plugin>[0];
+
+/** One request's way to a service: the instances it was sent to, and its body while it may still go elsewhere. */
+interface Attempts {
+  tried: Set<string>;
+  current: string;
+  body?: BodyCopy;
+}
+
 /**
- * Streams a request to one service and its answer back, untouched: the path (with query) is the
- * original one, the body is never parsed here (services enforce their own limits), and the
- * headers — Authorization and the X-Request-Id set by requestContext — travel as they are.
- * A service that refuses the connection or resets it becomes 503 service_unavailable; one that
- * does not answer within `timeoutMs` becomes 504 service_timeout; either way as problem+json, never a hang.
+ * Streams a request to one instance of a service and its answer back, untouched: the path (with
+ * query) is the original one, the body is never parsed here (services enforce their own limits), and
+ * the headers — Authorization and the X-Request-Id set by requestContext — travel as they are.
+ *
+ * Requests go round-robin to the service's healthy instances (instances.ts). An instance that refuses
+ * the connection never saw the request, so it is taken out and the request, whatever its method, goes
+ * to the next instance at once; only when every instance has refused does it become 503
+ * service_unavailable. A connection reset after the request was sent is never retried (the service may
+ * have acted on it): 503 as well. A service that does not answer within `timeoutMs` becomes 504
+ * service_timeout; either way as problem+json, never a hang.
  */
-export function serviceProxy(options: { service: string; target: string; timeoutMs: number; logger: Logger }): ServiceProxy {
-  const { service, target, timeoutMs, logger } = options;
+export function serviceProxy(options: {
+  service: string;
+  instances: ServiceInstances;
+  timeoutMs: number;
+  logger: Logger;
+}): ServiceProxy {
+  const { service, instances, timeoutMs, logger } = options;
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const forwarding = { agent, changeOrigin: true, xfwd: true, proxyTimeout: timeoutMs };
   const timedOut = new WeakSet<IncomingMessage>();
+  const attempts = new WeakMap<IncomingMessage, Attempts>();
+  let proxyServer: ProxyServer | undefined;
 
   const handler = createProxyMiddleware<Request, Response>({
-    target,
-    agent,
-    changeOrigin: true,
-    xfwd: true,
-    proxyTimeout: timeoutMs,
+    ...forwarding,
+    router: (req) => {
+      const current = instances.pick()!;
+      attempts.set(req, { tried: new Set([current]), current });
+      return current;
+    },
     // Mounted under its prefix, express strips it from req.url; the service wants the full path.
     pathRewrite: (_path, req) => req.originalUrl,
+    plugins: [(server) => (proxyServer = server)],
     on: {
+      start: (req: IncomingMessage) => {
+        const attempt = attempts.get(req);
+        if (attempt && !attempt.body) attempt.body = copyBody(req);
+      },
       proxyReq: (proxyReq: ClientRequest, req: IncomingMessage) => {
         proxyReq.once('timeout', () => timedOut.add(req));
+        // Emitted once the request has its socket: when that is connected, the request can no longer be refused.
+        const release = () => attempts.get(req)?.body?.release();
+        if (proxyReq.socket?.connecting) proxyReq.socket.once('connect', release);
+        else release();
       },
       proxyRes: (proxyRes: IncomingMessage) => {
         // Hop-by-hop: a draining service's `Connection: close` is about the gateway's socket to it,
@@ -38,30 +73,67 @@ export function serviceProxy(options: { service: string; target: string; timeout
         delete proxyRes.headers.connection;
       },
       error: (error, req, res) => {
-        const response = res as ServerResponse;
-        const requestId = (response as Response).locals?.requestId;
-        const timeout = timedOut.has(req);
-        logger.warn('proxy failed', {
-          request_id: requestId,
-          service,
-          method: req.method,
-          path: (req as Request).originalUrl ?? req.url,
-          err: (error as NodeJS.ErrnoException).code ?? error.message,
-          timeout,
-        });
-        if (typeof response.writeHead !== 'function') return void (res as { destroy?: () => void }).destroy?.();
-        if (response.headersSent) return void response.destroy();
-        sendProblem(
-          response as Response,
-          timeout
-            ? new AppError(504, 'service_timeout', `The ${service} did not answer within ${timeoutMs} ms.`)
-            : new AppError(503, 'service_unavailable', `The ${service} is not reachable right now; try again shortly.`, {
-                headers: { 'Retry-After': '1' },
-              }),
-        );
+        const attempt = attempts.get(req);
+        if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' && attempt) {
+          instances.refused(attempt.current);
+          const next =
+            res instanceof ServerResponse && !res.headersSent ? instances.pick(attempt.tried) : undefined;
+          if (next) return void resend(req, res as ServerResponse, attempt, next, error);
+        }
+        fail(error, req, res);
       },
     },
   });
+
+  /** Sends a request whose connection `attempt.current` refused to `next`, with the copy of its body. */
+  async function resend(
+    req: IncomingMessage,
+    res: ServerResponse,
+    attempt: Attempts,
+    next: string,
+    refusal: Error,
+  ) {
+    attempt.tried.add(next);
+    attempt.current = next;
+    logger.debug('proxy: connection refused, sending to the next instance', {
+      service,
+      method: req.method,
+      instance: next,
+    });
+    const body = await attempt.body?.replay();
+    if (!body || !proxyServer) return fail(refusal, req, res);
+    // The first pass added X-Forwarded-* to req.headers already; adding them again would repeat them.
+    proxyServer.web(req, res, { ...forwarding, xfwd: false, target: next, buffer: body });
+  }
+
+  function fail(error: Error, req: IncomingMessage, res: ServerResponse | Socket) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const timeout = timedOut.has(req);
+    logger.warn('proxy failed', {
+      request_id: (res as Response).locals?.requestId,
+      service,
+      instance: attempts.get(req)?.current,
+      method: req.method,
+      path: (req as Request).originalUrl ?? req.url,
+      err: code ?? error.message,
+      timeout,
+    });
+    if (!(res instanceof ServerResponse)) return void res.destroy();
+    if (res.headersSent) return void res.destroy();
+    sendProblem(
+      res as Response,
+      timeout
+        ? new AppError(504, 'service_timeout', `The ${service} did not answer within ${timeoutMs} ms.`)
+        : new AppError(
+            503,
+            'service_unavailable',
+            `The ${service} is not reachable right now; try again shortly.`,
+            {
+              headers: { 'Retry-After': '1' },
+            },
+          ),
+    );
+  }
 
   return { handler, close: () => agent.destroy() };
 }

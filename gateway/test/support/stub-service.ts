@@ -23,8 +23,9 @@ export interface StubService {
 /**
  * A real HTTP server standing in for one service behind the gateway: it records what reached it
  * and answers 200 `{ service, path }` (or its /health), so tests can see what the gateway forwarded.
+ * It listens on `port` (0: a free one), so an instance can be stopped and started again where it was.
  */
-export async function startStubService(name: string): Promise<StubService> {
+export async function startStubService(name: string, port = 0): Promise<StubService> {
   const stub: Omit<StubService, 'url' | 'close'> = { received: [], healthCalls: 0, health: 200, hang: false };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -42,10 +43,10 @@ export async function startStubService(name: string): Promise<StubService> {
       res.end(JSON.stringify({ service: name, path: req.url }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return Object.assign(stub, {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
