@@ -5,6 +5,7 @@ import {
   databaseConfigShape,
   httpPortConfigShape,
   outboxConfigShape,
+  serviceUrlsSchema,
   type PoolBudget,
 } from '@shop/platform';
 
@@ -36,11 +37,9 @@ export const configShape = {
   ...httpPortConfigShape(8002, 'order service'),
   ...databaseConfigShape('shop_orders', 'order', POOL_BUDGET),
   ...brokerConfigShape,
-  PRODUCT_SERVICE_URL: z
-    .string()
-    .url()
-    .default('http://127.0.0.1:8001')
-    .describe('Base URL of the product service (catalogue lookups when placing an order)'),
+  PRODUCT_SERVICE_URL: serviceUrlsSchema('http://127.0.0.1:8001').describe(
+    'Base URL of the product service (catalogue lookups when placing an order); several, comma-separated, for its instances (calls are spread over them, and one that refuses the connection is skipped)',
+  ),
   PRODUCT_SERVICE_TIMEOUT_MS: z.coerce
     .number()
     .int()

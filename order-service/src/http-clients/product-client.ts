@@ -2,10 +2,11 @@ import http from 'node:http';
 import https from 'node:https';
 import CircuitBreaker from 'opossum';
 import { ProductList, MAX_IDS_PER_LOOKUP, type Product } from '@shop/contracts';
-import { AppError } from '@shop/platform';
+import { AppError, serviceUrls } from '@shop/platform';
 import { findMissingProducts } from '../domain/stock-check';
 
 export interface ProductClientOptions {
+  /** The product service's base URL, or several, comma-separated: one per instance (PRODUCT_SERVICE_URL). */
   baseUrl: string;
   timeoutMs: number;
   breaker?: {
@@ -37,8 +38,15 @@ export interface ProductClient extends ProductCatalogue {
  * product service costs callers a fast 503 instead of a pile of hung requests. Failures map to the
  * SPEC §4 codes: refused / breaker open / 5xx → 503 product_service_unavailable, timeout → 504
  * product_service_timeout, ids the catalogue does not know → 404 product_not_found.
+ *
+ * With several instances (SPEC §9), calls take them in turn, and a call whose connection one refuses
+ * (it never reached it) goes on to the next within the same call and deadline; an instance that
+ * refused is tried last for `REFUSED_COOL_DOWN_MS`. Only when every instance refuses does the call
+ * fail, once, as far as the breaker is concerned. Other failures (a timeout, a reset, a 5xx) come from
+ * an instance that took the call; they end it as they would with one instance, and the breaker counts them.
  */
 const IDLE_SOCKET_TIMEOUT_MS = 30_000;
+const REFUSED_COOL_DOWN_MS = 5_000;
 
 /** A failed call to the product service: a network error, a timeout, or a 5xx answer. */
 class ProductCallError extends Error {
@@ -51,74 +59,120 @@ class ProductCallError extends Error {
   }
 }
 
-export function createProductClient(options: ProductClientOptions): ProductClient {
+/** One product-service instance: where it is, and the keep-alive sockets to it. */
+interface Instance {
+  request: typeof http.request;
+  agent: http.Agent;
+  target: http.RequestOptions;
+  basePath: string;
+  refusedAt: number;
+}
+
+function instanceAt(baseUrl: string): Instance {
   // Idle keep-alive sockets are dropped after 30 s, well before the product service's own 65 s
   // keep-alive timeout, so a request never lands on a socket the server is closing (ECONNRESET → 503).
   const agentOptions = { keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_TIMEOUT_MS };
-  const base = new URL(options.baseUrl);
+  const base = new URL(baseUrl);
   const secure = base.protocol === 'https:';
   const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-  const request = secure ? https.request : http.request;
-  const basePath = base.pathname.replace(/\/$/, '');
-  const target = {
-    protocol: base.protocol,
-    hostname: base.hostname.replace(/^\[|\]$/g, ''),
-    port: base.port || undefined,
+  return {
+    request: secure ? https.request : http.request,
     agent,
-    headers: { Accept: 'application/json' },
+    target: {
+      protocol: base.protocol,
+      hostname: base.hostname.replace(/^\[|\]$/g, ''),
+      port: base.port || undefined,
+      agent,
+      headers: { Accept: 'application/json' },
+    },
+    basePath: base.pathname.replace(/\/$/, ''),
+    refusedAt: -Infinity,
+  };
+}
+
+/** One batch call to one instance, given up after `timeoutMs`. */
+function fetchBatchFrom(
+  { request, target, basePath }: Instance,
+  ids: readonly number[],
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: ProductCallError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(error);
+    };
+    const req = request(
+      {
+        ...target,
+        method: 'GET',
+        path: `${basePath}/api/v1/products?ids=${ids.join(',')}&limit=${MAX_IDS_PER_LOOKUP}`,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', (error: NodeJS.ErrnoException) =>
+          fail(new ProductCallError(error.message, error.code)),
+        );
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          // The breaker must see 5xx as failures; 4xx are answers (and never open it).
+          if (status >= 500) return fail(new ProductCallError(`answered ${status}`, undefined, status));
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          let body: unknown;
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            body = undefined;
+          }
+          resolve({ status, body });
+        });
+      },
+    );
+    // The timeout covers the whole call; the socket is really given up when it fires.
+    const timer = setTimeout(() => {
+      fail(new ProductCallError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (error: NodeJS.ErrnoException) => fail(new ProductCallError(error.message, error.code)));
+    req.end();
+  });
+}
+
+export function createProductClient(options: ProductClientOptions): ProductClient {
+  const instances = serviceUrls(options.baseUrl).map(instanceAt);
+  let turn = 0;
+  /** The instances for one call: the next in turn first, those that refused a connection lately last. */
+  const callOrder = (): Instance[] => {
+    const start = turn++ % instances.length;
+    const inTurn = [...instances.slice(start), ...instances.slice(0, start)];
+    const now = performance.now();
+    const refusedLately = (instance: Instance) => now - instance.refusedAt < REFUSED_COOL_DOWN_MS;
+    return [...inTurn.filter((instance) => !refusedLately(instance)), ...inTurn.filter(refusedLately)];
   };
 
-  const fetchBatch = (
+  const fetchBatch = async (
     ids: readonly number[],
     timeoutMs: number,
-  ): Promise<{ status: number; body: unknown }> =>
-    new Promise((resolve, reject) => {
-      let settled = false;
-      const fail = (error: ProductCallError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(error);
-      };
-      const req = request(
-        {
-          ...target,
-          method: 'GET',
-          path: `${basePath}/api/v1/products?ids=${ids.join(',')}&limit=${MAX_IDS_PER_LOOKUP}`,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', (error: NodeJS.ErrnoException) =>
-            fail(new ProductCallError(error.message, error.code)),
-          );
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            // The breaker must see 5xx as failures; 4xx are answers (and never open it).
-            if (status >= 500) return fail(new ProductCallError(`answered ${status}`, undefined, status));
-            if (settled) return;
-            settled = true;
-            clearTimeout(timer);
-            let body: unknown;
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              body = undefined;
-            }
-            resolve({ status, body });
-          });
-        },
-      );
-      // The timeout covers the whole call; the socket is really given up when it fires.
-      const timer = setTimeout(() => {
-        fail(new ProductCallError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
-        req.destroy();
-      }, timeoutMs);
-      req.on('error', (error: NodeJS.ErrnoException) =>
-        fail(new ProductCallError(error.message, error.code)),
-      );
-      req.end();
-    });
+  ): Promise<{ status: number; body: unknown }> => {
+    const deadline = performance.now() + timeoutMs;
+    let refusal: unknown;
+    for (const instance of callOrder()) {
+      try {
+        return await fetchBatchFrom(instance, ids, Math.max(0, deadline - performance.now()));
+      } catch (error) {
+        // A refused connection never reached the instance: the call moves on to the next one.
+        if (!(error instanceof ProductCallError) || error.code !== 'ECONNREFUSED') throw error;
+        instance.refusedAt = performance.now();
+        refusal = error;
+      }
+    }
+    throw refusal;
+  };
 
   const breaker = new CircuitBreaker(fetchBatch, {
     timeout: false, // fetchBatch enforces the timeout, so the socket is really given up
@@ -156,7 +210,7 @@ export function createProductClient(options: ProductClientOptions): ProductClien
     },
     close() {
       breaker.shutdown();
-      agent.destroy();
+      for (const { agent } of instances) agent.destroy();
     },
   };
 }

@@ -157,6 +157,59 @@ describe('the product client', () => {
     expect(stub.requests.length).toBe(requestsWhenClosed + 1);
   });
 
+  describe('with several product-service instances (PRODUCT_SERVICE_URL lists them)', () => {
+    const others: ProductStub[] = [];
+    const anotherStub = async () => {
+      const other = await startProductStub();
+      others.push(other);
+      return other;
+    };
+    afterEach(async () => {
+      await Promise.all(others.splice(0).map((other) => other.close()));
+    });
+
+    test('calls take the instances in turn', async () => {
+      const second = await anotherStub();
+      const client = buildClient({ baseUrl: `${stub.url},${second.url}` });
+
+      for (let i = 0; i < 4; i++) await client.getProducts([1]);
+
+      expect([stub.requests.length, second.requests.length]).toEqual([2, 2]);
+    });
+
+    test('when one instance refuses connections, every call is answered by the other', async () => {
+      const client = buildClient({ baseUrl: `http://127.0.0.1:${await unusedPort()},${stub.url}` });
+
+      const answers = await Promise.all(Array.from({ length: 6 }, () => client.getProducts([2, 1])));
+
+      expect(answers.map((products) => products.map((product) => product.id))).toEqual(Array(6).fill([2, 1]));
+      expect(stub.requests).toHaveLength(6);
+    });
+
+    test('when every instance refuses connections, it answers 503 product_service_unavailable', async () => {
+      const client = buildClient({
+        baseUrl: `http://127.0.0.1:${await unusedPort()},http://127.0.0.1:${await unusedPort()}`,
+      });
+
+      const error = await failureOf(client.getProducts([1]));
+
+      expect(error.status).toBe(503);
+      expect(error.code).toBe('product_service_unavailable');
+    });
+
+    test('a 5xx from the instance in turn ends the call: only a refused connection moves on to another', async () => {
+      stub.behaviour = 'fail-500';
+      const second = await anotherStub();
+      const client = buildClient({ baseUrl: `${stub.url},${second.url}` });
+
+      const error = await failureOf(client.getProducts([1]));
+
+      expect(error.status).toBe(503);
+      expect(stub.requests).toHaveLength(1);
+      expect(second.requests).toHaveLength(0);
+    });
+  });
+
   test('404s for unknown products never open the breaker', async () => {
     const client = buildClient({ breaker: { volumeThreshold: 2, errorThresholdPercentage: 50 } });
     for (let i = 0; i < 4; i++) await failureOf(client.getProducts([999]));
