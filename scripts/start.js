@@ -4,7 +4,8 @@
  * catalogue, then run the four services as one process tree with prefixed logs. Ctrl-C (or
  * SIGTERM) stops them all gracefully.
  *
- * Flags: --no-build (skip the turbo build), --no-seed.
+ * Flags: --no-build (skip the turbo build), --no-seed, --replicas N (N instances each of the
+ * product, order and notification services behind the one gateway on :3000; see `instancePorts`).
  */
 const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -13,11 +14,65 @@ const { ensureDependencies } = require('./lib/dependencies');
 const root = path.resolve(__dirname, '..');
 const args = new Set(process.argv.slice(2));
 const SERVICES = [
-  { name: 'product', dir: 'product-service', color: 36, envPrefix: 'PRODUCT', database: 'shop_products' },
-  { name: 'order', dir: 'order-service', color: 33, envPrefix: 'ORDER', database: 'shop_orders' },
-  { name: 'notify', dir: 'notification-service', color: 35, envPrefix: 'NOTIFICATION', database: 'shop_notifications' },
-  { name: 'gateway', dir: 'gateway', color: 32, envPrefix: 'GATEWAY' },
+  { name: 'product', dir: 'product-service', color: 36, envPrefix: 'PRODUCT', database: 'shop_products', port: 8001 },
+  { name: 'order', dir: 'order-service', color: 33, envPrefix: 'ORDER', database: 'shop_orders', port: 8002 },
+  { name: 'notify', dir: 'notification-service', color: 35, envPrefix: 'NOTIFICATION', database: 'shop_notifications', port: 8004 },
+  { name: 'gateway', dir: 'gateway', color: 32, envPrefix: 'GATEWAY', port: 3000 },
 ];
+/** Ports of a service's later instances: each 10 above the one before (8001, 8011, 8021, …). */
+const REPLICA_PORT_STEP = 10;
+
+function replicasWanted(argv) {
+  const at = argv.findIndex((arg) => arg === '--replicas' || arg.startsWith('--replicas='));
+  if (at === -1) return 1;
+  const value = argv[at].includes('=') ? argv[at].split('=')[1] : argv[at + 1];
+  const replicas = Number(value);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 20) {
+    console.error(`[start] --replicas takes a whole number from 1 to 20 (got ${value ?? 'nothing'}).`);
+    process.exit(1);
+  }
+  return replicas;
+}
+
+/**
+ * Every process to run: `replicas` instances of each service but the gateway, which is one. The first
+ * instance keeps the service's port (or its PRODUCT_PORT, ORDER_PORT, …); the others count up from it
+ * by REPLICA_PORT_STEP, so the three services' ports never meet (8001/8011/…, 8002/8012/…, 8004/8014/…).
+ */
+function instancePorts(replicas) {
+  const instances = SERVICES.flatMap((service) => {
+    const first = Number(process.env[`${service.envPrefix}_PORT`] || service.port);
+    const count = service.dir === 'gateway' ? 1 : replicas;
+    return Array.from({ length: count }, (_, index) => ({ service, index, port: first + index * REPLICA_PORT_STEP }));
+  });
+  const taken = new Map();
+  for (const { service, index, port } of instances) {
+    const label = `${service.dir} #${index + 1}`;
+    if (taken.has(port)) {
+      console.error(`[start] ${label} and ${taken.get(port)} would both listen on :${port}; set other *_PORT values.`);
+      process.exit(1);
+    }
+    taken.set(port, label);
+  }
+  return instances;
+}
+
+/**
+ * Where each service's instances are, for the gateway and the order service's product client (a
+ * comma-separated list each, SPEC §9); a URL set in the environment is left as it is.
+ */
+function serviceUrlsOf(instances) {
+  const urlsOf = (dir) =>
+    instances
+      .filter((instance) => instance.service.dir === dir)
+      .map(({ port }) => `http://127.0.0.1:${port}`)
+      .join(',');
+  return {
+    PRODUCT_SERVICE_URL: process.env.PRODUCT_SERVICE_URL || urlsOf('product-service'),
+    ORDER_SERVICE_URL: process.env.ORDER_SERVICE_URL || urlsOf('order-service'),
+    NOTIFICATION_SERVICE_URL: process.env.NOTIFICATION_SERVICE_URL || urlsOf('notification-service'),
+  };
+}
 
 /**
  * The services share one environment here, so settings that differ per service are taken from
@@ -42,6 +97,7 @@ function serviceEnv(service) {
   return env;
 }
 
+const isRunning = (child) => child.exitCode === null && child.signalCode === null;
 const say = (line) => console.log(`\x1b[1m[start]\x1b[0m ${line}`);
 
 function runStep(title, command, commandArgs, options = {}) {
@@ -64,6 +120,9 @@ function prefixLines(stream, label, color, target) {
 }
 
 async function main() {
+  const replicas = replicasWanted(process.argv.slice(2));
+  const instances = instancePorts(replicas);
+  const urls = serviceUrlsOf(instances);
   await ensureDependencies({
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     amqpUrl: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
@@ -78,21 +137,33 @@ async function main() {
     runStep('seeding products', 'node', ['product-service/dist/src/seed.js'], { env: serviceEnv(SERVICES[0]) });
   }
 
-  const children = SERVICES.map((service) => {
+  const running = instances.map(({ service, index, port }) => {
+    const several = replicas > 1 && service.dir !== 'gateway';
+    const label = several ? `${service.name}${index + 1}` : service.name;
+    const title = several ? `${service.dir} #${index + 1}` : service.dir;
     const child = spawn('node', [path.join(service.dir, 'dist/src/main.js')], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: serviceEnv(service),
+      env: { ...serviceEnv(service), ...urls, PORT: String(port) },
     });
-    prefixLines(child.stdout, service.name, service.color, process.stdout);
-    prefixLines(child.stderr, service.name, service.color, process.stderr);
+    prefixLines(child.stdout, label, service.color, process.stdout);
+    prefixLines(child.stderr, label, service.color, process.stderr);
+    const instance = { service, title, port, child };
     child.on('exit', (code, signal) => {
-      say(`${service.dir} exited (${signal ?? code})`);
-      if (!stopping) stopAll(1);
+      say(`${title} (:${port}, pid ${child.pid}) exited (${signal ?? code})`);
+      if (stopping) return;
+      // With replicas, the others go on serving (the gateway stops sending to it); the last one's end ends all.
+      const others = running.filter((other) => other.service === service && isRunning(other.child));
+      if (others.length > 0) say(`${others.length} other instance(s) of ${service.dir} still serving`);
+      else stopAll(1);
     });
-    return child;
+    return instance;
   });
-  say('gateway on http://localhost:3000 — try: curl localhost:3000/api/v1/products');
+  const children = running.map(({ child }) => child);
+  for (const { title, port, child } of running) say(`${title} on :${port} (pid ${child.pid})`);
+  if (replicas > 1) for (const [key, value] of Object.entries(urls)) say(`gateway's ${key}=${value}`);
+  const gatewayPort = running.find(({ service }) => service.dir === 'gateway').port;
+  say(`gateway on http://localhost:${gatewayPort} — try: curl localhost:${gatewayPort}/api/v1/products`);
   say(`gateway metrics (internal) on http://localhost:${process.env.METRICS_PORT || 9400}/metrics`);
 
   let stopping = false;
@@ -100,9 +171,10 @@ async function main() {
     if (stopping) return;
     stopping = true;
     say('stopping services…');
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    for (const child of children) if (isRunning(child)) child.kill('SIGTERM');
     const deadline = setTimeout(() => process.exit(exitCode || 1), 12_000);
-    Promise.all(children.map((child) => (child.exitCode !== null ? null : new Promise((r) => child.once('exit', r))))).then(() => {
+    // A replica that died of a signal earlier has no exitCode, only a signalCode: it is not waited for.
+    Promise.all(children.map((child) => (isRunning(child) ? new Promise((r) => child.once('exit', r)) : null))).then(() => {
       clearTimeout(deadline);
       process.exit(exitCode);
     });
