@@ -75,17 +75,31 @@ function serviceUrlsOf(instances) {
 }
 
 /**
- * The services share one environment here, so settings that differ per service are taken from
- * prefixed names (PRODUCT_DATABASE_URL, ORDER_PORT, …); unprefixed PORT and DATABASE_URL would
- * otherwise reach all four. DATABASE_URL, if set, names the server: each service gets its own
- * database on it.
+ * Each instance's pool when N sets of instances share one Postgres with its default
+ * max_connections of 100, ~10 left for tools (docs/scaling.md, "Running many instances"); one set
+ * keeps each service's own default.
  */
-function serviceEnv(service) {
+const POOL_SIZES_FOR_SETS = {
+  2: { PRODUCT: 13, ORDER: 10, NOTIFICATION: 19 },
+  3: { PRODUCT: 9, ORDER: 6, NOTIFICATION: 12 },
+};
+
+/**
+ * The services share one environment here, so settings that differ per service are taken from
+ * prefixed names (PRODUCT_DATABASE_URL, ORDER_PORT, NOTIFICATION_DATABASE_POOL_SIZE, …); unprefixed
+ * PORT, DATABASE_URL and DATABASE_POOL_SIZE would otherwise reach all four. DATABASE_URL, if set,
+ * names the server: each service gets its own database on it. With replicas, a pool size not set
+ * either way is the one that fits N sets into Postgres's connections.
+ */
+function serviceEnv(service, replicas = 1) {
   const env = { ...process.env };
   delete env.PORT;
   delete env.DATABASE_URL;
   const own = (key) => process.env[`${service.envPrefix}_${key}`];
   if (own('PORT')) env.PORT = own('PORT');
+  const fitted = replicas > 1 ? POOL_SIZES_FOR_SETS[Math.min(replicas, 3)][service.envPrefix] : undefined;
+  const pool = own('DATABASE_POOL_SIZE') || process.env.DATABASE_POOL_SIZE || fitted;
+  if (pool && service.database) env.DATABASE_POOL_SIZE = String(pool);
   if (service.database) {
     if (own('DATABASE_URL')) env.DATABASE_URL = own('DATABASE_URL');
     else if (process.env.DATABASE_URL) {
@@ -144,7 +158,7 @@ async function main() {
     const child = spawn('node', [path.join(service.dir, 'dist/src/main.js')], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...serviceEnv(service), ...urls, PORT: String(port) },
+      env: { ...serviceEnv(service, replicas), ...urls, PORT: String(port) },
     });
     prefixLines(child.stdout, label, service.color, process.stdout);
     prefixLines(child.stderr, label, service.color, process.stderr);
@@ -162,6 +176,12 @@ async function main() {
   const children = running.map(({ child }) => child);
   for (const { title, port, child } of running) say(`${title} on :${port} (pid ${child.pid})`);
   if (replicas > 1) for (const [key, value] of Object.entries(urls)) say(`gateway's ${key}=${value}`);
+  if (replicas > 1) {
+    const pools = SERVICES.filter((s) => s.database).map((s) => `${s.dir} ${serviceEnv(s, replicas).DATABASE_POOL_SIZE}`);
+    say(`database pool per instance: ${pools.join(', ')} (docs/scaling.md)`);
+  }
+  if (replicas > 3 && !process.env.DATABASE_POOL_SIZE)
+    say(`${replicas} sets of instances need more than Postgres's default max_connections (100): raise it or set *_DATABASE_POOL_SIZE (docs/scaling.md)`);
   const gatewayPort = running.find(({ service }) => service.dir === 'gateway').port;
   say(`gateway on http://localhost:${gatewayPort} — try: curl localhost:${gatewayPort}/api/v1/products`);
   say(`gateway metrics (internal) on http://localhost:${process.env.METRICS_PORT || 9400}/metrics`);
