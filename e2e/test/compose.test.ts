@@ -1,51 +1,26 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { parseConfig } from '@shop/platform';
-import { configShape as gatewayConfig } from '../../gateway/src/config';
-import { configShape as notificationConfig } from '../../notification-service/src/config';
-import { configShape as orderConfig } from '../../order-service/src/config';
-import { configShape as productConfig } from '../../product-service/src/config';
+import {
+  APP_CONFIGS,
+  composeServices,
+  environmentOf,
+  readRepoFile as read,
+  ROOT,
+} from './support/compose-file';
 
 /**
  * No Docker engine runs here, so docker-compose.yml and the Dockerfile are checked statically:
  * the shape users rely on (services, ports, healthchecks, start order) and that every variable
  * handed to a service is one its zod config knows and accepts.
  */
-const ROOT = join(__dirname, '..', '..');
-const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
-
-interface ComposeService {
-  image?: string;
-  build?: { context: string; args?: Record<string, string> };
-  ports?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-  healthcheck?: { test: string[] | string };
-  depends_on?: Record<string, { condition: string }>;
-  stop_grace_period?: string;
-}
-const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
-const services = compose.services;
-
-const APP_CONFIGS: Record<string, z.ZodRawShape> = {
-  'product-service': productConfig,
-  'order-service': orderConfig,
-  'notification-service': notificationConfig,
-  gateway: gatewayConfig,
-};
+const services = composeServices('docker-compose.yml');
 const APP_SERVICES = Object.keys(APP_CONFIGS);
-
-/** Compose's `${NAME:-default}` interpolation, with an empty shell environment. */
-const interpolate = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
-const envOf = (name: string) =>
-  Object.fromEntries(
-    Object.entries(services[name].environment ?? {}).map(([key, value]) => [key, interpolate(String(value))]),
-  );
+const envOf = (name: string) => environmentOf(services[name]);
 
 describe('docker-compose.yml', () => {
-  test('runs postgres 16, rabbitmq 3.13 with the management UI and the four services', () => {
+  test('runs postgres 16, rabbitmq 3.13 with the management UI, redis 7 and the four services', () => {
     expect(Object.keys(services).sort()).toEqual([
       'gateway',
       'notification-service',
@@ -53,9 +28,17 @@ describe('docker-compose.yml', () => {
       'postgres',
       'product-service',
       'rabbitmq',
+      'redis',
     ]);
     expect(services.postgres.image).toBe('postgres:16');
     expect(services.rabbitmq.image).toBe('rabbitmq:3.13-management');
+    expect(services.redis.image).toBe('redis:7-alpine');
+  });
+
+  test('keeps the rate limits in redis, which writes nothing to disk and is not published', () => {
+    expect(envOf('gateway').REDIS_URL).toBe('redis://redis:6379');
+    expect(services.redis.command).toEqual(['redis-server', '--save', '', '--appendonly', 'no']);
+    expect(services.redis.ports).toBeUndefined();
   });
 
   test('publishes the gateway on 3000 and AMQP on 5672 with the management UI on 15672', () => {
@@ -116,6 +99,7 @@ describe('docker-compose.yml', () => {
       const needs = new Set<string>();
       if (env.DATABASE_URL) needs.add('postgres');
       if (env.AMQP_URL) needs.add('rabbitmq');
+      if (env.REDIS_URL) needs.add('redis');
       for (const key of ['PRODUCT_SERVICE_URL', 'ORDER_SERVICE_URL', 'NOTIFICATION_SERVICE_URL']) {
         if (env[key]) needs.add(new URL(env[key]).hostname);
       }
@@ -148,6 +132,7 @@ describe('docker-compose.yml', () => {
       }
       if (env.AMQP_URL) expect(new URL(env.AMQP_URL).host).toBe('rabbitmq:5672');
       if (env.DATABASE_URL) expect(new URL(env.DATABASE_URL).host).toBe('postgres:5432');
+      if (env.REDIS_URL) expect(new URL(env.REDIS_URL).host).toBe('redis:6379');
     },
   );
 
