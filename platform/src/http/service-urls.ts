@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { urlList } from '../url-list';
 
 /**
  * The instances a `*_SERVICE_URL` setting names (SPEC §9): one base URL, or several separated by
@@ -6,22 +7,7 @@ import { z } from 'zod';
  * between. Each must be an http(s) URL; a URL named twice counts once.
  */
 export function serviceUrls(value: string): string[] {
-  const urls = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  if (urls.length === 0) throw new TypeError('no service URL given');
-  for (const url of urls) {
-    let protocol: string;
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      throw new TypeError(`not a URL: ${url}`);
-    }
-    if (protocol !== 'http:' && protocol !== 'https:')
-      throw new TypeError(`not an http:// or https:// URL: ${url}`);
-  }
-  return [...new Set(urls)];
+  return urlList(value, { what: 'service', protocols: ['http:', 'https:'] });
 }
 
 /** A config key that holds `serviceUrls` (`fallback` when unset): kept as written, checked at start-up. */

@@ -4,6 +4,7 @@ import amqp, {
   type CreateChannelOpts,
 } from 'amqp-connection-manager';
 import type { Logger } from '../logger';
+import { urlList } from '../url-list';
 import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 
 export interface BrokerConnectionOptions {
@@ -36,22 +37,7 @@ const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 250, maxMs: 15_000 };
  * one cluster, tried in turn. Throws a TypeError naming the bad entry if one is not an amqp(s) URL.
  */
 export function brokerUrls(value: string): string[] {
-  const urls = value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  if (urls.length === 0) throw new TypeError('no broker URL given');
-  for (const url of urls) {
-    let protocol: string;
-    try {
-      protocol = new URL(url).protocol;
-    } catch {
-      throw new TypeError(`not a URL: ${redact(url)}`);
-    }
-    if (protocol !== 'amqp:' && protocol !== 'amqps:')
-      throw new TypeError(`not an amqp:// or amqps:// URL: ${redact(url)}`);
-  }
-  return urls;
+  return urlList(value, { what: 'broker', protocols: ['amqp:', 'amqps:'], shown: redact });
 }
 
 /**
