@@ -10,3 +10,4 @@ export * from './events';
 export * from './delivery-outcomes';
 export * from './escaped-errors';
 export * from './rabbitmq-cluster';
+export * from './local-cluster-lock';

@@ -13,10 +13,12 @@ import {
   eventually,
   killNode,
   localClusterStatus,
+  lockLocalCluster,
   startLocalCluster,
   startNode,
   stopLocalCluster,
   stopNode,
+  type LocalClusterLock,
 } from '../../src/testing';
 
 const ALL_NODES = ['shopc1@localhost', 'shopc2@localhost', 'shopc3@localhost'];
@@ -45,7 +47,18 @@ async function processesOfOurNodes(): Promise<string[]> {
  * the file stops it at the end, so a cluster running before this file ran is stopped too.
  */
 describe('the local RabbitMQ cluster', () => {
-  afterAll(() => stopLocalCluster(), CLUSTER_TIMEOUT_MS);
+  // Other files use the same cluster (e2e's broker-node loss): one file at a time (lockLocalCluster).
+  let lock: LocalClusterLock;
+  beforeAll(async () => {
+    lock = await lockLocalCluster();
+  }, 11 * 60_000);
+  afterAll(async () => {
+    try {
+      await stopLocalCluster();
+    } finally {
+      await lock?.release();
+    }
+  }, CLUSTER_TIMEOUT_MS);
 
   test(
     'its three nodes are one cluster: a quorum queue declared and published to through node 1 is read through node 3',
