@@ -38,7 +38,7 @@ export const configShape = {
   ...databaseConfigShape('shop_orders', 'order', POOL_BUDGET),
   ...brokerConfigShape,
   PRODUCT_SERVICE_URL: serviceUrlsSchema('http://127.0.0.1:8001').describe(
-    'Base URL of the product service (catalogue lookups when placing an order); several, comma-separated, for its instances (calls are spread over them, and one that refuses the connection is skipped)',
+    'Base URL of the product service (catalogue lookups when placing an order); several, comma-separated, for its instances (calls are spread over them; a call one cannot answer — unreachable, reset, hung — goes to the next within the same timeout, and that one is tried last for 5 s)',
   ),
   PRODUCT_SERVICE_TIMEOUT_MS: z.coerce
     .number()

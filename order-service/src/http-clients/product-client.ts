@@ -9,6 +9,8 @@ export interface ProductClientOptions {
   /** The product service's base URL, or several, comma-separated: one per instance (PRODUCT_SERVICE_URL). */
   baseUrl: string;
   timeoutMs: number;
+  /** How long an instance that failed a call is tried last (default `COOL_DOWN_MS`). */
+  coolDownMs?: number;
   breaker?: {
     /** Failure percentage within the rolling window that opens the breaker. */
     errorThresholdPercentage?: number;
@@ -36,19 +38,30 @@ export interface ProductClient extends ProductCatalogue {
  * The order service's one edge to the product service: a lean `http.request` over a keep-alive
  * agent with a timeout, one batch call per order, behind an opossum circuit breaker so a sick
  * product service costs callers a fast 503 instead of a pile of hung requests. Failures map to the
- * SPEC §4 codes: refused / breaker open / 5xx → 503 product_service_unavailable, timeout → 504
+ * SPEC §4 codes: unreachable (refused, not found, no connection in time) / breaker open / 5xx → 503
+ * product_service_unavailable, no answer in time → 504
  * product_service_timeout, ids the catalogue does not know → 404 product_not_found.
  *
- * With several instances (SPEC §9), calls take them in turn, and a call whose connection one refuses
- * (it never reached it) goes on to the next within the same call and deadline; an instance that
- * refused is tried last for `REFUSED_COOL_DOWN_MS`. Only when every instance refuses does the call
- * fail, once, as far as the breaker is concerned. Other failures (a timeout, a reset, a 5xx) come from
- * an instance that took the call; they end it as they would with one instance, and the breaker counts them.
+ * With several instances (SPEC §9), calls take them in turn. The call is a GET, so one that failed
+ * without an answer — the connection refused, the host not found or unreachable, no connection within
+ * `CONNECT_TIMEOUT_MS`, a reset, no answer within its share of the deadline — goes on to the next
+ * instance within the same deadline, and the instance that failed is tried last for `coolDownMs`.
+ * Each instance not cooling down gets an equal share of what is left of the deadline, so a hung one
+ * leaves time for the others. Only when every instance has failed does the call fail, once, as far as
+ * the breaker is concerned. A 5xx is an answer from an instance that took the call: it ends the call
+ * as it would with one instance, and the breaker counts it.
  */
 const IDLE_SOCKET_TIMEOUT_MS = 30_000;
-const REFUSED_COOL_DOWN_MS = 5_000;
+/** How long an instance that failed a call is tried last (unless every other fails too). */
+const COOL_DOWN_MS = 5_000;
+/**
+ * How long opening a connection (DNS lookup included) may take. A live instance on the same network
+ * connects in milliseconds; one that is stopped or blackholed is left after this instead of holding
+ * the whole call until its deadline.
+ */
+const CONNECT_TIMEOUT_MS = 1_000;
 
-/** A failed call to the product service: a network error, a timeout, or a 5xx answer. */
+/** A failed call to the product service: a network error, a timeout (`ETIMEDOUT`, or `ECONNECTTIMEOUT` before connecting), or a 5xx answer (`status`). */
 class ProductCallError extends Error {
   constructor(
     message: string,
@@ -65,7 +78,8 @@ interface Instance {
   agent: http.Agent;
   target: http.RequestOptions;
   basePath: string;
-  refusedAt: number;
+  /** When its cool-down after a failed call ends (`performance.now()` time). */
+  coolingUntil: number;
 }
 
 function instanceAt(baseUrl: string): Instance {
@@ -86,11 +100,11 @@ function instanceAt(baseUrl: string): Instance {
       headers: { Accept: 'application/json' },
     },
     basePath: base.pathname.replace(/\/$/, ''),
-    refusedAt: -Infinity,
+    coolingUntil: -Infinity,
   };
 }
 
-/** One batch call to one instance, given up after `timeoutMs`. */
+/** One batch call to one instance, given up after `timeoutMs`, or sooner if no connection opens. */
 function fetchBatchFrom(
   { request, target, basePath }: Instance,
   ids: readonly number[],
@@ -98,10 +112,15 @@ function fetchBatchFrom(
 ): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const fail = (error: ProductCallError) => {
-      if (settled) return;
+    let connectTimer: NodeJS.Timeout | undefined;
+    const settle = () => {
       settled = true;
       clearTimeout(timer);
+      clearTimeout(connectTimer);
+    };
+    const fail = (error: ProductCallError) => {
+      if (settled) return;
+      settle();
       reject(error);
     };
     const req = request(
@@ -121,8 +140,7 @@ function fetchBatchFrom(
           // The breaker must see 5xx as failures; 4xx are answers (and never open it).
           if (status >= 500) return fail(new ProductCallError(`answered ${status}`, undefined, status));
           if (settled) return;
-          settled = true;
-          clearTimeout(timer);
+          settle();
           let body: unknown;
           try {
             body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -133,11 +151,24 @@ function fetchBatchFrom(
         });
       },
     );
-    // The timeout covers the whole call; the socket is really given up when it fires.
-    const timer = setTimeout(() => {
-      fail(new ProductCallError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
+    // The timeouts cover the whole call and the connecting; the socket is really given up when one fires.
+    const giveUp = (error: ProductCallError) => {
+      fail(error);
       req.destroy();
-    }, timeoutMs);
+    };
+    const timer = setTimeout(
+      () => giveUp(new ProductCallError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT')),
+      timeoutMs,
+    );
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return; // a kept-alive socket, already open
+      connectTimer = setTimeout(
+        () =>
+          giveUp(new ProductCallError(`no connection within ${CONNECT_TIMEOUT_MS} ms`, 'ECONNECTTIMEOUT')),
+        Math.min(CONNECT_TIMEOUT_MS, timeoutMs),
+      );
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
     req.on('error', (error: NodeJS.ErrnoException) => fail(new ProductCallError(error.message, error.code)));
     req.end();
   });
@@ -145,33 +176,41 @@ function fetchBatchFrom(
 
 export function createProductClient(options: ProductClientOptions): ProductClient {
   const instances = serviceUrls(options.baseUrl).map(instanceAt);
+  const coolDownMs = options.coolDownMs ?? COOL_DOWN_MS;
   let turn = 0;
-  /** The instances for one call: the next in turn first, those that refused a connection lately last. */
-  const callOrder = (): Instance[] => {
+  /** The instances for one call: the next in turn first, those cooling down after a failure last. */
+  const callOrder = (): { order: Instance[]; fresh: number } => {
     const start = turn++ % instances.length;
     const inTurn = [...instances.slice(start), ...instances.slice(0, start)];
     const now = performance.now();
-    const refusedLately = (instance: Instance) => now - instance.refusedAt < REFUSED_COOL_DOWN_MS;
-    return [...inTurn.filter((instance) => !refusedLately(instance)), ...inTurn.filter(refusedLately)];
+    const cooling = (instance: Instance) => now < instance.coolingUntil;
+    const fresh = inTurn.filter((instance) => !cooling(instance));
+    return { order: [...fresh, ...inTurn.filter(cooling)], fresh: fresh.length };
   };
 
+  /** Asks the instances one after another until one answers; throws only when none did within `timeoutMs`. */
   const fetchBatch = async (
     ids: readonly number[],
     timeoutMs: number,
   ): Promise<{ status: number; body: unknown }> => {
     const deadline = performance.now() + timeoutMs;
-    let refusal: unknown;
-    for (const instance of callOrder()) {
+    const { order, fresh } = callOrder();
+    let failure = new ProductCallError(`no time left of ${timeoutMs} ms`, 'ETIMEDOUT');
+    for (const [index, instance] of order.entries()) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      // What is left is shared among the instances still to try that are not cooling down.
+      const sharers = index < fresh ? fresh - index : order.length - index;
       try {
-        return await fetchBatchFrom(instance, ids, Math.max(0, deadline - performance.now()));
+        return await fetchBatchFrom(instance, ids, left / sharers);
       } catch (error) {
-        // A refused connection never reached the instance: the call moves on to the next one.
-        if (!(error instanceof ProductCallError) || error.code !== 'ECONNREFUSED') throw error;
-        instance.refusedAt = performance.now();
-        refusal = error;
+        // A 5xx is the instance's answer; anything else before an answer is safe to ask again (a GET).
+        if (!(error instanceof ProductCallError) || error.status !== undefined) throw error;
+        instance.coolingUntil = performance.now() + coolDownMs;
+        failure = error;
       }
     }
-    throw refusal;
+    throw failure;
   };
 
   const breaker = new CircuitBreaker(fetchBatch, {

@@ -186,6 +186,91 @@ describe('the product client', () => {
       expect(stub.requests).toHaveLength(6);
     });
 
+    // A breaker that opens on the first failed call: a call that any instance answered must not count as one.
+    const BREAKER_ON_FIRST_FAILURE = {
+      volumeThreshold: 1,
+      errorThresholdPercentage: 1,
+      resetTimeoutMs: 60_000,
+    };
+    const productIdsOf = (answers: { id: number }[][]) =>
+      answers.map((products) => products.map(({ id }) => id));
+
+    test('when one instance hangs (takes the connection, never answers), every call is answered by the other within the deadline, and the breaker stays closed', async () => {
+      // Arrange: the hung instance is first in turn; each call has 1 s.
+      const hung = stub;
+      hung.behaviour = 'stall';
+      const live = await anotherStub();
+      const client = buildClient({
+        baseUrl: `${hung.url},${live.url}`,
+        timeoutMs: 1_000,
+        breaker: BREAKER_ON_FIRST_FAILURE,
+      });
+
+      // Act: some at once (several reach the hung one before it is known), then one after another.
+      const allAtOnce = await Promise.all(Array.from({ length: 6 }, () => client.getProducts([2, 1])));
+      const oneAfterAnother = [];
+      for (let i = 0; i < 10; i++) oneAfterAnother.push(await client.getProducts([2, 1]));
+
+      // Assert
+      expect(productIdsOf([...allAtOnce, ...oneAfterAnother])).toEqual(Array(16).fill([2, 1]));
+      expect(live.requests).toHaveLength(16);
+      expect(hung.requests.length).toBeGreaterThan(0);
+    });
+
+    test("when one instance's host name does not resolve (a stopped container), every call is answered by the other, and the breaker stays closed", async () => {
+      const client = buildClient({
+        baseUrl: `http://shop-instance-that-does-not-exist.invalid:8001,${stub.url}`,
+        breaker: BREAKER_ON_FIRST_FAILURE,
+      });
+
+      const allAtOnce = await Promise.all(Array.from({ length: 6 }, () => client.getProducts([2, 1])));
+      const oneAfterAnother = [];
+      for (let i = 0; i < 10; i++) oneAfterAnother.push(await client.getProducts([2, 1]));
+
+      expect(productIdsOf([...allAtOnce, ...oneAfterAnother])).toEqual(Array(16).fill([2, 1]));
+      expect(stub.requests).toHaveLength(16);
+    });
+
+    test('an instance that failed a call is skipped while it cools down, then used again', async () => {
+      // Arrange: the first call finds the first instance hung and is answered by the second.
+      const [first, second] = [stub, await anotherStub()];
+      first.behaviour = 'stall';
+      const client = buildClient({
+        baseUrl: `${first.url},${second.url}`,
+        timeoutMs: 1_000,
+        coolDownMs: 1_000,
+      });
+      await client.getProducts([1]);
+      expect([first.requests.length, second.requests.length]).toEqual([1, 1]);
+      first.behaviour = 'ok';
+
+      // Act + Assert: at once, every call skips it (even when it is its turn).
+      for (let i = 0; i < 4; i++) await client.getProducts([1]);
+      expect([first.requests.length, second.requests.length]).toEqual([1, 5]);
+      // Once the cool-down is over, calls reach it again.
+      await eventually(
+        async () => {
+          await client.getProducts([1]);
+          expect(first.requests.length).toBeGreaterThan(1);
+        },
+        { intervalMs: 50 },
+      );
+    });
+
+    test('when every instance fails (one unresolvable, one hung), the call ends with the last failure: 504 product_service_timeout', async () => {
+      stub.behaviour = 'stall';
+      const client = buildClient({
+        baseUrl: `http://shop-instance-that-does-not-exist.invalid:8001,${stub.url}`,
+        timeoutMs: 300,
+      });
+
+      const error = await failureOf(client.getProducts([1]));
+
+      expect(error.status).toBe(504);
+      expect(error.code).toBe('product_service_timeout');
+      expect(stub.requests).toHaveLength(1);
+    });
+
     test('when every instance refuses connections, it answers 503 product_service_unavailable', async () => {
       const client = buildClient({
         baseUrl: `http://127.0.0.1:${await unusedPort()},http://127.0.0.1:${await unusedPort()}`,
@@ -197,7 +282,7 @@ describe('the product client', () => {
       expect(error.code).toBe('product_service_unavailable');
     });
 
-    test('a 5xx from the instance in turn ends the call: only a refused connection moves on to another', async () => {
+    test('a 5xx from the instance in turn ends the call: it is an answer, so it is not asked of another', async () => {
       stub.behaviour = 'fail-500';
       const second = await anotherStub();
       const client = buildClient({ baseUrl: `${stub.url},${second.url}` });
