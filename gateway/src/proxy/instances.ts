@@ -1,6 +1,6 @@
 import type { CheckResult, Logger } from '@shop/platform';
 
-/** How long an instance that refused a connection or failed its /health gets no requests (unless a probe finds it healthy sooner). */
+/** How long an instance that could not be connected to or failed its /health gets no requests (unless a probe finds it healthy sooner). */
 const COOL_DOWN_MS = 5_000;
 /** How often each instance of a service that has several is asked for its /health in the background. */
 const PROBE_INTERVAL_MS = 2_000;
@@ -19,8 +19,8 @@ export interface ServiceInstances {
    * undefined once every instance has been tried.
    */
   pick(tried?: ReadonlySet<string>): string | undefined;
-  /** `url` refused a connection: it gets no requests until its cool-down ends or a probe finds it healthy. */
-  refused(url: string): void;
+  /** No connection to `url` could be opened (`reason`: refused, not found, timed out…): it gets no requests until its cool-down ends or a probe finds it healthy. */
+  unreachable(url: string, reason: string): void;
   /** Asks every instance's /health at once, takes each in or out by its answer, and says what each answered. */
   probe(): Promise<InstanceHealth[]>;
   close(): void;
@@ -28,7 +28,7 @@ export interface ServiceInstances {
 
 /**
  * The instances of one service behind the gateway and what the gateway knows of their health
- * (SPEC §9). An instance is out for a cool-down after it refused a connection or its /health did
+ * (SPEC §9). An instance is out for a cool-down after a connection to it failed or its /health did
  * not answer 200; it is back when the cool-down ends or a /health probe answers 200 (`ok` or
  * `degraded`: still serving). A service with several instances has them probed every
  * `probeIntervalMs`, so one that is failing or draining stops getting requests before a client
@@ -90,7 +90,7 @@ export function serviceInstances(options: {
       const choices = healthy.length > 0 ? healthy : untried;
       return choices.length > 0 ? choices[cursor++ % choices.length] : undefined;
     },
-    refused: (url) => takeOut(url, 'refused a connection'),
+    unreachable: (url, reason) => takeOut(url, `no connection: ${reason}`),
     probe,
     close: () => clearInterval(timer),
   };

@@ -17,20 +17,30 @@ type ProxyServer = Parameters<Plugin>[0];
 interface Attempts {
   tried: Set<string>;
   current: string;
+  /** The connection to `current` is open: from here on the request may have been sent, so it never goes elsewhere. */
+  connected: boolean;
   body?: BodyCopy;
 }
+
+/**
+ * How long opening a connection to an instance may take (DNS lookup included). Behind the gateway a
+ * live instance connects in milliseconds; a stopped or blackholed one would otherwise hold the request
+ * until the OS gives up (minutes), since `timeoutMs` only starts once the connection is open.
+ */
+const CONNECT_TIMEOUT_MS = 1_000;
 
 /**
  * Streams a request to one instance of a service and its answer back, untouched: the path (with
  * query) is the original one, the body is never parsed here (services enforce their own limits), and
  * the headers — Authorization and the X-Request-Id set by requestContext — travel as they are.
  *
- * Requests go round-robin to the service's healthy instances (instances.ts). An instance that refuses
- * the connection never saw the request, so it is taken out and the request, whatever its method, goes
- * to the next instance at once; only when every instance has refused does it become 503
- * service_unavailable. A connection reset after the request was sent is never retried (the service may
- * have acted on it): 503 as well. A service that does not answer within `timeoutMs` becomes 504
- * service_timeout; either way as problem+json, never a hang.
+ * Requests go round-robin to the service's healthy instances (instances.ts). An instance to which no
+ * connection opens — refused, host not found or unreachable, nothing within `CONNECT_TIMEOUT_MS` —
+ * never saw the request, so it is taken out and the request, whatever its method, goes to the next
+ * instance at once; only when no instance could be connected to does it become 503
+ * service_unavailable. Once a connection is open the request is never sent elsewhere (the service may
+ * have acted on it): a reset then is 503 as well. A service that does not answer within `timeoutMs`
+ * becomes 504 service_timeout; either way as problem+json, never a hang.
  */
 export function serviceProxy(options: {
   service: string;
@@ -49,7 +59,7 @@ export function serviceProxy(options: {
     ...forwarding,
     router: (req) => {
       const current = instances.pick()!;
-      attempts.set(req, { tried: new Set([current]), current });
+      attempts.set(req, { tried: new Set([current]), current, connected: false });
       return current;
     },
     // Mounted under its prefix, express strips it from req.url; the service wants the full path.
@@ -62,10 +72,24 @@ export function serviceProxy(options: {
       },
       proxyReq: (proxyReq: ClientRequest, req: IncomingMessage) => {
         proxyReq.once('timeout', () => timedOut.add(req));
-        // Emitted once the request has its socket: when that is connected, the request can no longer be refused.
-        const release = () => attempts.get(req)?.body?.release();
-        if (proxyReq.socket?.connecting) proxyReq.socket.once('connect', release);
-        else release();
+        // Emitted once the request has its socket: when that is connected, the request can no longer go elsewhere.
+        const attempt = attempts.get(req);
+        const connected = () => {
+          if (attempt) attempt.connected = true;
+          attempt?.body?.release();
+        };
+        const socket = proxyReq.socket;
+        if (!socket?.connecting) return connected();
+        const connectTimer = setTimeout(() => {
+          const error: NodeJS.ErrnoException = new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`);
+          error.code = 'ECONNECTTIMEOUT';
+          proxyReq.destroy(error);
+        }, CONNECT_TIMEOUT_MS);
+        socket.once('connect', () => {
+          clearTimeout(connectTimer);
+          connected();
+        });
+        socket.once('close', () => clearTimeout(connectTimer));
       },
       proxyRes: (proxyRes: IncomingMessage) => {
         // Hop-by-hop: a draining service's `Connection: close` is about the gateway's socket to it,
@@ -74,8 +98,9 @@ export function serviceProxy(options: {
       },
       error: (error, req, res) => {
         const attempt = attempts.get(req);
-        if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' && attempt) {
-          instances.refused(attempt.current);
+        // No connection was opened, so nothing was sent: the request is safe to send to another instance.
+        if (attempt && !attempt.connected) {
+          instances.unreachable(attempt.current, (error as NodeJS.ErrnoException).code ?? error.message);
           const next =
             res instanceof ServerResponse && !res.headersSent ? instances.pick(attempt.tried) : undefined;
           if (next) return void resend(req, res as ServerResponse, attempt, next, error);
@@ -85,23 +110,24 @@ export function serviceProxy(options: {
     },
   });
 
-  /** Sends a request whose connection `attempt.current` refused to `next`, with the copy of its body. */
+  /** Sends a request that could not be connected to `attempt.current` on to `next`, with the copy of its body. */
   async function resend(
     req: IncomingMessage,
     res: ServerResponse,
     attempt: Attempts,
     next: string,
-    refusal: Error,
+    failure: Error,
   ) {
     attempt.tried.add(next);
     attempt.current = next;
-    logger.debug('proxy: connection refused, sending to the next instance', {
+    attempt.connected = false;
+    logger.debug('proxy: no connection to the instance, sending to the next one', {
       service,
       method: req.method,
       instance: next,
     });
-    const body = await attempt.body?.replay();
-    if (!body || !proxyServer) return fail(refusal, req, res);
+    const body = await attempt.body?.replay(timeoutMs);
+    if (!body || !proxyServer) return fail(failure, req, res);
     // The first pass added X-Forwarded-* to req.headers already; adding them again would repeat them.
     proxyServer.web(req, res, { ...forwarding, xfwd: false, target: next, buffer: body });
   }

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Health } from '@shop/contracts';
 import { eventually } from '@shop/platform/testing';
+import { startBlackholedInstance } from '../support/blackholed-instance';
 import { bearer, startTestGateway, type TestGateway } from '../support/gateway';
 import { deadServiceUrl, startStubService } from '../support/stub-service';
 
@@ -67,6 +68,40 @@ describe('gateway: several instances of one service (PRODUCT_SERVICE_URL lists t
     expect(oneAfterAnother).toEqual(Array(20).fill(200));
     expect(allAtOnce).toEqual(Array(30).fill(200));
     expect(live.received).toHaveLength(50);
+  });
+
+  const everyRequestOf = async (gateway: TestGateway) => ({
+    oneAfterAnother: await getProducts(gateway, 10),
+    allAtOnce: await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => (await fetch(`${gateway.url}/api/v1/products/${i}`)).status),
+    ),
+  });
+
+  it('when one of two instances has a host name that does not resolve (a stopped container), every request answers 200 from the other', async () => {
+    const live = await instance();
+    const gateway = await gatewayOver('http://shop-instance-that-does-not-exist.invalid:8001', live.url);
+
+    const { oneAfterAnother, allAtOnce } = await everyRequestOf(gateway);
+
+    expect(oneAfterAnother).toEqual(Array(10).fill(200));
+    expect(allAtOnce).toEqual(Array(10).fill(200));
+    expect(live.received).toHaveLength(20);
+  });
+
+  it('when one of two instances never lets a connection open (blackholed), every request answers 200 from the other', async () => {
+    // Arrange: the blackholed instance is first in turn, so the first requests go to it.
+    const blackholed = await startBlackholedInstance();
+    cleanups.push(blackholed.close);
+    const live = await instance();
+    const gateway = await gatewayOver(blackholed.url, live.url);
+
+    // Act
+    const { oneAfterAnother, allAtOnce } = await everyRequestOf(gateway);
+
+    // Assert
+    expect(oneAfterAnother).toEqual(Array(10).fill(200));
+    expect(allAtOnce).toEqual(Array(10).fill(200));
+    expect(live.received).toHaveLength(20);
   });
 
   it('a POST whose connection the first instance refused reaches the second exactly once, its body and headers intact', async () => {

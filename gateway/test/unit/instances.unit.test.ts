@@ -27,12 +27,12 @@ describe('the instances of a service behind the gateway', () => {
     expect(picks(instancesOf([A, B]), 4)).toEqual([A, B, A, B]);
   });
 
-  it('an instance that refused a connection gets no requests until its cool-down ends, then gets its turn again', async () => {
+  it('an instance that could not be connected to gets no requests until its cool-down ends, then gets its turn again', async () => {
     // Arrange
     const instances = instancesOf([A, B], 200);
 
     // Act
-    instances.refused(A);
+    instances.unreachable(A, 'ECONNREFUSED');
 
     // Assert: out at once, back once the cool-down has passed.
     expect(picks(instances, 4)).toEqual([B, B, B, B]);
@@ -42,15 +42,15 @@ describe('the instances of a service behind the gateway', () => {
   it('when every instance is out, requests still go to them in turn: one that may work beats a sure 503', () => {
     const instances = instancesOf([A, B]);
 
-    instances.refused(A);
-    instances.refused(B);
+    instances.unreachable(A, 'ECONNREFUSED');
+    instances.unreachable(B, 'ECONNREFUSED');
 
     expect(picks(instances, 4)).toEqual([A, B, A, B]);
   });
 
   it('a request is never offered an instance it has tried, out or not, and none once it has tried them all', () => {
     const instances = instancesOf([A, B]);
-    instances.refused(B);
+    instances.unreachable(B, 'ECONNREFUSED');
 
     expect(instances.pick(new Set([A]))).toBe(B);
     expect(instances.pick(new Set([A, B]))).toBeUndefined();
