@@ -1,4 +1,5 @@
 import { MemoryStore, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
+import { answerWithin } from './answer-within';
 import type { RedisReachability } from './redis-reachability';
 
 /**
@@ -6,6 +7,9 @@ import type { RedisReachability } from './redis-reachability';
  * same count. When the shared store fails, or does not answer within `timeoutMs`, the request is
  * counted in this instance's memory instead (decision 31): the gateway never refuses or holds a
  * request because Redis is away, and a caller still meets a limit, at worst once per instance.
+ * Once Redis is lost, counts go to memory at once, without asking Redis, until the connection's
+ * probe (or a reconnection) finds it answering again: a hung Redis costs one request the timeout,
+ * not every request, and leaves no command per request waiting on a connection that never answers.
  */
 export class CountWithFallback implements Store {
   /** Keys are shared with other instances; `prefix` sets this limiter's apart from the others'. */
@@ -25,8 +29,9 @@ export class CountWithFallback implements Store {
   }
 
   async increment(key: string): Promise<IncrementResponse> {
+    if (this.reachability.isLost) return this.#memory.increment(key);
     try {
-      const counted = await within(this.timeoutMs, this.shared.increment(key));
+      const counted = await answerWithin(this.timeoutMs, this.shared.increment(key));
       this.reachability.reached();
       return counted;
     } catch (error) {
@@ -36,26 +41,20 @@ export class CountWithFallback implements Store {
   }
 
   async decrement(key: string): Promise<void> {
-    await Promise.allSettled([this.shared.decrement(key), this.#memory.decrement(key)]);
+    await Promise.allSettled([
+      this.reachability.isLost || this.shared.decrement(key),
+      this.#memory.decrement(key),
+    ]);
   }
 
   async resetKey(key: string): Promise<void> {
-    await Promise.allSettled([this.shared.resetKey(key), this.#memory.resetKey(key)]);
+    await Promise.allSettled([
+      this.reachability.isLost || this.shared.resetKey(key),
+      this.#memory.resetKey(key),
+    ]);
   }
 
   shutdown(): void {
     this.#memory.shutdown();
-  }
-}
-
-async function within<T>(ms: number, work: Promise<T> | T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

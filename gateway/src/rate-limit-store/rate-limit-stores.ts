@@ -6,8 +6,9 @@ import { RedisCountStore } from './redis-count-store';
 import { connectRedis } from './redis-connection';
 
 /**
- * Redis answers a count in well under a millisecond; one that takes longer than this is treated as
- * unreachable for that request (counted in memory), so a hung Redis adds at most this to a request.
+ * Redis answers a count in well under a millisecond; one that takes longer than this marks Redis lost
+ * (counted in memory, and later counts too until Redis answers a probe), so a hung Redis adds this
+ * to the requests in flight when it stops answering, not to every request.
  */
 const REDIS_COUNT_TIMEOUT_MS = 500;
 

@@ -1,5 +1,6 @@
 import { createClient } from 'redis';
 import type { Logger } from '@shop/platform';
+import { answerWithin } from './answer-within';
 import { RedisReachability } from './redis-reachability';
 
 /** A Redis answer as rate-limit-redis takes it. */
@@ -15,16 +16,70 @@ export interface RedisConnection {
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const MAX_RECONNECT_DELAY_MS = 1_000;
+const PROBE_EVERY_MS = 1_000;
+/** As long as a count may wait (REDIS_COUNT_TIMEOUT_MS): a PING is answered in well under a millisecond. */
+const PROBE_TIMEOUT_MS = 500;
+/** Probes in a row without an answer after which the connection is dropped and a fresh one opened. */
+const UNANSWERED_PROBES_BEFORE_RECONNECT = 3;
 
 /**
  * One node-redis client for the gateway's rate limits, connecting in the background: start-up never
  * waits on Redis past its first attempt, and the client keeps reconnecting for as long as the gateway
  * runs. While it is not connected, a command fails at once (no offline queue), so a request is
  * counted in memory instead of waiting for Redis to come back.
+ *
+ * A Redis that keeps the connection open but stops answering (a paused process, a silent network)
+ * never closes it, and each command sent on it waits for its reply in the client's queue for good
+ * (node-redis's command timeout rejects the promise but keeps the entry, to keep replies in order).
+ * So a probe PINGs every second: an answer marks Redis reached (counting in Redis resumes), no answer
+ * marks it lost (counting in memory without asking Redis), and after a few probes in a row without an
+ * answer the client is destroyed, which rejects every command still waiting on it, and a fresh one
+ * connects. node-redis's own `pingInterval` only emits an error and keeps the connection; the probe
+ * also covers a connection stuck in its handshake, which never becomes ready.
  */
 export function connectRedis(url: string, logger: Logger): RedisConnection {
   const { hostname, port } = new URL(url);
   const reachability = new RedisReachability(logger, `${hostname}:${port || 6379}`);
+  let client = openClient(url, reachability);
+
+  const firstAttempt = new Promise<void>((resolve) => {
+    client.once('ready', resolve);
+    client.once('error', resolve);
+    setTimeout(resolve, CONNECT_TIMEOUT_MS).unref();
+  });
+
+  let unansweredProbes = 0;
+  let nextProbe: NodeJS.Timeout | undefined;
+  const probe = async () => {
+    try {
+      await answerWithin(PROBE_TIMEOUT_MS, client.sendCommand(['PING']));
+      unansweredProbes = 0;
+      reachability.reached();
+    } catch (error) {
+      reachability.lost(error);
+      if (++unansweredProbes >= UNANSWERED_PROBES_BEFORE_RECONNECT) {
+        unansweredProbes = 0;
+        client.destroy();
+        client = openClient(url, reachability);
+      }
+    }
+    if (nextProbe) nextProbe = setTimeout(probe, PROBE_EVERY_MS).unref();
+  };
+  nextProbe = setTimeout(probe, PROBE_EVERY_MS).unref();
+
+  return {
+    sendCommand: (...args) => client.sendCommand(args) as Promise<RedisReply>,
+    reachability,
+    firstAttempt,
+    close: () => {
+      clearTimeout(nextProbe);
+      nextProbe = undefined;
+      client.destroy();
+    },
+  };
+}
+
+function openClient(url: string, reachability: RedisReachability) {
   const client = createClient({
     url,
     disableOfflineQueue: true,
@@ -37,19 +92,7 @@ export function connectRedis(url: string, logger: Logger): RedisConnection {
   client.on('ready', () => reachability.reached());
   // node-redis emits 'error' on every failed (re)connection; with no listener it would end the process.
   client.on('error', (error: unknown) => reachability.lost(error));
-
-  const firstAttempt = new Promise<void>((resolve) => {
-    client.once('ready', resolve);
-    client.once('error', resolve);
-    setTimeout(resolve, CONNECT_TIMEOUT_MS).unref();
-  });
-  // Resolves when connected; rejects only once closed. Failures meanwhile are the 'error' events above.
+  // Resolves when connected; rejects only once destroyed. Failures meanwhile are the 'error' events above.
   client.connect().catch(() => undefined);
-
-  return {
-    sendCommand: (...args) => client.sendCommand(args) as Promise<RedisReply>,
-    reachability,
-    firstAttempt,
-    close: () => client.destroy(),
-  };
+  return client;
 }

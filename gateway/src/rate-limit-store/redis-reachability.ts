@@ -15,6 +15,11 @@ export class RedisReachability {
     private readonly address: string,
   ) {}
 
+  /** While lost, counts are kept in memory without asking Redis; the connection's probe ends it. */
+  get isLost(): boolean {
+    return this.#state === 'lost';
+  }
+
   reached(): void {
     if (this.#state === 'reached') return;
     const wasLost = this.#state === 'lost';

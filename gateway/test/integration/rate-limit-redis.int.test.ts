@@ -274,4 +274,53 @@ describe('gateway: when Redis is away, the gateway serves anyway and each instan
     expect(warnings(lines)).toEqual([expect.objectContaining({ err: 'no answer within 500 ms' })]);
     expect((await healthOf(t)).checks['rate-limits']).toMatchObject({ status: 'degraded' });
   });
+
+  const hungRedis = async () => {
+    const hop: FreezableTcpHop = await createFreezableTcpHop(
+      '127.0.0.1',
+      Number(new URL(REDIS_URL).port || 6379),
+    );
+    opened.push(hop);
+    return hop;
+  };
+  const countsIn = (commands: string[]) => commands.filter((name) => /^EVAL/i.test(name));
+
+  it('when Redis stops answering, only the first count waits for it: the requests after it are counted in memory without sending Redis a count', async () => {
+    const hop = await hungRedis();
+    const t = await started(sharedThrough(hop.url(REDIS_URL), `${PREFIX}hung-once:`));
+    const authorization = await bearer(706);
+    expect((await ordersOf(t, authorization)).status).toBe(200);
+
+    hop.freeze();
+    const statuses = await statusesOf(times(5, () => ordersOf(t, authorization)));
+
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    // At most the first request's count (none if the probe noticed first): one per request without the fix.
+    expect(countsIn(hop.sentWhileFrozen()).length).toBeLessThanOrEqual(1);
+  });
+
+  it('while Redis stays hung, the gateway drops the connection that does not answer, so commands do not pile up waiting on it; once Redis answers, counts are shared again', async () => {
+    const hop = await hungRedis();
+    const prefix = `${PREFIX}hung-long:`;
+    const t = await started(sharedThrough(hop.url(REDIS_URL), prefix));
+    const direct = await started(sharedThrough(REDIS_URL, prefix));
+    const during = await bearer(707);
+    const after = await bearer(708);
+    expect((await ordersOf(t, during)).status).toBe(200);
+
+    hop.freeze();
+    for (let request = 0; request < 20; request++) await ordersOf(t, during);
+    const waitingAfterTwentyRequests = hop.waitingForAnswers();
+    await eventually(() => expect(hop.droppedByClientWhileFrozen()).toBeGreaterThan(0));
+    hop.thaw();
+    await eventually(async () => expect((await healthOf(t)).checks['rate-limits']).toEqual({ status: 'up' }));
+    const shared = await statusesOf([
+      ...times(2, () => ordersOf(t, after)),
+      ...times(2, () => ordersOf(direct, after)),
+      () => ordersOf(t, after),
+    ]);
+
+    expect(waitingAfterTwentyRequests).toBeLessThanOrEqual(4); // one count and the probes' PINGs
+    expect(shared).toEqual([200, 200, 200, 200, 429]);
+  });
 });
