@@ -16,6 +16,8 @@ export interface BrokerConnectionOptions {
   heartbeatSeconds?: number;
   /** Delay between reconnect attempts while the broker is away. */
   reconnect?: BackoffOptions;
+  /** How long one broker may take to accept the connection and finish the handshake. Default 5 s. */
+  connectTimeoutMs?: number;
 }
 
 export interface BrokerConnection {
@@ -31,6 +33,7 @@ export interface BrokerConnection {
 }
 
 const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 250, maxMs: 15_000 };
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /**
  * The brokers an `AMQP_URL` names (SPEC §9): one URL, or several separated by commas — the nodes of
@@ -66,7 +69,14 @@ export function createBrokerConnection(options: BrokerConnectionOptions): Broker
     // TCP_NODELAY: without it a publish written right after a small frame the broker has not yet
     // acknowledged (a consumer's basic.ack, a heartbeat) waits for the broker's delayed TCP ack,
     // ~40 ms on Linux, before it leaves this process (Nagle's algorithm).
-    connectionOptions: { noDelay: true, clientProperties: { connection_name: options.name ?? 'shop' } },
+    // `timeout`: amqplib waits for a TCP connect and the AMQP handshake without limit; a node that
+    // accepts and never answers (a paused process) would hold the connection there for good instead
+    // of letting it move to the next broker.
+    connectionOptions: {
+      noDelay: true,
+      timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      clientProperties: { connection_name: options.name ?? 'shop' },
+    },
     findServers: async () => {
       const failedPasses = Math.floor(failedAttempts / urls.length);
       if (failedPasses > 0 && !closed) await sleeper.sleep(backoffDelay(failedPasses, reconnect));

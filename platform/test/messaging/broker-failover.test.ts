@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import type { QueueSpec } from '@shop/contracts';
 import { brokerUrls, createBrokerConnection, createConsumer } from '../../src/messaging';
 import { buildOrderCreated, capturingLogger, createTcpProxy, eventually } from '../../src/testing';
@@ -58,6 +60,37 @@ describe('a broker connection over several brokers', () => {
       ]);
     } finally {
       await connection.close();
+    }
+  });
+
+  test('a broker that accepts the connection and never answers is left for the next one after the connect timeout', async () => {
+    // Arrange: a listener that accepts and stays silent, as a paused broker process does.
+    const accepted = new Set<Socket>();
+    const silent = createServer((socket) => void accepted.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = new URL(world.vhost.url);
+    silentUrl.port = String((silent.address() as AddressInfo).port);
+    const { logger: connectionLogger, lines } = capturingLogger('info');
+    const connection = createBrokerConnection({
+      url: `${silentUrl.toString()},${world.vhost.url}`,
+      logger: connectionLogger,
+      reconnect: NEVER_WITHIN_A_TEST,
+      connectTimeoutMs: 300,
+    });
+
+    try {
+      // Act
+      await connection.waitForConnect(10_000);
+
+      // Assert
+      expect(lines.map((line) => `${String(line.message)} @ ${String(line.broker)}`)).toEqual([
+        `broker connect failed, trying the next broker @ ${redacted(silentUrl.toString())}`,
+        `broker connected @ ${redacted(world.vhost.url)}`,
+      ]);
+    } finally {
+      await connection.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 
