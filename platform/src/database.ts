@@ -4,6 +4,7 @@ import {
   PostgresDialect,
   sql,
   type Compilable,
+  type KyselyPlugin,
   type OperationNodeSource,
   type PostgresPool,
   type PostgresPoolClient,
@@ -110,11 +111,26 @@ export interface LoadingOptions<Tables, Loaded> extends TransactionOptions {
   load?: (tx: Database<Tables>) => Promise<Loaded>;
 }
 
-/** An open transaction's connection, for the statements platform sends on it directly. */
+/** An open transaction's connection, for the statements platform sends on it itself. */
 interface OpenTransaction {
-  send(query: CompiledQuery): Promise<QueryResult<unknown>>;
+  /**
+   * Sends `queries` together, behind every query `tx` has queued (Kysely runs a pinned connection's
+   * queries one after another): a COMMIT or ROLLBACK never overtakes a statement of the work.
+   */
+  sendInTurn(queries: CompiledQuery[]): Promise<PromiseSettledResult<QueryResult<unknown>>[]>;
+  /** Set once COMMIT or ROLLBACK is on its way; `tx` refuses any statement after that. */
   ended: boolean;
 }
+
+/** A statement on a transaction that has ended would run on its own, outside it: refused instead. */
+const refusedOnceEnded = (transaction: OpenTransaction): KyselyPlugin => ({
+  transformQuery: ({ node }) => {
+    if (transaction.ended)
+      throw new Error('this transaction has ended; a statement sent on it now would run outside it');
+    return node;
+  },
+  transformResult: async ({ result }) => result,
+});
 
 const openTransactions = new WeakMap<object, OpenTransaction>();
 
@@ -172,17 +188,25 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
   // rest; this is the same thing on one pinned connection, with all of them sent together. Kysely
   // runs `tx`'s queries one after another; the connection underneath lets platform send a query
   // without waiting for the one before (the pool's clients are in pipeline mode, `createPgPool`).
-  return db.connection().execute(async (tx) => {
-    const connection = await tx.getExecutor().provideConnection(async (pinned) => pinned);
-    const transaction: OpenTransaction = { send: (query) => connection.executeQuery(query), ended: false };
+  return db.connection().execute(async (pinned) => {
+    const connection = await pinned.getExecutor().provideConnection(async (held) => held);
+    const transaction: OpenTransaction = {
+      ended: false,
+      sendInTurn: (queries) =>
+        pinned
+          .getExecutor()
+          .provideConnection((held) => Promise.allSettled(queries.map((query) => held.executeQuery(query)))),
+    };
+    const tx = pinned.withPlugin(refusedOnceEnded(transaction));
     openTransactions.set(tx, transaction);
     try {
       // Inside the try: an opening that fails after its BEGIN (a bad claim value, a lock timeout)
       // must still be rolled back, or the connection goes back to the pool inside an aborted
-      // transaction. The load is sent behind the opening (which is on the wire first), so its
-      // snapshot is taken after the lock is held.
+      // transaction. The opening goes on the connection directly (nothing is queued yet), so the
+      // load is sent right behind it instead of waiting for its answer; Postgres runs them in order,
+      // so the load's snapshot is taken after the lock is held.
       const [opened, loaded] = await Promise.all([
-        transaction.send(CompiledQuery.raw(opening)),
+        connection.executeQuery(CompiledQuery.raw(opening)),
         (async () => (options.load ? options.load(tx) : (undefined as Loaded)))(),
       ]);
       const result = await work(tx, { affectedRows: opened.numAffectedRows }, loaded);
@@ -191,7 +215,10 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
     } catch (error) {
       // A connection that cannot even roll back is dead; the pool discards it on release. Once the
       // COMMIT was sent, the transaction is over either way (behind a failed write it rolled back).
-      if (!transaction.ended) await transaction.send(CompiledQuery.raw('ROLLBACK')).catch(() => undefined);
+      if (!transaction.ended) {
+        transaction.ended = true;
+        await transaction.sendInTurn([CompiledQuery.raw('ROLLBACK')]);
+      }
       throw error;
     } finally {
       transaction.ended = true;
@@ -204,22 +231,18 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
  * Sends the COMMIT (behind `written`, when there is a write in the same round trip) and checks that
  * it committed: Postgres answers COMMIT with ROLLBACK when an earlier statement failed.
  */
-async function commit<Row>(
-  transaction: OpenTransaction,
-  written: Promise<QueryResult<unknown>> | undefined,
-): Promise<Row[]> {
+async function commit<Row>(transaction: OpenTransaction, written: CompiledQuery | undefined): Promise<Row[]> {
   transaction.ended = true;
-  // Both answers are awaited, so the connection goes back to the pool only once the COMMIT is answered.
-  const [result, committed] = await Promise.allSettled([
-    written,
-    transaction.send(CompiledQuery.raw('COMMIT')),
-  ]);
-  if (result.status === 'rejected') throw result.reason;
-  if (committed.status === 'rejected') throw committed.reason;
-  const tag = (committed.value.rows[0] as { command?: string } | undefined)?.command;
+  const queries = written ? [written, CompiledQuery.raw('COMMIT')] : [CompiledQuery.raw('COMMIT')];
+  const answers = await transaction.sendInTurn(queries);
+  for (const answer of answers) if (answer.status === 'rejected') throw answer.reason;
+  const [result, committed] = answers.map(
+    (answer) => (answer as PromiseFulfilledResult<QueryResult<unknown>>).value,
+  );
+  const tag = ((written ? committed : result)!.rows[0] as { command?: string } | undefined)?.command;
   if (tag !== 'COMMIT')
     throw new Error(`the transaction did not commit (Postgres answered ${tag ?? 'nothing'})`);
-  return (result.value?.rows ?? []) as Row[];
+  return (written ? result!.rows : []) as Row[];
 }
 
 /** A Kysely statement built but not run: an insert, update or delete (with `returning`, rows of `Row`). */
@@ -259,8 +282,9 @@ export async function commitWith<Tables, Row = never>(
   const transaction = openTransactions.get(tx);
   if (!transaction || transaction.ended)
     throw new Error('commitWith ends a transaction of inTransaction or inTransactionOnce, once');
-  const statement = oneStatement(tx, writes, returning);
-  return commit<Row>(transaction, statement && transaction.send(statement.compile()));
+  // Compiled before the transaction counts as ended: `tx` refuses statements after that.
+  const statement = oneStatement(tx, writes, returning)?.compile();
+  return commit<Row>(transaction, statement);
 }
 
 /** The writes as data-modifying CTEs of one statement (see `writeAll`); none when there is nothing to write. */

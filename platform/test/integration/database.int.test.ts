@@ -338,6 +338,36 @@ describe('commitWith', () => {
     expect(await notes()).toEqual([]);
   });
 
+  test('when one of the work’s statements fails, none sent alongside it commits, even those still queued', async () => {
+    // Arrange
+    await pool.query(`INSERT INTO notes (body) VALUES ('taken')`);
+
+    // Act: the first fails at once; the other two are queued behind it when the ROLLBACK is sent.
+    const outcome = inTransaction(database, (tx) =>
+      Promise.all([
+        insert(tx, 'taken').execute(),
+        insert(tx, 'second').execute(),
+        insert(tx, 'third').execute(),
+      ]),
+    );
+
+    // Assert
+    await expect(outcome).rejects.toMatchObject({ code: '23505' });
+    expect(await notes()).toEqual(['taken']);
+  });
+
+  test('a statement sent on the transaction after commitWith is refused instead of running outside it', async () => {
+    // Act
+    const outcome = inTransaction(database, async (tx) => {
+      await commitWith(tx, [insert(tx, 'committed')]);
+      await insert(tx, 'after the commit').execute();
+    });
+
+    // Assert
+    await expect(outcome).rejects.toThrow('this transaction has ended');
+    expect(await notes()).toEqual(['committed']);
+  });
+
   test('it is refused outside a transaction and a second time in one', async () => {
     // Act
     const outside = commitWith(database, [insert(database, 'outside')]);
