@@ -89,7 +89,7 @@ const CLAIM_TEXT = `
               AND earlier.id NOT IN (SELECT id FROM claimed)) AS ready
     FROM claimed c JOIN outbox_events o ON o.id = c.id
    ORDER BY c.position`;
-/** How soon a relay that could publish nothing but held-back rows claims again. */
+/** How soon a relay that could publish nothing but held-back rows claims again (doubling, up to its poll interval). */
 const HELD_BACK_RETRY_MS = 25;
 // Named: prepared once per connection, then only bound and executed.
 const CLAIM = { name: 'outbox-relay-claim', text: CLAIM_TEXT };
@@ -127,6 +127,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pipeline = Math.max(1, options.pipeline ?? RELAY_DEFAULTS.pipeline);
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+  /** Past this a claim's connection is ended by Postgres: well beyond a batch's publish timeout. */
+  const idleInClaimMs = Math.max(30_000, 3 * publishTimeoutMs);
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
   const retention = options.retention ?? { keepMs: 7 * 24 * 3600_000, everyMs: 3600_000 };
   const ownsPool = typeof options.pool === 'string';
@@ -149,6 +151,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const idle = createSleeper();
   const pause = createSleeper();
   let wakePending = false;
+  /** Claims in a row that found nothing but held-back rows. */
+  let heldBackClaims = 0;
   const wake = () => {
     wakePending = true;
     idle.wake();
@@ -182,7 +186,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!connection.isConnected()) throw new BrokerUnavailableError();
     const held = await checkOutClient(pool);
     try {
-      await held.client.query('BEGIN');
+      // A relay that stops answering (a frozen process, a half-open connection) must not hold its
+      // claim's row locks for good: later rows of those aggregates wait for them.
+      await held.client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleInClaimMs}`);
       const claimed = await held.client.query<OutboxRow & { ready: boolean }>({
         ...CLAIM,
         values: [batchSize],
@@ -213,8 +219,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       throw error;
     }
     await endTransaction(held, 'COMMIT');
-    // The rows it held back are free now, and the earlier ones they waited for may be out: look again.
-    if (batch.heldBack > 0 && rows.length > 0) wake();
+    // Rows this relay held back may have waited for these (or be free now that this batch let them go).
+    if (rows.length > 0 && (batch.heldBack > 0 || heldBackClaims > 0)) wake();
     if (publishError) throw publishError;
     if (rows.length > 0) {
       recordPublished(metrics, rows);
@@ -292,11 +298,17 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           inFlight.add(tracked);
         } else await finish(batch, undefined);
         if (batch.rows.length === 0 && batch.heldBack > 0) {
-          // Everything claimed waits for an earlier row in flight: this relay's own batch wakes it
-          // when it commits; another relay's is looked for again shortly.
-          if (!wakePending && !stopping && failure === undefined) await idle.sleep(HELD_BACK_RETRY_MS);
+          // Everything claimed waits for an earlier row in flight: this relay's own batches wake it
+          // when they commit; another relay's is looked for again soon, less often the longer it takes.
+          heldBackClaims++;
+          const retryMs = Math.min(
+            pollIntervalMs,
+            HELD_BACK_RETRY_MS * 2 ** Math.min(heldBackClaims - 1, 10),
+          );
+          if (!wakePending && !stopping && failure === undefined) await idle.sleep(retryMs);
           continue;
         }
+        heldBackClaims = 0;
         if (batch.rows.length + batch.heldBack === batchSize) {
           // Retention is due: let the batches in flight settle, prune, then carry on without sleeping.
           if (Date.now() - lastPrune >= retention.everyMs) break;
