@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { brokerUrls } from './messaging/broker-connection';
+import { urlListSchema } from './url-list';
 
 /** The development secret: published in this repository, so anyone can sign tokens with it. */
 export const PUBLISHED_DEV_SECRET = 'dev-secret-change-me-please';
@@ -78,17 +79,7 @@ export const databaseConfigShape = (database: string, owner: string, pool: PoolB
 
 /** Keys of a service on RabbitMQ (its createServiceMessaging): where the broker is, how long start-up waits. */
 export const brokerConfigShape = {
-  AMQP_URL: z
-    .string()
-    .default('amqp://guest:guest@127.0.0.1:5672')
-    .superRefine((value, context) => {
-      try {
-        brokerUrls(value);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-    })
-    .describe(
+  AMQP_URL: urlListSchema('amqp://guest:guest@127.0.0.1:5672', brokerUrls).describe(
       'RabbitMQ connection string; several, comma-separated, for the nodes of a cluster (the service fails over between them)',
     ),
   BROKER_STARTUP_WAIT_MS: z.coerce

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * A setting that lists URLs, comma-separated (SPEC §9: the brokers of a cluster, the instances of a
  * service), each checked to be a URL of one of `protocols`. Spaces and empty entries are ignored,
@@ -32,3 +34,19 @@ export function urlList(
   }
   return urls;
 }
+
+/**
+ * A config key holding such a list (`fallback` when unset): kept as written, checked at start-up
+ * by `parse` (`brokerUrls`, `serviceUrls`), whose error becomes the key's config error.
+ */
+export const urlListSchema = (fallback: string, parse: (value: string) => string[]) =>
+  z
+    .string()
+    .default(fallback)
+    .superRefine((value, context) => {
+      try {
+        parse(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    });

@@ -1,4 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { throughLocalPort } from '@shop/platform/testing';
 
 /**
  * A TCP hop to a Redis server that the test can freeze: connections stay open but the server's
@@ -66,12 +67,7 @@ export async function createFreezableTcpHop(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
-    url: (target) => {
-      const parsed = new URL(target);
-      parsed.hostname = '127.0.0.1';
-      parsed.port = String(port);
-      return parsed.toString();
-    },
+    url: (target) => throughLocalPort(target, port),
     freeze: () => {
       frozen = true;
     },

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { urlList } from '../url-list';
+import { urlList, urlListSchema } from '../url-list';
 
 /**
  * The instances a `*_SERVICE_URL` setting names (SPEC §9): one base URL, or several separated by
@@ -11,14 +10,4 @@ export function serviceUrls(value: string): string[] {
 }
 
 /** A config key that holds `serviceUrls` (`fallback` when unset): kept as written, checked at start-up. */
-export const serviceUrlsSchema = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .superRefine((value, context) => {
-      try {
-        serviceUrls(value);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: (error as Error).message });
-      }
-    });
+export const serviceUrlsSchema = (fallback: string) => urlListSchema(fallback, serviceUrls);

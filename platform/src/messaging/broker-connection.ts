@@ -164,7 +164,8 @@ export async function withTimeout<T>(
   }
 }
 
-function redact(url: string): string {
+/** A broker URL as logs and errors show it: the password hidden. */
+export function redact(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.password = parsed.password ? '***' : '';

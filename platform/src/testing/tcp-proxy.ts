@@ -47,14 +47,17 @@ export async function createTcpProxy(targetHost: string, targetPort: number): Pr
 
   await listen();
   return {
-    url: (target) => {
-      const parsed = new URL(target);
-      parsed.hostname = '127.0.0.1';
-      parsed.port = String(port);
-      return parsed.toString();
-    },
+    url: (target) => throughLocalPort(target, port),
     cut: stop,
     restore: listen,
     close: stop,
   };
+}
+
+/** `target` with its host and port replaced by a hop listening on 127.0.0.1:`port` (path, credentials kept). */
+export function throughLocalPort(target: string, port: number): string {
+  const parsed = new URL(target);
+  parsed.hostname = '127.0.0.1';
+  parsed.port = String(port);
+  return parsed.toString();
 }

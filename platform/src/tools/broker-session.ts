@@ -1,5 +1,5 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
-import { brokerUrls } from '../messaging/broker-connection';
+import { brokerUrls, redact } from '../messaging/broker-connection';
 import { ToolError } from './tool-error';
 
 /**
@@ -101,15 +101,7 @@ export async function withBrokerSession<T>(
 export function redactUrl(url: string): string {
   return url
     .split(',')
-    .map((one) => {
-      try {
-        const parsed = new URL(one.trim());
-        if (parsed.password) parsed.password = '***';
-        return parsed.toString();
-      } catch {
-        return '(unparseable AMQP URL)';
-      }
-    })
+    .map((one) => redact(one.trim()))
     .join(',');
 }
 
