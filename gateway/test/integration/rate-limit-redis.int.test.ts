@@ -213,9 +213,14 @@ describe('gateway: when Redis is away, the gateway serves anyway and each instan
     const authorization = await bearer(702);
 
     await proxy.restore();
-    await eventually(async () => {
-      for (const t of [a, b]) expect((await healthOf(t)).checks['rate-limits']).toEqual({ status: 'up' });
-    });
+    // A client that never connected is replaced after three unanswered PINGs, a second apart, and
+    // each /health asks the services too: on a loaded machine that takes longer than the default wait.
+    await eventually(
+      async () => {
+        for (const t of [a, b]) expect((await healthOf(t)).checks['rate-limits']).toEqual({ status: 'up' });
+      },
+      { timeoutMs: 30_000 },
+    );
     const allowed = await statusesOf([
       ...times(2, () => ordersOf(a, authorization)),
       ...times(2, () => ordersOf(b, authorization)),
@@ -240,9 +245,14 @@ describe('gateway: when Redis is away, the gateway serves anyway and each instan
     const onA = await statusesOf(times(5, () => ordersOf(a, during)));
     const onB = await ordersOf(b, during);
     await proxy.restore();
-    await eventually(async () => {
-      for (const t of [a, b]) expect((await healthOf(t)).checks['rate-limits']).toEqual({ status: 'up' });
-    });
+    // A client that never connected is replaced after three unanswered PINGs, a second apart, and
+    // each /health asks the services too: on a loaded machine that takes longer than the default wait.
+    await eventually(
+      async () => {
+        for (const t of [a, b]) expect((await healthOf(t)).checks['rate-limits']).toEqual({ status: 'up' });
+      },
+      { timeoutMs: 30_000 },
+    );
     const shared = await statusesOf([
       ...times(2, () => ordersOf(a, after)),
       ...times(2, () => ordersOf(b, after)),
