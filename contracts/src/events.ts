@@ -44,7 +44,11 @@ export const StockReservationFailedData = z.object({
   order_id: Id,
   reason: z.string(),
   shortages: z.array(
-    z.object({ product_id: Id, requested: z.number().int().positive(), available: z.number().int().nonnegative() }),
+    z.object({
+      product_id: Id,
+      requested: z.number().int().positive(),
+      available: z.number().int().nonnegative(),
+    }),
   ),
 });
 
@@ -69,6 +73,22 @@ export const EVENT_SCHEMA_VERSION: Record<EventType, number> = {
   StockReserved: 1,
   StockReservationFailed: 1,
   StockReleased: 1,
+};
+
+/**
+ * Where each event stands in its order's history (SPEC §6 "Ordering"). An event's `subject` and
+ * `source` name its stream (one order's events from one service) and `sequence` its place in it:
+ * it either opens its stream or follows the event of its stream with `sequence - 1`. An event
+ * caused by another (its `causationid`) comes after that cause, which is one of `causedBy`.
+ * Consumers hold an event back until what comes before it has taken effect where they are.
+ */
+export const EVENT_ORDER: Record<EventType, { opensStream: boolean; causedBy: readonly EventType[] }> = {
+  OrderCreated: { opensStream: true, causedBy: [] },
+  // A PATCH causes none; the stock saga's cancel is caused by StockReservationFailed.
+  OrderStatusUpdated: { opensStream: false, causedBy: ['StockReservationFailed'] },
+  StockReserved: { opensStream: true, causedBy: ['OrderCreated'] },
+  StockReservationFailed: { opensStream: true, causedBy: ['OrderCreated'] },
+  StockReleased: { opensStream: false, causedBy: ['OrderStatusUpdated'] },
 };
 
 export const dataschemaOf = (type: EventType, version = EVENT_SCHEMA_VERSION[type]) =>
@@ -100,7 +120,11 @@ export type AnyEvent = { [T in EventType]: TypedEvent<T> }[EventType];
 
 export type EnvelopeParseResult =
   | { ok: true; event: AnyEvent }
-  | { ok: false; reason: 'invalid_envelope' | 'unknown_type' | 'unsupported_schema_version' | 'invalid_data'; detail: string };
+  | {
+      ok: false;
+      reason: 'invalid_envelope' | 'unknown_type' | 'unsupported_schema_version' | 'invalid_data';
+      detail: string;
+    };
 
 const describe = (error: z.ZodError) =>
   error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
@@ -110,11 +134,16 @@ export function parseEvent(raw: unknown): EnvelopeParseResult {
   const envelope = EventEnvelope.safeParse(raw);
   if (!envelope.success) return { ok: false, reason: 'invalid_envelope', detail: describe(envelope.error) };
   const { type, dataschema } = envelope.data;
-  if (!(type in EVENT_DATA)) return { ok: false, reason: 'unknown_type', detail: `unknown event type ${type}` };
+  if (!(type in EVENT_DATA))
+    return { ok: false, reason: 'unknown_type', detail: `unknown event type ${type}` };
   const eventType = type as EventType;
   const version = Number(dataschema.split(':').pop());
   if (dataschema.split(':')[3] !== eventType || version > EVENT_SCHEMA_VERSION[eventType]) {
-    return { ok: false, reason: 'unsupported_schema_version', detail: `${dataschema} is not understood here` };
+    return {
+      ok: false,
+      reason: 'unsupported_schema_version',
+      detail: `${dataschema} is not understood here`,
+    };
   }
   const data = EVENT_DATA[eventType].safeParse(envelope.data.data);
   if (!data.success) return { ok: false, reason: 'invalid_data', detail: describe(data.error) };

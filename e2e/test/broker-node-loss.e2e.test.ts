@@ -176,6 +176,10 @@ describe('the whole system on a 3-node cluster through the loss of a broker node
       expect(notified.length).toBe(published.length);
       expect(new Set(notified)).toEqual(new Set(published));
 
+      // Assert: each order's events were recorded in order (SPEC §6 "Ordering"), with two instances
+      // consuming: every notification after the one before it in its stream and after its cause.
+      expect(await recordedOutOfOrder(shop)).toEqual([]);
+
       // Assert: nothing was dead-lettered.
       expect(await deadLetterCounts(nodeToKill)).toEqual({
         [deadLetterQueueOf(QUEUES.productOrders.name)]: 0,
@@ -418,6 +422,43 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 async function count(url: string, from: string): Promise<number> {
   const [row] = await query(url, `SELECT count(*)::int AS n FROM ${from}`);
   return row.n as number;
+}
+
+/**
+ * The events the notification service recorded before what must precede them: the event before them
+ * in their stream (source, order, sequence - 1) or their cause. A notification's id is taken when
+ * its transaction writes it, after what it waited for had committed.
+ */
+async function recordedOutOfOrder(shop: ReplicatedSystem): Promise<string[]> {
+  const eventsOf = (url: string) =>
+    query(
+      url,
+      `SELECT id, payload->>'source' AS source, payload->>'subject' AS subject, sequence,
+              payload->>'causationid' AS cause FROM outbox_events`,
+    );
+  const events = [
+    ...(await eventsOf(shop.databases.orders.url)),
+    ...(await eventsOf(shop.databases.products.url)),
+  ];
+  const recordedAt = new Map(
+    (await query(shop.databases.notifications.url, 'SELECT id, event_id FROM notifications')).map((row) => [
+      row.event_id as string,
+      Number(row.id),
+    ]),
+  );
+  const idAt = new Map(
+    events.map((event) => [`${event.source} ${event.subject} ${event.sequence}`, event.id]),
+  );
+  return events
+    .filter((event) => {
+      const at = recordedAt.get(event.id as string)!;
+      const previous = idAt.get(`${event.source} ${event.subject} ${Number(event.sequence) - 1}`);
+      const before = [previous, event.cause].filter(
+        (id): id is string => typeof id === 'string' && recordedAt.has(id),
+      );
+      return before.some((id) => recordedAt.get(id)! > at);
+    })
+    .map((event) => `${event.source} order ${event.subject} #${event.sequence}`);
 }
 
 async function query(url: string, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {

@@ -35,6 +35,9 @@
 --   consumer    String   @db.VarChar(200)
 --   eventId     String   @map("event_id") @db.Uuid
 --   processedAt DateTime @default(now()) @map("processed_at") @db.Timestamptz(6)
+--   source      String?  @db.VarChar(200)
+--   subject     String?  @db.VarChar(200)
+--   sequence    Int?
 --
 --   @@id([consumer, eventId])
 --   @@map("processed_messages")
@@ -84,3 +87,9 @@ CREATE TABLE processed_messages (
   processed_at timestamptz(6) NOT NULL DEFAULT now(),
   PRIMARY KEY (consumer, event_id)
 );
+-- Each event's place in its order's history (source, subject, sequence; SPEC §6 "Ordering"), so a
+-- consumer can ask whether the event before it took effect here (platform's inbox.ts; in a later
+-- migration of every service). Rows claimed before it have none.
+ALTER TABLE processed_messages ADD COLUMN source varchar(200), ADD COLUMN subject varchar(200), ADD COLUMN sequence integer;
+CREATE INDEX processed_messages_stream_idx ON processed_messages (consumer, source, subject, sequence) WHERE sequence IS NOT NULL;
+CREATE INDEX processed_messages_unplaced_idx ON processed_messages (consumer) WHERE sequence IS NULL;

@@ -175,7 +175,11 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
   db: Database<Tables>,
   options: LoadingOptions<Tables, Loaded>,
   statements: readonly string[],
-  work: (tx: Database<Tables>, opened: { affectedRows: bigint | undefined }, loaded: Loaded) => Promise<T>,
+  work: (
+    tx: Database<Tables>,
+    opened: { numAffectedRows?: bigint; rows: readonly unknown[] },
+    loaded: Loaded,
+  ) => Promise<T>,
 ): Promise<T> {
   const lock = options.advisoryLock;
   if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
@@ -209,7 +213,7 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
         connection.executeQuery(CompiledQuery.raw(opening)),
         (async () => (options.load ? options.load(tx) : (undefined as Loaded)))(),
       ]);
-      const result = await work(tx, { affectedRows: opened.numAffectedRows }, loaded);
+      const result = await work(tx, opened, loaded);
       if (!transaction.ended) await commit(transaction, undefined);
       return result;
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { EventType, Notification } from '@shop/contracts';
-import { commitWith, inTransactionOnce, type Database } from '@shop/platform';
+import { commitWith, inTransactionOnce, type Database, type InboxClaim } from '@shop/platform';
 import type { Selectable } from 'kysely';
 import { decideNotificationUser } from '../domain/notification-user';
 import type { DB } from '../generated/database';
@@ -19,7 +19,6 @@ export const toNotification = (row: Selectable<DB['notifications']>): Notificati
 });
 
 export interface NewNotification {
-  eventId: string;
   eventType: EventType;
   orderId: number;
   /** `undefined`: the event names no user (see decideNotificationUser). */
@@ -50,14 +49,14 @@ export function createNotificationRepository(db: NotificationDb) {
      * Records the event in the inbox and its notification in one transaction: both commit or
      * neither does, and an event id this consumer has seen before records nothing.
      */
-    async recordOnce(consumer: string, input: NewNotification): Promise<RecordOutcome> {
+    async recordOnce(claim: InboxClaim, input: NewNotification): Promise<RecordOutcome> {
       try {
         // Events of one order are recorded one at a time (the order's advisory lock, taken with
         // BEGIN and the inbox claim in one round trip): an inventory event consumed alongside its
         // OrderCreated then either sees the user it names, or is there for its back-fill to find.
         const outcome = await inTransactionOnce(
           db,
-          { consumer, eventId: input.eventId },
+          claim,
           {
             advisoryLock: [ORDER_LOCK_SPACE, input.orderId],
             load: (tx) =>
@@ -77,7 +76,7 @@ export function createNotificationRepository(db: NotificationDb) {
             const insert = tx
               .insertInto('notifications')
               .values({
-                event_id: input.eventId,
+                event_id: claim.eventId,
                 event_type: input.eventType,
                 order_id: input.orderId,
                 user_id: user.userId,
@@ -93,7 +92,7 @@ export function createNotificationRepository(db: NotificationDb) {
               .where('order_id', '=', input.orderId)
               .where('user_id', 'is', null);
             const [row] = await commitWith(tx, user.backfill ? [backfill] : [], insert);
-            if (!row) throw new Error(`notification of event ${input.eventId} was not inserted`);
+            if (!row) throw new Error(`notification of event ${claim.eventId} was not inserted`);
             return { outcome: 'applied', notification: toNotification(row) };
           },
         );

@@ -1,5 +1,5 @@
 import type { AnyEvent } from '@shop/contracts';
-import type { Logger } from '@shop/platform';
+import type { InboxClaim, Logger } from '@shop/platform';
 import type { NotificationRepository } from '../db/notification-repository';
 import { renderNotification, userIdOf } from '../domain/notification-message';
 
@@ -11,11 +11,10 @@ import { renderNotification, userIdOf } from '../domain/notification-message';
 export async function recordNotification(
   notifications: NotificationRepository,
   event: AnyEvent,
-  context: { consumer: string; logger: Logger },
+  context: { claim: InboxClaim; logger: Logger },
 ): Promise<'applied' | 'duplicate'> {
   const message = renderNotification(event);
-  const result = await notifications.recordOnce(context.consumer, {
-    eventId: event.id,
+  const result = await notifications.recordOnce(context.claim, {
     eventType: event.type,
     orderId: event.data.order_id,
     userId: userIdOf(event),

@@ -13,7 +13,7 @@ describe('recording a notification', () => {
 
   const logger = createLogger('notification-service-test', 'error');
   const record = (consumer: string, event: Parameters<typeof recordNotification>[1]) =>
-    recordNotification(t.notifications, event, { consumer, logger });
+    recordNotification(t.notifications, event, { claim: { consumer, eventId: event.id }, logger });
   const notificationsOfOrder = async (orderId: number) =>
     (await t.notifications.list({ orderId, limit: 100, offset: 0 })).items;
 

@@ -42,7 +42,10 @@ export async function buildTestApp(): Promise<TestApp & { database: TestDatabase
     database,
     notifications,
     record: async (...events) => {
-      for (const event of events) await recordNotification(notifications, event, { consumer: 'test', logger });
+      for (const event of events) await recordNotification(notifications, event, {
+          claim: { consumer: 'test', eventId: event.id },
+          logger,
+        });
     },
     close: async () => {
       await db.destroy();

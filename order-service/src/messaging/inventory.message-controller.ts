@@ -14,9 +14,9 @@ import { recordInventoryEvent } from '../use-cases/record-inventory-event';
 /** order-service.inventory: each handler only dispatches to its use case. */
 export function inventoryHandlers(deps: { db: Database<DB> }): EventHandlers {
   return {
-    StockReservationFailed: (event, { consumer }) => cancelForInsufficientStock(deps, event, consumer),
-    StockReserved: (event, { consumer }) => recordInventoryEvent(deps, event, consumer),
-    StockReleased: (event, { consumer }) => recordInventoryEvent(deps, event, consumer),
+    StockReservationFailed: (event, { claim }) => cancelForInsufficientStock(deps, event, claim),
+    StockReserved: (_event, { claim }) => recordInventoryEvent(deps, claim),
+    StockReleased: (_event, { claim }) => recordInventoryEvent(deps, claim),
   };
 }
 

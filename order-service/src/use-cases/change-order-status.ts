@@ -7,6 +7,7 @@ import {
   writeAll,
   type Database,
   type HandlerOutcome,
+  type InboxClaim,
 } from '@shop/platform';
 import { orderWrites, type LockedOrder } from '../db/order-store';
 import {
@@ -93,7 +94,7 @@ export async function changeOrderStatus(
 export async function cancelForInsufficientStock(
   deps: { db: Database<DB> },
   event: TypedEvent<'StockReservationFailed'>,
-  consumer: string,
+  claim: InboxClaim,
 ): Promise<HandlerOutcome> {
   const change = statusChange({
     actor: STOCK_SAGA,
@@ -102,7 +103,7 @@ export async function cancelForInsufficientStock(
     reason: INSUFFICIENT_STOCK,
     context: { correlationId: event.correlationid, causationId: event.id, traceparent: event.traceparent },
   });
-  return inTransactionOnce(deps.db, { consumer, eventId: event.id }, change.options, async (tx, locked) => {
+  return inTransactionOnce(deps.db, claim, change.options, async (tx, locked) => {
     const result = await change.apply(tx, locked);
     return result.kind === 'changed' ? 'applied' : 'ignored';
   });

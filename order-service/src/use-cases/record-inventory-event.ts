@@ -1,5 +1,4 @@
-import type { AnyEvent } from '@shop/contracts';
-import { claimInbox, type Database, type HandlerOutcome } from '@shop/platform';
+import { claimInbox, type Database, type HandlerOutcome, type InboxClaim } from '@shop/platform';
 import type { DB } from '../generated/database';
 
 /**
@@ -8,8 +7,7 @@ import type { DB } from '../generated/database';
  */
 export async function recordInventoryEvent(
   deps: { db: Database<DB> },
-  event: AnyEvent,
-  consumer: string,
+  claim: InboxClaim,
 ): Promise<HandlerOutcome> {
-  return (await claimInbox(deps.db, consumer, event.id)) ? 'ignored' : 'duplicate';
+  return (await claimInbox(deps.db, claim)) ? 'ignored' : 'duplicate';
 }

@@ -77,7 +77,7 @@ describe('a status change in round trips', () => {
     const outcome = await cancelForInsufficientStock(
       { db },
       stockReservationFailed,
-      'order-service.inventory',
+      { consumer: 'order-service.inventory', eventId: stockReservationFailed.id },
     );
 
     expect(outcome).toBe('applied');
@@ -95,7 +95,7 @@ describe('a status change in round trips', () => {
     const outcome = await cancelForInsufficientStock(
       { db },
       stockReservationFailed,
-      'order-service.inventory',
+      { consumer: 'order-service.inventory', eventId: stockReservationFailed.id },
     );
 
     // The load was sent behind the claim before its answer came back; nothing is written.

@@ -8,14 +8,20 @@ import { backoffDelay, createSleeper, type BackoffOptions } from './backoff';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import { closeChannel, withTimeout, type BrokerConnection } from './broker-connection';
 import { decodeMessage } from './decode-message';
+import { isEventOutOfOrder, placeOf, type InboxClaim } from './inbox';
 import { declareTopology } from './topology';
 
 /** What a handler did, for the log line: `duplicate` when the inbox had already seen the event. */
 export type HandlerOutcome = 'applied' | 'duplicate' | 'ignored';
 
 export interface HandlerContext {
-  /** The inbox name to pass to `claimInbox` (the queue name unless overridden). */
+  /** The inbox name (the queue name unless overridden). */
   consumer: string;
+  /**
+   * The claim to pass to `claimInbox` or `inTransactionOnce`. It records the event's place in its
+   * order's history and holds back an event that came before its turn (SPEC §6 "Ordering").
+   */
+  claim: InboxClaim;
   /** Carries event_id, correlation_id and order_id. */
   logger: Logger;
   /** 1 on the first try, counting in-process retries. */
@@ -50,6 +56,12 @@ export interface ConsumerOptions {
   maxAttempts?: number;
   /** Wait between handler retries. Default 100 ms … 5 s. */
   backoff?: BackoffOptions;
+  /**
+   * How long an event that came before its turn waits for what must precede it (the previous event
+   * of its order's stream, or its cause) before it is dead-lettered, as the SPEC has it, with the
+   * one it waits for. Default 60 s.
+   */
+  orderWaitMs?: number;
   /** Inbox name; default the queue name. */
   consumerName?: string;
   /** Where consumed/failed/dead-lettered counts and processing latency go. Default: the process registry. */
@@ -88,6 +100,8 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const maxAttempts = options.maxAttempts ?? 5;
   const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
   const consumerName = options.consumerName ?? queue.name;
+  const orderWaitMs = options.orderWaitMs ?? 60_000;
+  const handled = new Set(Object.keys(handlers) as EventType[]);
   const metrics = options.metrics ?? processMetrics();
   const logger = options.logger.child({ queue: queue.name });
   const inFlight = new Set<Promise<void>>();
@@ -156,12 +170,16 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       return settle(ch, message, 'ack', logger);
     }
     const stopTimer = metrics.consumerProcessingSeconds.startTimer({ type: event.type });
+    const claim: InboxClaim = { consumer: consumerName, eventId: event.id, place: placeOf(event, handled) };
     let failures = 0;
+    let earlyTries = 0;
+    let earlySince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome =
           (await handler(event, {
             consumer: consumerName,
+            claim,
             get logger() {
               return eventLog();
             },
@@ -177,6 +195,36 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         metrics.eventsConsumed.inc({ type: event.type, outcome });
         return settle(ch, message, 'ack', logger);
       } catch (error) {
+        if (isEventOutOfOrder(error)) {
+          // Not a failure: the event before it is on its way (another handler or instance has it,
+          // or a retry does). It waits, holding one prefetch slot, and other orders go on meanwhile.
+          metrics.eventsOutOfOrder.inc({ type: event.type });
+          earlySince ??= Date.now();
+          earlyTries++;
+          if (Date.now() - earlySince >= orderWaitMs) {
+            stopTimer();
+            metrics.eventsDeadLettered.inc({ reason: 'out_of_order' });
+            return deadLetter(
+              ch,
+              message,
+              eventLog(),
+              'error',
+              'event dead-lettered: what comes before it never took effect here',
+              { ...base, attempt, waited_ms: Date.now() - earlySince, waiting_for: error.waitingFor },
+            );
+          }
+          const waitMs = backoffDelay(earlyTries, EARLY_EVENT_BACKOFF);
+          if (earlyTries === 1)
+            eventLog().info('event came before its turn, trying again', {
+              ...base,
+              waitMs,
+              waiting_for: error.waitingFor,
+            });
+          if (stopping) return;
+          await retryPause.sleep(waitMs);
+          if (stopping) return;
+          continue;
+        }
         const err = error as Error & { retryable?: boolean };
         metrics.eventsFailed.inc({ type: event.type });
         const databaseDown = isDatabaseUnavailable(error);
@@ -229,6 +277,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     },
   };
 }
+
+/** An event that came before its turn is tried again soon: what it waits for is usually milliseconds away. */
+const EARLY_EVENT_BACKOFF: BackoffOptions = { initialMs: 10, maxMs: 1_000 };
 
 function settle(ch: Channel, message: ConsumeMessage, how: 'ack' | 'reject', logger: Logger): void {
   try {

@@ -1,10 +1,138 @@
-import type { Kysely } from 'kysely';
+import type { AnyEvent, EventType } from '@shop/contracts';
+import { EVENT_ORDER } from '@shop/contracts';
+import { CompiledQuery } from 'kysely';
 import { escapeLiteral } from 'pg';
 import { openTransaction, type Database, type LoadingOptions } from '../database';
 
 /** The inbox table (`processed_messages`) as every service's schema.prisma declares it. */
 export interface InboxTable {
-  processed_messages: { consumer: string; event_id: string };
+  processed_messages: {
+    consumer: string;
+    event_id: string;
+    source: string | null;
+    subject: string | null;
+    sequence: number | null;
+  };
+}
+
+/**
+ * Where an event stands in its order's history, and what must have taken effect at this consumer
+ * before it may (SPEC §6 "Ordering"; the rules are the contract's `EVENT_ORDER`).
+ */
+export interface EventPlace {
+  /** The event's stream: one aggregate's events from one service. */
+  source: string;
+  subject: string;
+  sequence: number;
+  /** The first event of its stream: nothing of its own stream must come before it. */
+  opensStream: boolean;
+  /** The event that caused it, when this consumer handles that event too; `null` when none. */
+  causeId: string | null;
+}
+
+/** A message's inbox entry: which consumer, which event, and (when the consumer keeps order) its place. */
+export interface InboxClaim {
+  consumer: string;
+  eventId: string;
+  place?: EventPlace;
+}
+
+/**
+ * The event's place for a consumer that handles `handled`: its cause counts only if this consumer
+ * handles the cause's type (one it never receives would hold the event back for good).
+ */
+export function placeOf(event: AnyEvent, handled: ReadonlySet<EventType>): EventPlace {
+  const order = EVENT_ORDER[event.type];
+  const waitsForCause = event.causationid !== null && order.causedBy.some((type) => handled.has(type));
+  return {
+    source: event.source,
+    subject: event.subject,
+    sequence: event.sequence,
+    opensStream: order.opensStream,
+    causeId: waitsForCause ? event.causationid : null,
+  };
+}
+
+/**
+ * Thrown by a claim whose event came before what must precede it (the previous event of its stream,
+ * or its cause, has not taken effect here yet). Nothing was written: the transaction rolls back, and
+ * the consumer tries the event again a little later (`createConsumer`).
+ */
+export class EventOutOfOrderError extends Error {
+  readonly outOfOrder = true;
+  constructor(
+    readonly eventId: string,
+    readonly waitingFor: string,
+  ) {
+    super(`event ${eventId} waits for ${waitingFor} to take effect first`);
+    this.name = 'EventOutOfOrderError';
+  }
+}
+
+export const isEventOutOfOrder = (error: unknown): error is EventOutOfOrderError =>
+  (error as { outOfOrder?: unknown } | null)?.outOfOrder === true;
+
+/**
+ * The claim as one simple-protocol statement (it goes in a transaction's opening round trip, which
+ * takes no parameters: every value is an escaped literal, and the event id must parse as a uuid, as
+ * the envelope already checked). Without a place it is the plain INSERT and its row count says
+ * whether it claimed. With one it also records the event's place and answers two booleans:
+ * `claimed`, and `in_order` — whether what must come before it has taken effect here:
+ * - the previous event of its stream, unless it opens the stream. An inbox with rows from before
+ *   places were recorded (`sequence IS NULL`) cannot tell a stream that began then from one whose
+ *   first event is late; a stream it has no place for yet is let through there (decision 33).
+ * - its cause, when there is one to wait for (by id, so rows from before places were recorded count).
+ * The reads see what other transactions committed before this statement, never this claim's own row.
+ */
+function claimStatement({ consumer, eventId, place }: InboxClaim): string {
+  const c = escapeLiteral(consumer);
+  const id = `${escapeLiteral(eventId)}::uuid`;
+  if (!place) {
+    return `INSERT INTO processed_messages (consumer, event_id) VALUES (${c}, ${id}) ON CONFLICT DO NOTHING`;
+  }
+  if (!Number.isInteger(place.sequence))
+    throw new TypeError(`sequence must be an integer: ${place.sequence}`);
+  const source = escapeLiteral(place.source);
+  const subject = escapeLiteral(place.subject);
+  const ofStream = `consumer = ${c} AND source = ${source} AND subject = ${subject}`;
+  const conditions: string[] = [];
+  if (!place.opensStream) {
+    conditions.push(
+      `(EXISTS (SELECT 1 FROM processed_messages WHERE ${ofStream} AND sequence = ${place.sequence - 1})` +
+        ` OR (NOT EXISTS (SELECT 1 FROM processed_messages WHERE ${ofStream} AND sequence IS NOT NULL)` +
+        ` AND EXISTS (SELECT 1 FROM processed_messages WHERE consumer = ${c} AND sequence IS NULL)))`,
+    );
+  }
+  if (place.causeId !== null) {
+    conditions.push(
+      `EXISTS (SELECT 1 FROM processed_messages WHERE consumer = ${c} AND event_id = ${escapeLiteral(place.causeId)}::uuid)`,
+    );
+  }
+  return (
+    'WITH claimed AS (INSERT INTO processed_messages (consumer, event_id, source, subject, sequence) ' +
+    `VALUES (${c}, ${id}, ${source}, ${subject}, ${place.sequence}) ON CONFLICT DO NOTHING RETURNING 1) ` +
+    `SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, ${conditions.join(' AND ') || 'true'} AS in_order`
+  );
+}
+
+/** What the claim statement answered: claimed or not; throws when the event came too early. */
+function claimAnswer(
+  claim: InboxClaim,
+  answer: { numAffectedRows?: bigint; rows: readonly unknown[] },
+): boolean {
+  if (!claim.place) return answer.numAffectedRows === 1n;
+  const { claimed, in_order: inOrder } = answer.rows[0] as { claimed: boolean; in_order: boolean };
+  // A duplicate is a duplicate whatever its place: its first delivery already waited its turn.
+  if (claimed && !inOrder) throw new EventOutOfOrderError(claim.eventId, waitingFor(claim.place));
+  return claimed;
+}
+
+function waitingFor(place: EventPlace): string {
+  const previous = place.opensStream
+    ? []
+    : [`${place.source} ${place.subject} sequence ${place.sequence - 1}`];
+  const cause = place.causeId === null ? [] : [`its cause ${place.causeId}`];
+  return [...previous, ...cause].join(' or ');
 }
 
 /**
@@ -12,25 +140,28 @@ export interface InboxTable {
  * transaction as its effect: the (consumer, event_id) primary key makes a redelivered or duplicated
  * event insert nothing, so the handler sees `false` and skips its effect, and because the row
  * commits with the effect, a crash before commit leaves neither behind. On its own (no
- * transaction) it records an event that has no effect, atomically.
+ * transaction) it records an event that has no effect, atomically. A claim with a place
+ * (`HandlerContext.claim`) also keeps the order's events in order: it throws `EventOutOfOrderError`
+ * for an event that came too early.
  */
+export async function claimInbox<Tables extends InboxTable>(
+  tx: Database<Tables>,
+  claim: InboxClaim,
+): Promise<boolean>;
 export async function claimInbox<Tables extends InboxTable>(
   tx: Database<Tables>,
   consumer: string,
   eventId: string,
+): Promise<boolean>;
+export async function claimInbox<Tables extends InboxTable>(
+  tx: Database<Tables>,
+  claimOrConsumer: InboxClaim | string,
+  eventId?: string,
 ): Promise<boolean> {
-  const result = await (tx as unknown as Kysely<InboxTable>)
-    .insertInto('processed_messages')
-    .values({ consumer, event_id: eventId })
-    .onConflict((conflict) => conflict.doNothing())
-    .executeTakeFirst();
-  return result.numInsertedOrUpdatedRows === 1n;
-}
-
-/** A message's inbox entry: which consumer, which event. */
-export interface InboxClaim {
-  consumer: string;
-  eventId: string;
+  const claim =
+    typeof claimOrConsumer === 'string' ? { consumer: claimOrConsumer, eventId: eventId! } : claimOrConsumer;
+  const answer = await tx.executeQuery(CompiledQuery.raw(claimStatement(claim)));
+  return claimAnswer(claim, answer);
 }
 
 /**
@@ -38,7 +169,8 @@ export interface InboxClaim {
  * BEGIN, the advisory lock if any, the inbox claim and the `load` reads — so a handler pays no
  * round trip of its own for the claim or its reads, and one that ends with `commitWith` takes two
  * in all. A redelivery finds its claim taken, runs nothing (what was loaded is dropped) and answers
- * 'duplicate'; the claim commits with the effect, or neither does.
+ * 'duplicate'; the claim commits with the effect, or neither does. An event that came before its
+ * turn (see `claimInbox`) rejects with `EventOutOfOrderError` and changes nothing.
  */
 export function inTransactionOnce<Tables extends InboxTable, T>(
   db: Database<Tables>,
@@ -59,12 +191,7 @@ export function inTransactionOnce<Tables extends InboxTable, T, Loaded>(
     | [LoadingOptions<Tables, Loaded>, (tx: Database<Tables>, loaded: Loaded) => Promise<T>]
 ): Promise<T | 'duplicate'> {
   const [options, effect] = args.length === 1 ? [{}, args[0]] : args;
-  // The opening round trip is a simple-protocol query, which takes no parameters: the values are
-  // escaped literals (and the event id must parse as a uuid, as the envelope already checked).
-  const insert =
-    'INSERT INTO processed_messages (consumer, event_id) ' +
-    `VALUES (${escapeLiteral(claim.consumer)}, ${escapeLiteral(claim.eventId)}::uuid) ON CONFLICT DO NOTHING`;
-  return openTransaction(db, options, [insert], async (tx, opened, loaded) =>
-    opened.affectedRows === 1n ? effect(tx, loaded as Loaded) : 'duplicate',
+  return openTransaction(db, options, [claimStatement(claim)], async (tx, opened, loaded) =>
+    claimAnswer(claim, opened) ? effect(tx, loaded as Loaded) : 'duplicate',
   );
 }

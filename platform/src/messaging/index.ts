@@ -18,7 +18,16 @@ export {
   type HandlerOutcome,
 } from './consumer';
 export { decodeMessage, type DecodedMessage } from './decode-message';
-export { claimInbox, inTransactionOnce, type InboxClaim, type InboxTable } from './inbox';
+export {
+  claimInbox,
+  EventOutOfOrderError,
+  inTransactionOnce,
+  isEventOutOfOrder,
+  placeOf,
+  type EventPlace,
+  type InboxClaim,
+  type InboxTable,
+} from './inbox';
 export {
   BrokerUnavailableError,
   createOutboxRelay,

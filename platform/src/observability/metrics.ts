@@ -14,6 +14,8 @@ export interface Metrics {
   /** Every handler error, whether it is retried or, on the last attempt, dead-lettered. */
   eventsFailed: Counter<'type'>;
   eventsDeadLettered: Counter<'reason'>;
+  /** Deliveries held back because what must precede them had not taken effect yet (SPEC §6 "Ordering"). */
+  eventsOutOfOrder: Counter<'type'>;
   relayBatchSize: Histogram;
   relayPublishSeconds: Histogram;
   /** Claimed rows the relay held back behind an earlier unpublished row of their aggregate. */
@@ -57,6 +59,12 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       name: 'events_dead_lettered_total',
       help: 'Messages rejected to the dead-letter queue, by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    eventsOutOfOrder: new Counter({
+      name: 'events_out_of_order_total',
+      help: 'Deliveries that came before an earlier event of their order had taken effect, held back and tried again',
+      labelNames: ['type'],
       registers,
     }),
     relayBatchSize: new Histogram({

@@ -8,8 +8,7 @@ const causeOf = (
   event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>,
   context: HandlerContext,
 ): SagaCause => ({
-  consumer: context.consumer,
-  eventId: event.id,
+  ...context.claim,
   correlationId: event.correlationid,
   traceparent: event.traceparent,
 });
@@ -25,7 +24,7 @@ export function orderEventHandlers(db: Db): EventHandlers {
       }
       // No effect on stock (any change but a cancel, or the cancel of a shipped order): the inbox
       // alone records it, so a redelivery is still told apart as a duplicate.
-      return (await claimInbox(db, context.consumer, event.id)) ? 'ignored' : 'duplicate';
+      return (await claimInbox(db, context.claim)) ? 'ignored' : 'duplicate';
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   outboxWrite,
   type BuildEventInput,
   type HandlerOutcome,
+  type InboxClaim,
 } from '@shop/platform';
 import type { Db } from '../db/database';
 import {
@@ -160,10 +161,7 @@ function releaseOnce(db: Db, orderId: number, cause: SagaCause): Promise<Handler
 }
 
 /** The inbound event a saga step answers: its id deduplicates the step, and it links the events it causes. */
-export interface SagaCause {
-  /** Inbox name (the consumer's queue). */
-  consumer: string;
-  eventId: string;
+export interface SagaCause extends InboxClaim {
   correlationId: string;
   traceparent: string | null;
 }

@@ -134,6 +134,7 @@ it('a status change with no effect on stock is recorded in one round trip: the i
   });
   const context = {
     consumer: 'product-service.orders',
+    claim: { consumer: 'product-service.orders', eventId: confirmed.id },
     logger: createLogger('test'),
     attempt: 1,
     redelivered: false,
