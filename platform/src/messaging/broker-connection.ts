@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import amqp, {
   type AmqpConnectionManager,
   type ChannelWrapper,
@@ -18,6 +19,12 @@ export interface BrokerConnectionOptions {
   reconnect?: BackoffOptions;
   /** How long one broker may take to accept the connection and finish the handshake. Default 5 s. */
   connectTimeoutMs?: number;
+  /**
+   * Start at a broker picked at random instead of the first listed, then go round the list in its
+   * order. The services do, so that every instance given the same list does not put all of its
+   * connections (and their channels' work) on the cluster's first node. Default false: the list's order.
+   */
+  spread?: boolean;
 }
 
 export interface BrokerConnection {
@@ -31,6 +38,8 @@ export interface BrokerConnection {
   waitForConnect(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
+
+const rotated = <T>(items: readonly T[], by: number): T[] => [...items.slice(by), ...items.slice(0, by)];
 
 const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 250, maxMs: 15_000 };
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -56,8 +65,9 @@ export function brokerUrls(value: string): string[] {
 export function createBrokerConnection(options: BrokerConnectionOptions): BrokerConnection {
   const { logger } = options;
   const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
-  const urls = brokerUrls(options.url);
-  const brokers = urls.map(redact).join(', ');
+  const listed = brokerUrls(options.url);
+  const urls = options.spread ? rotated(listed, randomInt(listed.length)) : listed;
+  const brokers = listed.map(redact).join(', ');
   const sleeper = createSleeper();
   let failedAttempts = 0;
   let closed = false;

@@ -21,7 +21,12 @@ export interface RelayRunnerOptions extends Omit<OutboxRelayOptions, 'pool' | 'c
 export async function runOutboxRelay(options: RelayRunnerOptions): Promise<{ stop(): Promise<void> }> {
   const { service, databaseUrl, amqpUrl, handleSignals = true, ...tuning } = options;
   const logger = (options.logger ?? createLogger(`${service}-relay`)).child({ component: 'outbox-relay' });
-  const connection = createBrokerConnection({ url: amqpUrl, logger, name: `${service}-relay` });
+  const connection = createBrokerConnection({
+    url: amqpUrl,
+    logger,
+    name: `${service}-relay`,
+    spread: true,
+  });
   const relay = createOutboxRelay({ ...tuning, pool: databaseUrl, connection, logger });
   await relay.start();
 

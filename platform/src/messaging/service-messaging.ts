@@ -49,7 +49,7 @@ export interface ServiceMessaging {
  */
 export function createServiceMessaging(options: ServiceMessagingOptions): ServiceMessaging {
   const { logger, startupWaitMs } = options;
-  const connection = createBrokerConnection({ url: options.url, logger, name: options.name });
+  const connection = createBrokerConnection({ url: options.url, logger, name: options.name, spread: true });
   const topology = options.declareQueues
     ? declareOnEveryConnect(connection, options.declareQueues)
     : undefined;

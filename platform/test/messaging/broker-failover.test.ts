@@ -94,6 +94,31 @@ describe('a broker connection over several brokers', () => {
     }
   });
 
+  test('connections that spread start at different brokers of the same list, so instances do not all load the first node', async () => {
+    // Arrange: three "nodes" (hops to the one broker); each connection logs the broker it is on.
+    const port = Number(new URL(world.vhost.url).port || 5672);
+    const hops = await Promise.all([1, 2, 3].map(() => createTcpProxy('127.0.0.1', port)));
+    const url = hops.map((hop) => hop.url(world.vhost.url)).join(',');
+    const { logger: connectionLogger, lines } = capturingLogger('info');
+    const connections = Array.from({ length: 12 }, () =>
+      createBrokerConnection({ url, logger: connectionLogger, reconnect: NEVER_WITHIN_A_TEST, spread: true }),
+    );
+
+    try {
+      // Act
+      await Promise.all(connections.map((connection) => connection.waitForConnect(10_000)));
+
+      // Assert: twelve connections all on the first node has odds of 3^-11 under a uniform pick.
+      const connectedTo = new Set(
+        lines.filter((line) => line.message === 'broker connected').map((line) => line.broker),
+      );
+      expect(connectedTo.size).toBeGreaterThan(1);
+    } finally {
+      await Promise.all(connections.map((connection) => connection.close()));
+      await Promise.all(hops.map((hop) => hop.close()));
+    }
+  });
+
   test('a consumer whose broker goes away goes on consuming through another one at once, even the first listed', async () => {
     // Arrange: two hops to the broker; the first is down at start, so the consumer is on the last
     // one listed, and the first is back before the last goes away: failing over wraps round the list.
