@@ -54,6 +54,13 @@ export const StockReservationFailedData = z.object({
 
 export const StockReleasedData = z.object({ order_id: Id, items: StockLines });
 
+/**
+ * The order service's own timer (SPEC §4, §6 "Scheduled events"): written to its outbox with a
+ * delivery time when the order is placed, published when due, consumed only by the order service,
+ * which then cancels the order if it is still pending. Not one of SPEC §5's integration events.
+ */
+export const OrderExpiryDueData = z.object({ order_id: Id, expires_at: Timestamp });
+
 /** Every event type with its payload schema and the schema versions consumers accept. */
 export const EVENT_DATA = {
   OrderCreated: OrderCreatedData,
@@ -61,10 +68,16 @@ export const EVENT_DATA = {
   StockReserved: StockReservedData,
   StockReservationFailed: StockReservationFailedData,
   StockReleased: StockReleasedData,
+  OrderExpiryDue: OrderExpiryDueData,
 } as const;
 
 export type EventType = keyof typeof EVENT_DATA;
-export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+/** Events a service keeps to itself (its timers): routed to its own queue, never documented as integration events. */
+export const INTERNAL_EVENT_TYPES: readonly EventType[] = ['OrderExpiryDue'];
+/** The integration events of SPEC §5: what other services and outside consumers receive. */
+export const EVENT_TYPES = (Object.keys(EVENT_DATA) as EventType[]).filter(
+  (type) => !INTERNAL_EVENT_TYPES.includes(type),
+);
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_DATA)[T]>;
 
 export const EVENT_SCHEMA_VERSION: Record<EventType, number> = {
@@ -73,6 +86,7 @@ export const EVENT_SCHEMA_VERSION: Record<EventType, number> = {
   StockReserved: 1,
   StockReservationFailed: 1,
   StockReleased: 1,
+  OrderExpiryDue: 1,
 };
 
 /**
@@ -89,6 +103,8 @@ export const EVENT_ORDER: Record<EventType, { opensStream: boolean; causedBy: re
   StockReserved: { opensStream: true, causedBy: ['OrderCreated'] },
   StockReservationFailed: { opensStream: true, causedBy: ['OrderCreated'] },
   StockReleased: { opensStream: false, causedBy: ['OrderStatusUpdated'] },
+  // A timer is the only event of its stream (source /order-service/timers).
+  OrderExpiryDue: { opensStream: true, causedBy: ['OrderCreated'] },
 };
 
 export const dataschemaOf = (type: EventType, version = EVENT_SCHEMA_VERSION[type]) =>

@@ -13,6 +13,8 @@ export const ROUTES: Record<EventType, { exchange: string; routingKey: string }>
   StockReserved: { exchange: EXCHANGES.inventory, routingKey: 'stock.reserved' },
   StockReservationFailed: { exchange: EXCHANGES.inventory, routingKey: 'stock.reservation_failed' },
   StockReleased: { exchange: EXCHANGES.inventory, routingKey: 'stock.released' },
+  // `timer.`, not `order.`: no subscriber of order.# receives the order service's own timers.
+  OrderExpiryDue: { exchange: EXCHANGES.orders, routingKey: 'timer.order.expiry_due' },
 };
 
 export interface QueueSpec {
@@ -32,6 +34,11 @@ export const QUEUES = {
     name: 'order-service.inventory',
     bindings: [{ exchange: EXCHANGES.inventory, routingKey: 'stock.#' }],
   },
+  /** The order service's timers (scheduled outbox rows published when due): reservation expiry. */
+  orderTimers: {
+    name: 'order-service.timers',
+    bindings: [{ exchange: EXCHANGES.orders, routingKey: 'timer.order.#' }],
+  },
   notificationEvents: {
     name: 'notification-service.events',
     bindings: [
@@ -40,5 +47,12 @@ export const QUEUES = {
     ],
   },
 } as const satisfies Record<string, QueueSpec>;
+
+/** Queues of a service's own timers: declared like the others, not part of the documented interface (SPEC §5). */
+export const INTERNAL_QUEUES: readonly string[] = [QUEUES.orderTimers.name];
+/** The queues of SPEC §5, which the AsyncAPI document describes. */
+export const INTEGRATION_QUEUES: QueueSpec[] = Object.values(QUEUES).filter(
+  (queue) => !INTERNAL_QUEUES.includes(queue.name),
+);
 
 export const deadLetterQueueOf = (queue: string) => `${queue}.dlq`;

@@ -1,5 +1,5 @@
 import { CLOUDEVENTS_CONTENT_TYPE, EVENT_DATA, EVENT_TYPES, EventEnvelope, dataschemaOf, type EventType } from '../src/events';
-import { EXCHANGES, QUEUES, ROUTES, deadLetterQueueOf } from '../src/topology';
+import { EXCHANGES, INTEGRATION_QUEUES, ROUTES, deadLetterQueueOf } from '../src/topology';
 import { EVENT_EXAMPLES } from './examples';
 import { jsonSchemaOf, type JsonSchema } from './json-schema';
 import { API_VERSION } from './openapi/document';
@@ -75,7 +75,7 @@ function channels(): Record<string, unknown> {
       },
     ] as const;
   });
-  const queueChannels = Object.values(QUEUES).map((queue) => [
+  const queueChannels = INTEGRATION_QUEUES.map((queue) => [
     queueChannelId(queue.name),
     {
       address: queue.name,
@@ -123,7 +123,7 @@ function operations(): Record<string, unknown> {
       },
     ] as const;
   });
-  const receives = Object.values(QUEUES).map((queue) => {
+  const receives = INTEGRATION_QUEUES.map((queue) => {
     const consumer = queue.name.split('.')[0];
     const channel = queueChannelId(queue.name);
     return [

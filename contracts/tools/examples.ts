@@ -353,4 +353,16 @@ export const EVENT_EXAMPLES: { [T in EventType]: TypedEvent<T> } = {
       ],
     },
   ),
+  OrderExpiryDue: envelope(
+    'OrderExpiryDue',
+    {
+      id: '2c1b0a99-8877-4665-9544-332211009988',
+      source: '/order-service/timers',
+      subject: String(ORDER_ID),
+      time: PLACED_AT,
+      sequence: 0,
+      causationid: ORDER_CREATED_ID,
+    },
+    { order_id: ORDER_ID, expires_at: '2025-01-01T12:15:00.000Z' },
+  ),
 };

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPES, QUEUES, ROUTES, dataschemaOf, parseEvent } from '../../src';
+import { CLOUDEVENTS_CONTENT_TYPE, EVENT_TYPES, INTEGRATION_QUEUES, QUEUES, ROUTES, dataschemaOf, parseEvent } from '../../src';
 import { buildAsyncApiDocument, messagesOfQueue, renderAsyncApiYaml, topicMatches } from '../../tools';
 import { refsIn, resolvePointer, unresolvedRefs } from '../support/json-refs';
 
@@ -40,7 +40,7 @@ describe('the AsyncAPI document', () => {
   it('has one channel per queue, carrying the messages its bindings route to it', () => {
     const queueChannels = Object.values(document.channels as Json).filter((channel) => channel.bindings.amqp.is === 'queue');
 
-    expect(queueChannels.map((channel) => channel.address).sort()).toEqual(Object.values(QUEUES).map((queue) => queue.name).sort());
+    expect(queueChannels.map((channel) => channel.address).sort()).toEqual(INTEGRATION_QUEUES.map((queue) => queue.name).sort());
     expect(Object.keys(document.channels['product-service.orders'].messages)).toEqual(['OrderCreated', 'OrderStatusUpdated']);
     expect(Object.keys(document.channels['notification-service.events'].messages)).toEqual(EVENT_TYPES);
     expect(document.channels['order-service.inventory'].bindings.amqp.queue).toMatchObject({ durable: true, exclusive: false });

@@ -28,6 +28,9 @@ export function renderNotification(event: AnyEvent): string {
     }
     case 'StockReleased':
       return `Stock released for order #${event.data.order_id}`;
+    // The order service's own timer: never routed here (not an integration event), worded all the same.
+    case 'OrderExpiryDue':
+      return `Order #${event.data.order_id} reservation expiry due at ${event.data.expires_at}`;
   }
 }
 

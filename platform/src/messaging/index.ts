@@ -35,7 +35,14 @@ export {
   type OutboxRelay,
   type OutboxRelayOptions,
 } from './outbox-relay';
-export { appendToOutbox, outboxRow, outboxWrite, type OutboxTable } from './outbox-writer';
+export {
+  appendToOutbox,
+  outboxRow,
+  outboxWrite,
+  scheduleWrite,
+  type OutboxTable,
+  type ScheduledEventsTable,
+} from './outbox-writer';
 export { runOutboxRelay, type RelayRunnerOptions } from './relay-runner';
 export {
   createServiceMessaging,

@@ -53,6 +53,8 @@ export interface OutboxRelay {
   drainOnce(): Promise<number>;
   /** Deletes published rows older than the retention period; returns how many it deleted. */
   pruneOnce(): Promise<number>;
+  /** Moves the scheduled rows that are due into the outbox; returns how many it moved. */
+  releaseDueOnce(): Promise<number>;
 }
 
 export class BrokerUnavailableError extends Error {
@@ -101,6 +103,21 @@ const PRUNE = `
      WHERE published_at < now() - $1::bigint * interval '1 millisecond'
      LIMIT $2)`;
 const PRUNE_CHUNK = 5_000;
+/*
+ * Scheduled rows that are due move into the outbox in one statement, oldest due first: the row is in
+ * one table or the other, never both and never neither, and SKIP LOCKED lets several relays move
+ * disjoint rows. From the outbox the claim publishes them like any other row.
+ */
+const RELEASE_DUE = `
+  WITH due AS (
+    DELETE FROM scheduled_events WHERE id IN (
+      SELECT id FROM scheduled_events WHERE deliver_at <= now()
+       ORDER BY deliver_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, deliver_at, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
+  INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
+  SELECT id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers
+    FROM due ORDER BY deliver_at`;
+const RELEASE_CHUNK = 1_000;
 
 /**
  * The outbox relay (SPEC §6): moves committed outbox rows to RabbitMQ, at least once and in
@@ -171,6 +188,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let loop: Promise<void> | undefined;
   let stopping = false;
   let lastPrune = 0;
+  let lastRelease = 0;
 
   interface Claimed {
     // Held (with its locks) until the confirms are in: watched, so a database that drops it meanwhile fails the batch, not the process.
@@ -286,6 +304,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           await Promise.race(inFlight);
           continue;
         }
+        // Due scheduled rows are looked for once a poll interval: a timer fires at most that late.
+        if (Date.now() - lastRelease >= pollIntervalMs) await releaseDueOnce();
         // Every row committed before this claim starts is visible to it: a NOTIFY from now on means more.
         wakePending = false;
         const batch = await claim();
@@ -322,6 +342,21 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
+    return total;
+  }
+
+  async function releaseDueOnce(): Promise<number> {
+    lastRelease = Date.now();
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await pool.query(RELEASE_DUE, [RELEASE_CHUNK]);
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < RELEASE_CHUNK) break;
+    }
+    if (total > 0) {
+      metrics.scheduledReleased.inc(total);
+      logger.debug('scheduled events due, moved to the outbox', { count: total });
+    }
     return total;
   }
 
@@ -375,6 +410,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   return {
     drainOnce,
     pruneOnce,
+    releaseDueOnce,
     start: async () => {
       if (loop) return;
       stopping = false;

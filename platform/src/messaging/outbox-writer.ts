@@ -66,3 +66,26 @@ export async function appendToOutbox<Tables extends OutboxTable>(
   if (events.length === 0) return;
   await tx.executeQuery(outboxWrite(tx, events, options).compile());
 }
+
+/** Outbox rows with a delivery time, as a service's generated table types must carry them. */
+export type ScheduledEventsTable = {
+  scheduled_events: OutboxTable['outbox_events'] & { deliver_at: Date };
+};
+
+/**
+ * `outboxWrite` for events to publish at `deliverAt`, not before (SPEC §6 "Scheduled events"): built
+ * but not run, for `writeAll` with the change that schedules them. When due, the relay moves them into
+ * the outbox (`releaseDueEvents`), and from there they go out with every guarantee of an outbox row.
+ */
+export function scheduleWrite<Tables extends ScheduledEventsTable>(
+  tx: Database<Tables>,
+  events: readonly AnyEvent[],
+  options: { aggregateType: string; deliverAt: Date },
+): Statement {
+  if (events.length === 0) throw new TypeError('scheduleWrite needs at least one event');
+  return (tx as unknown as Kysely<ScheduledEventsTable>)
+    .insertInto('scheduled_events')
+    .values(
+      events.map((event) => ({ ...outboxRow(event, options.aggregateType), deliver_at: options.deliverAt })),
+    );
+}

@@ -20,6 +20,8 @@ export interface Metrics {
   relayPublishSeconds: Histogram;
   /** Claimed rows the relay held back behind an earlier unpublished row of their aggregate. */
   relayHeldBack: Counter;
+  /** Scheduled outbox rows moved into the outbox once due. */
+  scheduledReleased: Counter;
   consumerProcessingSeconds: Histogram<'type'>;
 }
 
@@ -65,6 +67,11 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       name: 'events_out_of_order_total',
       help: 'Deliveries that came before an earlier event of their order had taken effect, held back and tried again',
       labelNames: ['type'],
+      registers,
+    }),
+    scheduledReleased: new Counter({
+      name: 'relay_scheduled_events_released_total',
+      help: 'Scheduled outbox rows (a delivery time) moved into the outbox once due, to be published',
       registers,
     }),
     relayBatchSize: new Histogram({

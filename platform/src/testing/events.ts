@@ -24,6 +24,7 @@ const PRODUCER: Record<EventType, { source: string; sequence: number }> = {
   StockReserved: { source: '/product-service', sequence: 1 },
   StockReservationFailed: { source: '/product-service', sequence: 1 },
   StockReleased: { source: '/product-service', sequence: 2 },
+  OrderExpiryDue: { source: '/order-service/timers', sequence: 0 },
 };
 
 // A random start, so order ids from two test files sharing a service never collide.
