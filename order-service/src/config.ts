@@ -67,11 +67,21 @@ export const configShape = {
     .describe(
       "The longest a POST /orders may take: the product call gets only what is left of it, a request past it gives up without writing, and an Idempotency-Key claim older than it (a crashed request's) is taken over by a retry",
     ),
+  ORDER_PENDING_TTL: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(900)
+    .describe(
+      'Seconds after which an order still pending is cancelled with reason reservation_expired and its stock released (its timer is a scheduled outbox row)',
+    ),
   RELAY_ENABLED: bool(true).describe(
     'Run the outbox relay inside the HTTP process (false: run `npm run relay`)',
   ),
   ...outboxConfigShape,
-  CONSUMERS_ENABLED: bool(true).describe('Consume order-service.inventory inside the HTTP process'),
+  CONSUMERS_ENABLED: bool(true).describe(
+    'Consume order-service.inventory and order-service.timers inside the HTTP process',
+  ),
 };
 
 export type Config = z.infer<z.ZodObject<typeof configShape>>;

@@ -27,6 +27,7 @@ import { createOrderReader } from './db/order-store';
 import type { DB } from './generated/database';
 import { createProductClient } from './http-clients/product-client';
 import { createInventoryConsumer } from './messaging/inventory.message-controller';
+import { createTimerConsumer } from './messaging/timers.message-controller';
 
 export interface StartOptions {
   logger?: Logger;
@@ -74,7 +75,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     logger,
     startupWaitMs: config.BROKER_STARTUP_WAIT_MS,
     downDetail: 'not connected; events wait in the outbox',
-    declareQueues: [QUEUES.orderInventory],
+    declareQueues: [QUEUES.orderInventory, QUEUES.orderTimers],
     consumers: (connection) =>
       config.CONSUMERS_ENABLED
         ? [
@@ -83,6 +84,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
               connection,
               logger: logger.child({ component: 'inventory-consumer' }),
             }),
+            createTimerConsumer({ db, connection, logger: logger.child({ component: 'timer-consumer' }) }),
           ]
         : [],
     relay: config.RELAY_ENABLED
@@ -101,6 +103,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     orders,
     idempotency,
     catalogue,
+    pendingTtlSeconds: config.ORDER_PENDING_TTL,
     tokens: createTokenVerifier(config),
     logger,
     checks: {

@@ -14,17 +14,30 @@ export interface Actor {
 export const STOCK_SAGA = { system: 'stock-saga' } as const;
 export type StockSaga = typeof STOCK_SAGA;
 
-/** Whoever asks for a status change: a user over HTTP, or the saga on a message. */
-export type StatusChanger = Actor | StockSaga;
+/**
+ * The order's own timer (SPEC §4): an order still pending ORDER_PENDING_TTL seconds after it was
+ * placed is cancelled, so nobody holds stock for ever. It cancels only a pending order: one that was
+ * confirmed or cancelled meanwhile is left as it is.
+ */
+export const RESERVATION_EXPIRY = { system: 'reservation-expiry' } as const;
+export type ReservationExpiry = typeof RESERVATION_EXPIRY;
+
+/** The service itself, acting on a message: it acts for nobody, and only ever cancels. */
+type SystemActor = StockSaga | ReservationExpiry;
+
+/** Whoever asks for a status change: a user over HTTP, or the service itself on a message. */
+export type StatusChanger = Actor | SystemActor;
 
 /** Why the saga cancels: the reason its OrderStatusUpdated and the order's cancel_reason carry. */
 export const INSUFFICIENT_STOCK = 'insufficient_stock';
+/** Why the timer cancels. */
+export const RESERVATION_EXPIRED = 'reservation_expired';
 
-const isSaga = (actor: StatusChanger): actor is StockSaga => 'system' in actor;
+const isSystem = (actor: StatusChanger): actor is SystemActor => 'system' in actor;
 
 /** Who may see an order: its owner and admins (and the saga, which acts for nobody). Everyone else is told it does not exist. */
 export function canSeeOrder(actor: StatusChanger, order: { userId: number }): boolean {
-  return isSaga(actor) || actor.isAdmin || actor.userId === order.userId;
+  return isSystem(actor) || actor.isAdmin || actor.userId === order.userId;
 }
 
 /**
@@ -32,7 +45,7 @@ export function canSeeOrder(actor: StatusChanger, order: { userId: number }): bo
  * machine's question): an admin any status, the owner and the saga only `cancelled`.
  */
 export function mayRequestStatus(actor: StatusChanger, order: { userId: number }, to: OrderStatus): boolean {
-  if (isSaga(actor)) return to === 'cancelled';
+  if (isSystem(actor)) return to === 'cancelled';
   if (actor.isAdmin) return true;
   return actor.userId === order.userId && to === 'cancelled';
 }
@@ -87,7 +100,14 @@ export function judgeStatusChange(
       detail: `An order cannot go from ${order.status} to ${to}.`,
     };
   }
-  if (!isSaga(actor) && !actor.isAdmin && !OWNER_CANCELLABLE.includes(order.status)) {
+  if (isSystem(actor) && actor.system === RESERVATION_EXPIRY.system && order.status !== 'pending') {
+    return {
+      allowed: false,
+      code: 'invalid_status_transition',
+      detail: `A ${order.status} order is no longer pending: its reservation does not expire.`,
+    };
+  }
+  if (!isSystem(actor) && !actor.isAdmin && !OWNER_CANCELLABLE.includes(order.status)) {
     return {
       allowed: false,
       code: 'invalid_status_transition',

@@ -32,6 +32,8 @@ export interface OrderRoutesDeps {
   catalogue: ProductCatalogue;
   idempotency: IdempotencyRepository;
   tokens: TokenVerifier;
+  /** ORDER_PENDING_TTL (seconds). */
+  pendingTtlSeconds?: number;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;

@@ -3,6 +3,8 @@ import { buildEvent } from '@shop/platform';
 import type { StatusChange } from '../domain/order-permissions';
 
 export const SOURCE = '/order-service';
+/** The order service's timers: a stream of their own, apart from the order's integration events. */
+export const TIMERS_SOURCE = '/order-service/timers';
 
 /** What ties an event to the request (or message) that caused it. */
 export interface EventContext {
@@ -41,6 +43,23 @@ export const orderEvents = {
         })),
         created_at: order.created_at,
       },
+    });
+  },
+
+  /**
+   * The order's expiry timer, caused by its OrderCreated: scheduled with the order (`scheduleWrite`)
+   * to be delivered at `expiresAt`, to the order service alone (SPEC §4 ORDER_PENDING_TTL).
+   */
+  expiryDue(created: TypedEvent<'OrderCreated'>, expiresAt: Date): TypedEvent<'OrderExpiryDue'> {
+    return buildEvent({
+      type: 'OrderExpiryDue',
+      source: TIMERS_SOURCE,
+      subject: created.data.order_id,
+      sequence: 0,
+      correlationId: created.correlationid,
+      causationId: created.id,
+      traceparent: created.traceparent,
+      data: { order_id: created.data.order_id, expires_at: expiresAt.toISOString() },
     });
   },
 

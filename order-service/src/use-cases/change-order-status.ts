@@ -14,6 +14,8 @@ import {
   canSeeOrder,
   INSUFFICIENT_STOCK,
   judgeStatusChange,
+  RESERVATION_EXPIRED,
+  RESERVATION_EXPIRY,
   STOCK_SAGA,
   type Actor,
   type StatusChanger,
@@ -87,20 +89,45 @@ export async function changeOrderStatus(
 /**
  * The saga's compensation on our side (SPEC §6): the product service could not reserve the stock,
  * so the order is cancelled with reason `insufficient_stock` — if it still may be; one that may
- * not (delivered, already cancelled) or is unknown is left as it is. The inbox row is claimed in
- * the round trip that opens the transaction, so a redelivered event changes nothing, and one that
- * had no effect is recorded all the same.
+ * not (delivered, already cancelled) or is unknown is left as it is.
  */
-export async function cancelForInsufficientStock(
+export function cancelForInsufficientStock(
   deps: { db: Database<DB> },
   event: TypedEvent<'StockReservationFailed'>,
   claim: InboxClaim,
 ): Promise<HandlerOutcome> {
+  return cancelOnEvent(deps, event, claim, { actor: STOCK_SAGA, reason: INSUFFICIENT_STOCK });
+}
+
+/**
+ * The order's timer is due (SPEC §4, ORDER_PENDING_TTL): an order still pending is cancelled with
+ * reason `reservation_expired`, and the stock saga releases its stock; a confirmed or cancelled one
+ * is left as it is.
+ */
+export function expirePendingOrder(
+  deps: { db: Database<DB> },
+  event: TypedEvent<'OrderExpiryDue'>,
+  claim: InboxClaim,
+): Promise<HandlerOutcome> {
+  return cancelOnEvent(deps, event, claim, { actor: RESERVATION_EXPIRY, reason: RESERVATION_EXPIRED });
+}
+
+/**
+ * A cancel the service makes itself on a message, through the one status change. The inbox row is
+ * claimed in the round trip that opens the transaction, so a redelivered message changes nothing,
+ * and one that had no effect is recorded all the same.
+ */
+function cancelOnEvent(
+  deps: { db: Database<DB> },
+  event: TypedEvent<'StockReservationFailed' | 'OrderExpiryDue'>,
+  claim: InboxClaim,
+  why: { actor: StatusChanger & { system: string }; reason: string },
+): Promise<HandlerOutcome> {
   const change = statusChange({
-    actor: STOCK_SAGA,
+    actor: why.actor,
     orderId: event.data.order_id,
     status: 'cancelled',
-    reason: INSUFFICIENT_STOCK,
+    reason: why.reason,
     context: { correlationId: event.correlationid, causationId: event.id, traceparent: event.traceparent },
   });
   return inTransactionOnce(deps.db, claim, change.options, async (tx, locked) => {

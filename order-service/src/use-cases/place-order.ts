@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Order, OrderLine } from '@shop/contracts';
-import { AppError, inTransaction, outboxWrite, writeAll, type Database } from '@shop/platform';
+import { AppError, inTransaction, outboxWrite, scheduleWrite, writeAll, type Database } from '@shop/platform';
 import type { IdempotencyClaim, IdempotencyRepository } from '../db/idempotency-repository';
 import { orderWrites, reserveIds } from '../db/order-store';
 import type { Actor } from '../domain/order-permissions';
@@ -21,7 +21,11 @@ export interface PlaceOrderDeps {
   idempotency: IdempotencyRepository;
   /** A monotonic clock in milliseconds (tests move it by hand). Default: `performance.now`. */
   now?: () => number;
+  /** ORDER_PENDING_TTL: seconds after which an order still pending is cancelled. Default 900. */
+  pendingTtlSeconds?: number;
 }
+
+const DEFAULT_PENDING_TTL_SECONDS = 900;
 
 export interface PlaceOrderCommand {
   actor: Actor;
@@ -112,9 +116,14 @@ export async function placeOrder(
     // OrderCreated are built whole before anything is written and nothing is read back after.
     const order = newOrder(actor.userId, priced, await reserveIds(deps.db, priced.lines.length));
     const created = orderEvents.created(order, command.context);
+    // Its expiry timer is written with it, timed from its creation on the database's clock.
+    const ttlMs = (deps.pendingTtlSeconds ?? DEFAULT_PENDING_TTL_SECONDS) * 1000;
+    const expiresAt = new Date(Date.parse(order.created_at) + ttlMs);
+    const expiry = orderEvents.expiryDue(created, expiresAt);
     const writes = (tx: Database<DB>) => [
       ...orderWrites.placement(tx, order),
       outboxWrite(tx, [created], { aggregateType: 'order' }),
+      scheduleWrite(tx, [expiry], { aggregateType: 'order_timer', deliverAt: expiresAt }),
     ];
     if (!claim) {
       // One statement writes the order, its items and its event: atomic by itself, and nothing

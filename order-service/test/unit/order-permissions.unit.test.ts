@@ -4,6 +4,8 @@ import {
   INSUFFICIENT_STOCK,
   judgeStatusChange,
   mayRequestStatus,
+  RESERVATION_EXPIRED,
+  RESERVATION_EXPIRY,
   STOCK_SAGA,
 } from '../../src/domain/order-permissions';
 
@@ -146,4 +148,33 @@ describe('the stock saga cancelling an order it could not reserve stock for', ()
       code: 'forbidden',
     });
   });
+});
+
+describe('the reservation expiry cancelling an order still pending when its time is up', () => {
+  const at = (status: OrderStatus) => ({ userId: 7, status, version: 2 });
+
+  test('it cancels a pending order, with reason reservation_expired kept on the order', () => {
+    expect(judgeStatusChange(RESERVATION_EXPIRY, at('pending'), 'cancelled', RESERVATION_EXPIRED)).toEqual({
+      allowed: true,
+      change: {
+        from: 'pending',
+        to: 'cancelled',
+        version: 3,
+        cancelReason: RESERVATION_EXPIRED,
+        reason: RESERVATION_EXPIRED,
+      },
+    });
+  });
+
+  test.each(['confirmed', 'shipped', 'delivered', 'cancelled'] as OrderStatus[])(
+    'a %s order is no longer pending and is left as it is',
+    (status) => {
+      expect(
+        judgeStatusChange(RESERVATION_EXPIRY, at(status), 'cancelled', RESERVATION_EXPIRED),
+      ).toMatchObject({
+        allowed: false,
+        code: 'invalid_status_transition',
+      });
+    },
+  );
 });

@@ -121,7 +121,7 @@ describe('placing an order within its deadline', () => {
 
 const RESERVE_IDS = expect.stringContaining("nextval('orders_id_seq')");
 const ORDER_WRITES =
-  'writeAll: insert into "orders" + insert into "order_items" + insert into "outbox_events"';
+  'writeAll: insert into "orders" + insert into "order_items" + insert into "outbox_events" + insert into "scheduled_events"';
 
 describe('placing an order is written in one statement', () => {
   test('without an Idempotency-Key: the ids reserved, then order, items and OrderCreated in one statement and no transaction — two round trips', async () => {

@@ -69,7 +69,8 @@ export async function appendToOutbox<Tables extends OutboxTable>(
 
 /** Outbox rows with a delivery time, as a service's generated table types must carry them. */
 export type ScheduledEventsTable = {
-  scheduled_events: OutboxTable['outbox_events'] & { deliver_at: Date };
+  // timestamptz, written as a Date (a generated table type says so with a ColumnType).
+  scheduled_events: OutboxTable['outbox_events'] & { deliver_at: unknown };
 };
 
 /**
