@@ -76,13 +76,15 @@ export const isEventOutOfOrder = (error: unknown): error is EventOutOfOrderError
  * The claim as one simple-protocol statement (it goes in a transaction's opening round trip, which
  * takes no parameters: every value is an escaped literal, and the event id must parse as a uuid, as
  * the envelope already checked). Without a place it is the plain INSERT and its row count says
- * whether it claimed. With one it also records the event's place and answers two booleans:
- * `claimed`, and `in_order` — whether what must come before it has taken effect here:
+ * whether it claimed. With one it claims only if what must come before the event has taken effect
+ * here (`in_order`), and records the event's place:
  * - the previous event of its stream, unless it opens the stream. An inbox with rows from before
  *   places were recorded (`sequence IS NULL`) cannot tell a stream that began then from one whose
  *   first event is late; a stream it has no place for yet is let through there (decision 33).
  * - its cause, when there is one to wait for (by id, so rows from before places were recorded count).
- * The reads see what other transactions committed before this statement, never this claim's own row.
+ * The insert depends on the check inside the statement, so an early event writes nothing even where
+ * the statement commits on its own (`claimInbox` outside a transaction). The reads see what other
+ * transactions committed before the statement, never its own row; `seen` tells a duplicate apart.
  */
 function claimStatement({ consumer, eventId, place }: InboxClaim): string {
   const c = escapeLiteral(consumer);
@@ -109,9 +111,12 @@ function claimStatement({ consumer, eventId, place }: InboxClaim): string {
     );
   }
   return (
-    'WITH claimed AS (INSERT INTO processed_messages (consumer, event_id, source, subject, sequence) ' +
-    `VALUES (${c}, ${id}, ${source}, ${subject}, ${place.sequence}) ON CONFLICT DO NOTHING RETURNING 1) ` +
-    `SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, ${conditions.join(' AND ') || 'true'} AS in_order`
+    `WITH ready AS (SELECT ${conditions.join(' AND ') || 'true'} AS in_order), ` +
+    'claimed AS (INSERT INTO processed_messages (consumer, event_id, source, subject, sequence) ' +
+    `SELECT ${c}, ${id}, ${source}, ${subject}, ${place.sequence} FROM ready WHERE in_order ` +
+    'ON CONFLICT DO NOTHING RETURNING 1) ' +
+    'SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, (SELECT in_order FROM ready) AS in_order, ' +
+    `EXISTS (SELECT 1 FROM processed_messages WHERE consumer = ${c} AND event_id = ${id}) AS seen`
   );
 }
 
@@ -121,10 +126,19 @@ function claimAnswer(
   answer: { numAffectedRows?: bigint; rows: readonly unknown[] },
 ): boolean {
   if (!claim.place) return answer.numAffectedRows === 1n;
-  const { claimed, in_order: inOrder } = answer.rows[0] as { claimed: boolean; in_order: boolean };
+  const {
+    claimed,
+    in_order: inOrder,
+    seen,
+  } = answer.rows[0] as {
+    claimed: boolean;
+    in_order: boolean;
+    seen: boolean;
+  };
+  if (claimed) return true;
   // A duplicate is a duplicate whatever its place: its first delivery already waited its turn.
-  if (claimed && !inOrder) throw new EventOutOfOrderError(claim.eventId, waitingFor(claim.place));
-  return claimed;
+  if (!seen && !inOrder) throw new EventOutOfOrderError(claim.eventId, waitingFor(claim.place));
+  return false;
 }
 
 function waitingFor(place: EventPlace): string {

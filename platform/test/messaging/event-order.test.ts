@@ -2,6 +2,7 @@ import type { AnyEvent, EventType, QueueSpec } from '@shop/contracts';
 import type { Generated } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import {
+  claimInbox,
   createConsumer,
   inTransactionOnce,
   PermanentHandlerError,
@@ -121,6 +122,41 @@ describe('a consumer applies each order’s events in order', () => {
 
     await eventually(async () => expect(await appliedOf(orderId)).toHaveLength(2));
     expect(await appliedOf(orderId)).toEqual([created.id, confirmed.id]);
+  });
+
+  test('an event that only records itself, claimed outside a transaction, waits its turn all the same', async () => {
+    const { logger, lines } = capturingLogger('info');
+    const queue = queueFor('record-only');
+    const handledInOrder: string[] = [];
+    await startConsumer({
+      queue,
+      logger,
+      handlers: {
+        OrderCreated: async (event, context) => {
+          const outcome = await applyOnce(event, context);
+          handledInOrder.push(`${event.type}:${String(outcome)}`);
+          return outcome;
+        },
+        // What a service does with an event it has no effect for: the inbox alone records it.
+        OrderStatusUpdated: async (event, context) => {
+          const outcome = (await claimInbox(world.database, context.claim)) ? 'ignored' : 'duplicate';
+          handledInOrder.push(`${event.type}:${outcome}`);
+          return outcome;
+        },
+      },
+    });
+    const created = buildOrderCreated();
+    const confirmed = buildOrderStatusUpdated(
+      { order_id: created.data.order_id, from_status: 'pending', to_status: 'confirmed' },
+      { sequence: 1 },
+    );
+
+    await publish(queue, confirmed);
+    await eventually(() => heldBack(lines, confirmed.id), { description: 'the update held back' });
+    await publish(queue, created);
+
+    await eventually(() => expect(handledInOrder).toHaveLength(2));
+    expect(handledInOrder).toEqual(['OrderCreated:applied', 'OrderStatusUpdated:ignored']);
   });
 
   test('an event caused by one this consumer also handles waits for its cause: StockReserved before its OrderCreated', async () => {
