@@ -1,4 +1,4 @@
-import { QUEUES } from '@shop/contracts';
+import { QUEUES, type AnyEvent } from '@shop/contracts';
 import { createOutboxRelay, type OutboxRelay } from '../../src/messaging';
 import { createMetrics } from '../../src/observability';
 import { commitToOutbox, createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
@@ -185,6 +185,81 @@ describe('outbox relay', () => {
           [eventId],
         )
       ).rows[0].published as boolean;
+
+    /**
+     * Commits `orders` orders' events as orders placed `together` at a time move side by side: one
+     * transaction per step of a group, so each order's next row lies `together` rows after its last.
+     */
+    const commitOrdersSideBySide = async (orders: number, together: number, updates: number) => {
+      const all: AnyEvent[][] = [];
+      for (let placed = 0; placed < orders; placed += together) {
+        const group = Array.from({ length: together }, () => orderEvents(updates));
+        all.push(...group);
+        for (let step = 0; step <= updates; step++) {
+          await commitToOutbox(
+            world.database,
+            group.map((events) => events[step]),
+          );
+        }
+      }
+      return all;
+    };
+
+    test.each([
+      ['two', 2],
+      ['three', 3],
+    ])(
+      '%s relays over one outbox publish every row of 60 orders once, each order’s events in sequence order',
+      async (_name, relayCount) => {
+        // Arrange: an order's rows 5 apart and batches of 7, so every batch reaches into the next
+        // step of orders whose previous step is in the batch claimed just before it — in flight
+        // (another relay's, or this relay's own pipelined one) unless already published, and then
+        // held back. With all 60 orders side by side (60 apart) no earlier row would still be in
+        // flight and nothing would be held back. A window of 5 spreads each batch's publishes over
+        // several confirm round trips, so batches of different relays reach the broker interleaved.
+        const orders = await commitOrdersSideBySide(60, 5, 4);
+        const metrics = createMetrics();
+        const running = await Promise.all(
+          Array.from({ length: relayCount }, () =>
+            newRelay({ batchSize: 7, window: 5, pipeline: 2, metrics }),
+          ),
+        );
+
+        // Act
+        await Promise.all(running.map((relay) => relay.start()));
+        await eventually(async () => (await unpublishedCount()) === 0, {
+          description: 'every row published',
+        });
+        await Promise.all(running.map((relay) => relay.stop()));
+
+        // Assert: once they have stopped nothing more can be published; a marker published after
+        // that arrives behind every copy they sent, so waiting for it shows all there is to see.
+        const [marker] = await append(1);
+        await (await newRelay({ listen: false })).drainOnce();
+        await eventually(() => probe.ids().includes(marker.id), { description: 'the marker published' });
+        const arrived = probe.messages
+          .slice(0, -1)
+          .map((message) => JSON.parse(message.content.toString()) as AnyEvent);
+        expect(probe.ids().at(-1)).toBe(marker.id);
+        expect(arrived.map((event) => event.id).sort()).toEqual(
+          orders
+            .flat()
+            .map((event) => event.id)
+            .sort(),
+        );
+        const sequencesByOrder = new Map<string, number[]>();
+        for (const event of arrived) {
+          sequencesByOrder.set(event.subject, [
+            ...(sequencesByOrder.get(event.subject) ?? []),
+            event.sequence,
+          ]);
+        }
+        expect(sequencesByOrder).toEqual(
+          new Map(orders.map(([created]) => [created.subject, [0, 1, 2, 3, 4]])),
+        );
+        expect((await metrics.relayHeldBack.get()).values[0]?.value ?? 0).toBeGreaterThan(0);
+      },
+    );
 
     test('a row waits while an earlier row of its order is held by another batch, then both go out in order', async () => {
       // Arrange
