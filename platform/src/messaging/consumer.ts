@@ -105,7 +105,17 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const metrics = options.metrics ?? processMetrics();
   const logger = options.logger.child({ queue: queue.name });
   const inFlight = new Set<Promise<void>>();
-  const retryPause = createSleeper();
+  // One per message waiting to be tried again (a sleeper holds one wait), so stop() wakes them all.
+  const pauses = new Set<ReturnType<typeof createSleeper>>();
+  const pause = async (ms: number) => {
+    const sleeper = createSleeper();
+    pauses.add(sleeper);
+    try {
+      await sleeper.sleep(ms);
+    } finally {
+      pauses.delete(sleeper);
+    }
+  };
   let current: { channel: Channel; consumerTag: string } | undefined;
   let stopping = false;
 
@@ -221,7 +231,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
               waiting_for: error.waitingFor,
             });
           if (stopping) return;
-          await retryPause.sleep(waitMs);
+          await pause(waitMs);
           if (stopping) return;
           continue;
         }
@@ -250,7 +260,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         else eventLog().warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
         // On shutdown the message is left unsettled; the broker redelivers it to the next consumer.
         if (stopping) return;
-        await retryPause.sleep(waitMs);
+        await pause(waitMs);
         if (stopping) return;
       }
     }
@@ -270,7 +280,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       await withTimeout(channel.removeSetup(setup), 2_000).catch(() => undefined);
       if (current)
         await withTimeout(current.channel.cancel(current.consumerTag), 2_000).catch(() => undefined);
-      retryPause.wake();
+      for (const sleeper of pauses) sleeper.wake();
       await Promise.allSettled([...inFlight]);
       await closeChannel(channel);
       logger.info('consumer stopped');

@@ -153,6 +153,35 @@ describe('inbox consumer', () => {
     await dlq.close();
   });
 
+  test('stopping a consumer with several messages waiting to be retried wakes every one of them, instead of waiting out their backoff', async () => {
+    // Arrange: three messages failing at once, each then waiting ten minutes to be tried again.
+    const queue = queueFor('stop-while-waiting');
+    const failed = new Set<string>();
+    const consumer = await startConsumer({
+      queue,
+      maxAttempts: 5,
+      backoff: { initialMs: 600_000, maxMs: 600_000 },
+      handlers: {
+        OrderCreated: async (event) => {
+          failed.add(event.id);
+          throw new Error('not now');
+        },
+      },
+    });
+    for (let i = 0; i < 3; i++)
+      await publishRaw(
+        world.vhost.url,
+        'orders',
+        'stop-while-waiting.order.created',
+        JSON.stringify(buildOrderCreated()),
+      );
+    await eventually(() => failed.size === 3, { description: 'all three failed once' });
+
+    // Act and assert: stop() returns within the test's timeout (one woken wait would leave two for ten minutes).
+    await consumer.stop();
+    expect(failed.size).toBe(3);
+  });
+
   test('a handler that fails once succeeds on retry and the message is acked, not dead-lettered', async () => {
     // Arrange
     const queue = queueFor('flaky');
