@@ -290,12 +290,14 @@ describe('outbox relay', () => {
       const relay = await newRelay({ listen: false, pollIntervalMs: 60_000, metrics });
       await relay.start();
       const heldBack = async () => (await metrics.relayHeldBack.get()).values[0]?.value ?? 0;
-      await eventually(async () => (await heldBack()) > 0, {
-        description: 'the relay held the second row back',
-      });
-
-      // Act
-      await inFlight.release();
+      try {
+        await eventually(async () => (await heldBack()) > 0, {
+          description: 'the relay held the second row back',
+        });
+      } finally {
+        // Act (also when the wait failed: a held row lock would hang afterEach's DELETE)
+        await inFlight.release();
+      }
 
       // Assert
       await eventually(() => probe.messages.length === 2, { timeoutMs: 5_000 });
