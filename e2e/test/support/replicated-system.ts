@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import * as notifications from '@shop/notification-service';
 import * as orders from '@shop/order-service';
 import * as products from '@shop/product-service';
-import { spawnService, type ServiceProcess } from './service-process';
+import { spawnService, type Exit, type ServiceProcess } from './service-process';
 
 const JWT_SECRET = 'replicated-e2e-secret-0123456789abcdef';
 /** Seven processes compile their sources through tsx at once on a 2-core machine. */
@@ -14,13 +14,29 @@ const START_TIMEOUT_MS = 180_000;
  */
 const POOL_SIZE = '4';
 
+export type ServiceName = 'product-service' | 'order-service' | 'notification-service';
+
+/** One instance of a service, at the URL the gateway was given for it: what a fault test stops and starts. */
+export interface ServiceInstance {
+  readonly url: string;
+  /** Sends `signal` to its process; resolves with how that process ended. */
+  kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<Exit>;
+  /**
+   * Starts it again, once its process has ended, on the same port with the same environment (the
+   * gateway's list of instances is fixed); resolves when it listens.
+   */
+  restart(): Promise<void>;
+}
+
 export interface ReplicatedSystem {
   gatewayUrl: string;
   databases: { products: TestDatabase; orders: TestDatabase; notifications: TestDatabase };
+  /** The instances of `service`, in the order the gateway was given them. */
+  instances(service: ServiceName): readonly ServiceInstance[];
   /** Every process, for failure messages: name and what it logged. */
   outputs(): string;
   token(userId: number): Promise<string>;
-  /** SIGKILL for every process, then the databases dropped; safe after a half-finished start. */
+  /** SIGKILL for every process (restarted ones too), then the databases dropped; safe after a half-finished start. */
   stop(): Promise<void>;
 }
 
@@ -32,19 +48,50 @@ export interface ReplicatedSystem {
  */
 export async function startReplicatedSystem(amqpUrl: string, instances = 2): Promise<ReplicatedSystem> {
   const started: ServiceProcess[] = [];
+  const starting = new Set<Promise<ServiceProcess>>();
+  const ended = new WeakSet<ServiceProcess>();
   const databases: Partial<ReplicatedSystem['databases']> = {};
+  const instancesOf: Record<ServiceName, ServiceInstance[]> = {
+    'product-service': [],
+    'order-service': [],
+    'notification-service': [],
+  };
   const stop = async () => {
+    // A restart under way is let finish, so its process is killed too rather than left running.
+    await Promise.allSettled(starting);
     for (const service of started) service.kill();
     await Promise.all(started.map((service) => service.exited));
     await Promise.all(Object.values(databases).map((database) => database.drop()));
   };
   const spawn = async (dir: string, env: Record<string, string>) => {
-    const service = await spawnService(dir, dir, { JWT_SECRET, AMQP_URL: amqpUrl, ...env }, START_TIMEOUT_MS);
-    started.push(service);
-    return service;
+    const start = spawnService(dir, dir, { JWT_SECRET, AMQP_URL: amqpUrl, ...env }, START_TIMEOUT_MS).then(
+      (service) => {
+        started.push(service);
+        void service.exited.then(() => ended.add(service));
+        return service;
+      },
+    );
+    starting.add(start);
+    return start.finally(() => starting.delete(start));
   };
-  const spawnEach = (dir: string, env: Record<string, string>) =>
-    allStarted(Array.from({ length: instances }, () => spawn(dir, env)));
+  const spawnInstance = async (service: ServiceName, env: Record<string, string>) => {
+    let current = await spawn(service, env);
+    instancesOf[service].push({
+      url: current.url,
+      kill: (signal) => {
+        if (signal === 'SIGTERM') current.terminate();
+        else current.kill();
+        return current.exited;
+      },
+      restart: async () => {
+        if (!ended.has(current)) throw new Error(`${current.url} (${service}) is still running`);
+        current = await spawn(service, { ...env, PORT: String(current.port) });
+      },
+    });
+    return current;
+  };
+  const spawnEach = (service: ServiceName, env: Record<string, string>) =>
+    allStarted(Array.from({ length: instances }, () => spawnInstance(service, env)));
   const urlsOf = (services: ServiceProcess[]) => services.map((service) => service.url).join(',');
 
   try {
@@ -79,6 +126,7 @@ export async function startReplicatedSystem(amqpUrl: string, instances = 2): Pro
     return {
       gatewayUrl: gateway.url,
       databases: databases as ReplicatedSystem['databases'],
+      instances: (service) => instancesOf[service],
       outputs: () => started.map((service) => service.output()).join('\n'),
       token: (userId) => signToken({ userId, roles: [] }, JWT_SECRET),
       stop,
