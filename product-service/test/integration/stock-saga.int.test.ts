@@ -270,15 +270,21 @@ describe('releasing stock when an order is cancelled', () => {
   });
 
   it('when an order moves to another status, only the inbox records it', async () => {
+    const product = await createProductWithStock(world.db, 5);
     const orderId = newOrderId();
+    const created = orderCreated(orderId, [{ product_id: product, quantity: 1 }]);
     const confirmed = statusUpdated(orderId, 'confirmed');
+    await world.publish(created);
+    await settled(created.id);
 
     await world.publish(confirmed);
     await settled(confirmed.id);
     await sendMarker(world);
 
-    expect(await reservationOf(orderId)).toBeUndefined();
-    expect(inventoryFor(world, orderId)).toEqual([]);
+    expect(outcomesOf(confirmed.id)).toEqual(['ignored']);
+    expect((await reservationOf(orderId))?.status).toBe('reserved');
+    expect(await stockOf(world.db, product)).toBe(4);
+    expect(inventoryFor(world, orderId).map((event) => event.type)).toEqual(['StockReserved']);
     expect(await inboxCount(world.db, confirmed.id)).toBe(1);
   });
 });
