@@ -6,25 +6,37 @@ export interface OutboxLag {
   backlog: number;
   /** Age of the oldest unpublished row; null when nothing waits. */
   oldestAgeSeconds: number | null;
+  /** Scheduled rows waiting for their delivery time. */
+  scheduled: number;
+  /** How long the oldest scheduled row that is due has waited to be moved to the outbox; null when none. */
+  overdueSeconds: number | null;
 }
 
 export type OutboxProbe = () => Promise<OutboxLag>;
 
-// One cheap query: the partial index on unpublished rows keeps it small however big the outbox grows.
+// One query: the partial index on unpublished rows keeps the outbox part small however big the outbox
+// grows; the scheduled part is an index-only count of rows waiting for their time (one per pending order).
 export const OUTBOX_LAG_SQL = `
-  SELECT count(*)::int AS backlog,
-         extract(epoch FROM now() - min(created_at))::float8 AS oldest_age_seconds
-    FROM outbox_events
-   WHERE published_at IS NULL`;
+  SELECT (SELECT count(*)::int FROM outbox_events WHERE published_at IS NULL) AS backlog,
+         (SELECT extract(epoch FROM now() - min(created_at))::float8
+            FROM outbox_events WHERE published_at IS NULL) AS oldest_age_seconds,
+         (SELECT count(*)::int FROM scheduled_events WHERE deliver_at > now()) AS scheduled,
+         (SELECT extract(epoch FROM now() - min(deliver_at))::float8
+            FROM scheduled_events WHERE deliver_at <= now()) AS overdue_seconds`;
 
 /** Reads the outbox lag through any SQL runner (a pg pool's `query`, Kysely's `sql.raw`). */
 export function createOutboxProbe(query: (sql: string) => Promise<unknown[]>): OutboxProbe {
   return async () => {
-    const [row] = (await query(OUTBOX_LAG_SQL)) as { backlog: unknown; oldest_age_seconds: unknown }[];
-    const age = row?.oldest_age_seconds;
+    const [row] = (await query(OUTBOX_LAG_SQL)) as Record<
+      'backlog' | 'oldest_age_seconds' | 'scheduled' | 'overdue_seconds',
+      unknown
+    >[];
+    const secondsOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
     return {
       backlog: Number(row?.backlog ?? 0),
-      oldestAgeSeconds: age === null || age === undefined ? null : Number(age),
+      oldestAgeSeconds: secondsOrNull(row?.oldest_age_seconds),
+      scheduled: Number(row?.scheduled ?? 0),
+      overdueSeconds: secondsOrNull(row?.overdue_seconds),
     };
   };
 }
@@ -32,8 +44,9 @@ export function createOutboxProbe(query: (sql: string) => Promise<unknown[]>): O
 const watched = new WeakMap<Metrics, Map<string, OutboxProbe>>();
 
 /**
- * Exposes `outbox_backlog{service}` and `outbox_oldest_unpublished_age_seconds{service}`, computed
- * on scrape with one query per service (both gauges share it). Several services in one process
+ * Exposes `outbox_backlog{service}`, `outbox_oldest_unpublished_age_seconds{service}`,
+ * `outbox_scheduled{service}` and `outbox_scheduled_overdue_seconds{service}`, computed on scrape
+ * with one query per service (the gauges share it). Several services in one process
  * (the e2e suite) each add their own probe. Returns the function that stops watching.
  */
 export function watchOutbox(metrics: Metrics, service: string, probe: OutboxProbe): () => void {
@@ -43,31 +56,38 @@ export function watchOutbox(metrics: Metrics, service: string, probe: OutboxProb
     probes = all;
     watched.set(metrics, all);
     let scrape: Promise<Map<string, OutboxLag>> | undefined;
-    // Both gauges are collected in the same tick of one scrape: they share one read.
+    // The gauges are collected in the same tick of one scrape: they share one read.
     const read = () =>
       (scrape ??= readAll(all).finally(() => {
         scrape = undefined;
       }));
-    new Gauge({
-      name: 'outbox_backlog',
-      help: 'Outbox events not yet published',
-      labelNames: ['service'],
-      registers: [metrics.registry],
-      async collect() {
-        this.reset();
-        for (const [name, lag] of await read()) this.set({ service: name }, lag.backlog);
-      },
-    });
-    new Gauge({
-      name: 'outbox_oldest_unpublished_age_seconds',
-      help: 'Age of the oldest unpublished outbox event (0 when none waits)',
-      labelNames: ['service'],
-      registers: [metrics.registry],
-      async collect() {
-        this.reset();
-        for (const [name, lag] of await read()) this.set({ service: name }, lag.oldestAgeSeconds ?? 0);
-      },
-    });
+    const gauge = (name: string, help: string, valueOf: (lag: OutboxLag) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['service'],
+        registers: [metrics.registry],
+        async collect() {
+          this.reset();
+          for (const [service, lag] of await read()) this.set({ service }, valueOf(lag));
+        },
+      });
+    gauge(
+      'outbox_oldest_unpublished_age_seconds',
+      'Age of the oldest unpublished outbox event (0 when none waits)',
+      (lag) => lag.oldestAgeSeconds ?? 0,
+    );
+    gauge(
+      'outbox_scheduled',
+      'Scheduled outbox events waiting for their delivery time',
+      (lag) => lag.scheduled,
+    );
+    gauge(
+      'outbox_scheduled_overdue_seconds',
+      'How long the oldest due scheduled event has waited for a relay to move it to the outbox (0 when none; above a second or two, no relay is running)',
+      (lag) => lag.overdueSeconds ?? 0,
+    );
+    gauge('outbox_backlog', 'Outbox events not yet published', (lag) => lag.backlog);
   }
   probes.set(service, probe);
   const own = probes;
@@ -87,11 +107,16 @@ async function readAll(probes: Map<string, OutboxProbe>): Promise<Map<string, Ou
 /** Readiness: down when the oldest unpublished event has waited longer than `maxLagSeconds`. */
 export function outboxLagCheck(probe: OutboxProbe, maxLagSeconds: number): HealthCheck {
   return async () => {
-    const { backlog, oldestAgeSeconds } = await probe();
+    const { backlog, oldestAgeSeconds, overdueSeconds } = await probe();
     if (oldestAgeSeconds !== null && oldestAgeSeconds > maxLagSeconds)
       return {
         status: 'down',
         detail: `oldest unpublished event is ${Math.round(oldestAgeSeconds)} s old (limit ${maxLagSeconds} s, backlog ${backlog})`,
+      };
+    if (overdueSeconds !== null && overdueSeconds > maxLagSeconds)
+      return {
+        status: 'down',
+        detail: `a scheduled event has been due for ${Math.round(overdueSeconds)} s (limit ${maxLagSeconds} s): no relay moves it`,
       };
     return { status: 'up' };
   };

@@ -1,5 +1,6 @@
 import { QUEUES } from '@shop/contracts';
-import { createOutboxRelay } from '../../src/messaging';
+import { inTransaction, writeAll } from '../../src/database';
+import { createOutboxRelay, scheduleWrite, type ScheduledEventsTable } from '../../src/messaging';
 import {
   createMetrics,
   createOutboxProbe,
@@ -32,7 +33,7 @@ describe('outbox and relay metrics (real Postgres and RabbitMQ)', () => {
     world = await createMessagingWorld();
     probe = await probeQueue(world.vhost.url, QUEUES.productOrders);
   });
-  afterEach(() => world.pool.query('DELETE FROM outbox_events'));
+  afterEach(() => world.pool.query('DELETE FROM outbox_events; DELETE FROM scheduled_events'));
   afterAll(async () => {
     await probe.close();
     await world.teardown();
@@ -108,5 +109,36 @@ describe('outbox and relay metrics (real Postgres and RabbitMQ)', () => {
     // Assert
     expect(strict).toMatchObject({ status: 'down', detail: expect.stringMatching(/limit 60 s, backlog 1/) });
     expect(lenient).toEqual({ status: 'up' });
+  });
+
+  test('scheduled rows waiting for their time show as outbox_scheduled; one due that no relay moves shows as overdue and turns readiness down', async () => {
+    // Arrange: two timers an hour away, one due two minutes ago, and no relay running.
+    const metrics = createMetrics();
+    watchOutbox(metrics, 'test-service', outboxProbe());
+    const database = world.database.withTables<ScheduledEventsTable>();
+    const { now } = (await world.pool.query<{ now: Date }>('SELECT now()')).rows[0]!;
+    const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+    await inTransaction(database, (tx) =>
+      writeAll(tx, [
+        scheduleWrite(tx, [buildOrderCreated(), buildOrderCreated()], {
+          aggregateType: 'timer',
+          deliverAt: at(3600),
+        }),
+        scheduleWrite(tx, [buildOrderCreated()], { aggregateType: 'timer', deliverAt: at(-120) }),
+      ]),
+    );
+
+    // Act
+    const scheduled = await valueOf(metrics, 'outbox_scheduled', { service: 'test-service' });
+    const overdue = await valueOf(metrics, 'outbox_scheduled_overdue_seconds', { service: 'test-service' });
+    const readiness = await outboxLagCheck(outboxProbe(), 60)();
+
+    // Assert
+    expect(scheduled).toBe(2);
+    expect(overdue).toBeGreaterThanOrEqual(120);
+    expect(readiness).toMatchObject({
+      status: 'down',
+      detail: expect.stringMatching(/scheduled event has been due/),
+    });
   });
 });
