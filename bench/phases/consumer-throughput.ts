@@ -28,8 +28,9 @@ export interface ConsumerThroughput {
 /**
  * Phase 4: with the product service stopped (and the notification service, so that it does not
  * compete for the CPU while the product service drains), N OrderCreated envelopes (built with the platform's
- * builder) go straight into `product-service.orders`; then the service starts and the clock runs
- * until every one has its reservation row. Baseline: the same transactions with raw `pg`.
+ * builder) go straight into `product-service.orders` (and `notification-service.events`, for after
+ * the drain); then the service starts and the clock runs until every one has its reservation row.
+ * Baseline: the same transactions with raw `pg`.
  */
 export async function consumerThroughput(
   system: BenchSystem,
@@ -115,21 +116,28 @@ function orderCreated(system: BenchSystem, orderId: number) {
   });
 }
 
-/** Publishes straight to the queue (default exchange), so only the product service receives them. */
+/**
+ * The queues the synthetic OrderCreated go to, straight (default exchange), so the order service
+ * never sees them. The notification service gets them too: it applies an order's StockReserved only
+ * after its cause, the OrderCreated (decision 33), and without them it would dead-letter every one.
+ */
+const PRELOADED_QUEUES = [QUEUES.productOrders, QUEUES.notificationEvents];
+
 async function preload(bodies: readonly string[]): Promise<void> {
   const connection = await connectBroker();
   try {
     const channel = await connection.createConfirmChannel();
-    await declareTopology(channel, [QUEUES.productOrders]);
+    await declareTopology(channel, PRELOADED_QUEUES);
     const progress = bar('pre-loading the queue', bodies.length);
     for (let index = 0; index < bodies.length; index++) {
       const event = JSON.parse(bodies[index]) as { id: string };
-      channel.sendToQueue(QUEUES.productOrders.name, Buffer.from(bodies[index]), {
-        messageId: event.id,
-        type: 'OrderCreated',
-        persistent: true,
-        contentType: 'application/cloudevents+json',
-      });
+      for (const queue of PRELOADED_QUEUES)
+        channel.sendToQueue(queue.name, Buffer.from(bodies[index]), {
+          messageId: event.id,
+          type: 'OrderCreated',
+          persistent: true,
+          contentType: 'application/cloudevents+json',
+        });
       if (index % 500 === 499) {
         await channel.waitForConfirms();
         progress.update(index + 1);
