@@ -1,14 +1,5 @@
 import { createLogger } from '@shop/platform';
-import {
-  clusterAmqpUrls,
-  eventually,
-  killNode,
-  lockLocalCluster,
-  startLocalCluster,
-  startNode,
-  stopLocalCluster,
-  type LocalClusterLock,
-} from '@shop/platform/testing';
+import { eventually, killNode, startNode } from '@shop/platform/testing';
 import {
   busiestNode,
   expectShopConsistent,
@@ -18,8 +9,8 @@ import {
   retryingClient,
   settled,
   stockByProduct,
+  useShopOnLocalCluster,
 } from './support/cluster-load';
-import { startReplicatedSystem, type ReplicatedSystem } from './support/replicated-system';
 
 const ORDERS = 200;
 /** The node dies once this many orders were placed, the rest of the load runs through its loss. */
@@ -47,36 +38,13 @@ logger.silent = !process.env.LOG_LEVEL;
  * applied twice, stock adds up, and nothing was dead-lettered.
  */
 describe('the whole system on a 3-node cluster through the loss of a broker node', () => {
-  let lock: LocalClusterLock | undefined;
-  let system: ReplicatedSystem | undefined;
-
-  beforeAll(async () => {
-    // The cluster's ports and folder are fixed: one test file at a time (lockLocalCluster).
-    lock = await lockLocalCluster();
-    await startLocalCluster();
-    system = await startReplicatedSystem(clusterAmqpUrls().join(','));
-    await query(system.databases.products.url, 'UPDATE products SET stock = $1', [STOCK_PER_PRODUCT]);
-  }, 15 * 60_000);
-
-  afterAll(async () => {
-    // With LOG_LEVEL=debug, what every process logged: the first thing to read when this fails.
-    logger.debug('service outputs', { outputs: system?.outputs() });
-    try {
-      await system?.stop();
-    } finally {
-      try {
-        await stopLocalCluster();
-      } finally {
-        await lock?.release();
-      }
-    }
-  }, 5 * 60_000);
+  const shopOnCluster = useShopOnLocalCluster({ stockPerProduct: STOCK_PER_PRODUCT, logger });
 
   test(
     'every placed order is reserved or rejected once, every cancel releases once, stock is conserved and each event notifies once',
     async () => {
       // Arrange
-      const shop = system!;
+      const shop = shopOnCluster();
       const token = await shop.token(USER_ID);
       const client = retryingClient(shop.gatewayUrl, token);
       const initialStock = await stockByProduct(shop.databases.products.url);

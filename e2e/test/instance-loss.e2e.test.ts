@@ -1,12 +1,5 @@
 import { createLogger } from '@shop/platform';
-import {
-  clusterAmqpUrls,
-  eventually,
-  lockLocalCluster,
-  startLocalCluster,
-  stopLocalCluster,
-  type LocalClusterLock,
-} from '@shop/platform/testing';
+import { eventually } from '@shop/platform/testing';
 import {
   expectShopConsistent,
   orderLoad,
@@ -15,8 +8,9 @@ import {
   retryingClient,
   settled,
   stockByProduct,
+  useShopOnLocalCluster,
 } from './support/cluster-load';
-import { startReplicatedSystem, type ReplicatedSystem } from './support/replicated-system';
+import type { ReplicatedSystem } from './support/replicated-system';
 
 /** Placed around the SIGKILLs, which come once KILL_AFTER of them are placed. */
 const AROUND_THE_KILLS = range(0, 60);
@@ -55,44 +49,13 @@ logger.silent = !process.env.LOG_LEVEL;
  * case a retry without its key would duplicate) is rarer still.
  */
 describe('the whole system with two instances of each service through the loss and restart of instances', () => {
-  let lock: LocalClusterLock | undefined;
-  let system: ReplicatedSystem | undefined;
-
-  beforeAll(async () => {
-    // The cluster's ports and folder are fixed: one test file at a time (lockLocalCluster).
-    const waitedAt = performance.now();
-    lock = await lockLocalCluster();
-    const lockedAt = performance.now();
-    await startLocalCluster();
-    const clusterAt = performance.now();
-    system = await startReplicatedSystem(clusterAmqpUrls().join(','));
-    await query(system.databases.products.url, 'UPDATE products SET stock = $1', [STOCK_PER_PRODUCT]);
-    logger.info('set up', {
-      lock_waited_ms: Math.round(lockedAt - waitedAt),
-      cluster_started_ms: Math.round(clusterAt - lockedAt),
-      system_started_ms: Math.round(performance.now() - clusterAt),
-    });
-  }, 15 * 60_000);
-
-  afterAll(async () => {
-    // With LOG_LEVEL=debug, what every process logged: the first thing to read when this fails.
-    logger.debug('service outputs', { outputs: system?.outputs() });
-    try {
-      await system?.stop();
-    } finally {
-      try {
-        await stopLocalCluster();
-      } finally {
-        await lock?.release();
-      }
-    }
-  }, 5 * 60_000);
+  const shopOnCluster = useShopOnLocalCluster({ stockPerProduct: STOCK_PER_PRODUCT, logger });
 
   test(
     'with one instance of each service SIGKILLed and one SIGTERMed mid-load, every request is answered, every order applied once and in order, stock conserved and each event notified once',
     async () => {
       // Arrange
-      const shop = system!;
+      const shop = shopOnCluster();
       const client = retryingClient(shop.gatewayUrl, await shop.token(USER_ID));
       const initialStock = await stockByProduct(shop.databases.products.url);
       const load = orderLoad(client);

@@ -1,15 +1,5 @@
 import { createLogger } from '@shop/platform';
-import {
-  clusterAmqpUrls,
-  eventually,
-  lockLocalCluster,
-  startLocalCluster,
-  startNode,
-  stopLocalCluster,
-  stopNode,
-  type LocalClusterLock,
-  type NodeNumber,
-} from '@shop/platform/testing';
+import { eventually, startNode, stopNode, type NodeNumber } from '@shop/platform/testing';
 import {
   busiestNode,
   expectShopConsistent,
@@ -22,8 +12,9 @@ import {
   stockByProduct,
   type OrderLoad,
   type RetryingClient,
+  useShopOnLocalCluster,
 } from './support/cluster-load';
-import { startReplicatedSystem, type ReplicatedSystem } from './support/replicated-system';
+import type { ReplicatedSystem } from './support/replicated-system';
 
 /**
  * The orders placed around one node's restart: while `stopNode` runs (it is called once a third of
@@ -65,8 +56,7 @@ logger.silent = !process.env.LOG_LEVEL;
  * one load, so each checks the whole state: its own orders and any the other placed before it.
  */
 describe('the whole system on a 3-node cluster through restarts of its broker nodes', () => {
-  let lock: LocalClusterLock | undefined;
-  let system: ReplicatedSystem | undefined;
+  const shopOnCluster = useShopOnLocalCluster({ stockPerProduct: STOCK_PER_PRODUCT, logger });
   let client: RetryingClient;
   let load: OrderLoad;
   let initialStock: Map<number, number>;
@@ -75,38 +65,11 @@ describe('the whole system on a 3-node cluster through restarts of its broker no
   const take = (count: number) => range(nextIndex, (nextIndex += count));
 
   beforeAll(async () => {
-    // The cluster's ports and folder are fixed: one test file at a time (lockLocalCluster).
-    const waiting = performance.now();
-    lock = await lockLocalCluster();
-    const locked = performance.now();
-    await startLocalCluster();
-    const clusterUp = performance.now();
-    system = await startReplicatedSystem(clusterAmqpUrls().join(','));
-    // The file's fixed cost against the suite's time budget, apart from another file's hold on the lock.
-    logger.info('cluster and system started', {
-      lock_waited_ms: Math.round(locked - waiting),
-      cluster_start_ms: Math.round(clusterUp - locked),
-      system_start_ms: Math.round(performance.now() - clusterUp),
-    });
-    await query(system.databases.products.url, 'UPDATE products SET stock = $1', [STOCK_PER_PRODUCT]);
-    initialStock = await stockByProduct(system.databases.products.url);
-    client = retryingClient(system.gatewayUrl, await system.token(USER_ID));
+    const shop = shopOnCluster();
+    initialStock = await stockByProduct(shop.databases.products.url);
+    client = retryingClient(shop.gatewayUrl, await shop.token(USER_ID));
     load = orderLoad(client);
-  }, 15 * 60_000);
-
-  afterAll(async () => {
-    // With LOG_LEVEL=debug, what every process logged: the first thing to read when this fails.
-    logger.debug('service outputs', { outputs: system?.outputs() });
-    try {
-      await system?.stop();
-    } finally {
-      try {
-        await stopLocalCluster();
-      } finally {
-        await lock?.release();
-      }
-    }
-  }, 5 * 60_000);
+  });
 
   /**
    * Stops `node` part-way through a stretch of the load, waits (asserting) until an order placed
@@ -114,7 +77,7 @@ describe('the whole system on a 3-node cluster through restarts of its broker no
    * waits until it is back in the cluster. Returns what it measured.
    */
   async function restartUnderLoad(node: NodeNumber, plan: RestartLoad) {
-    const shop = system!;
+    const shop = shopOnCluster();
     const led = (await quorumQueues(survivorOf(node))).filter((queue) => queue.leader === nameOf(node));
     const stopAt = load.placed.size + Math.ceil(plan.duringStop / 3);
     const duringStop = load.place(take(plan.duringStop));
@@ -165,7 +128,7 @@ describe('the whole system on a 3-node cluster through restarts of its broker no
     'when the busiest broker node is stopped and started again under load, orders flow without it and nothing is lost, applied twice or out of order',
     async () => {
       // Arrange
-      const shop = system!;
+      const shop = shopOnCluster();
       const retriesBefore = client.retries();
       const node = await busiestNode(SERVICE_PROCESSES, logger);
 
@@ -185,7 +148,7 @@ describe('the whole system on a 3-node cluster through restarts of its broker no
     'through a rolling restart of all three broker nodes under load, orders flow while each is down and nothing is lost, applied twice or out of order',
     async () => {
       // Arrange
-      const shop = system!;
+      const shop = shopOnCluster();
       const retriesBefore = client.retries();
 
       // Act: one node at a time, the next only once the last is back with its queue replicas.

@@ -3,8 +3,16 @@ import { connect } from 'amqplib';
 import { Client } from 'pg';
 import { deadLetterQueueOf, QUEUES } from '@shop/contracts';
 import type { Logger } from '@shop/platform';
-import { clusterAmqpUrls, eventually, type NodeNumber } from '@shop/platform/testing';
-import type { ReplicatedSystem } from './replicated-system';
+import {
+  clusterAmqpUrls,
+  eventually,
+  lockLocalCluster,
+  startLocalCluster,
+  stopLocalCluster,
+  type LocalClusterLock,
+  type NodeNumber,
+} from '@shop/platform/testing';
+import { startReplicatedSystem, type ReplicatedSystem } from './replicated-system';
 
 /**
  * What the whole-system tests on the local cluster share: a retrying client, an order load with
@@ -374,4 +382,54 @@ export async function expectShopConsistent(
     [deadLetterQueueOf(QUEUES.orderInventory.name)]: 0,
     [deadLetterQueueOf(QUEUES.notificationEvents.name)]: 0,
   });
+}
+
+/**
+ * The whole system on the local 3-node cluster for one test file: before its tests, takes the
+ * cluster lock (the cluster's ports and folder are fixed, so one file at a time), starts the cluster
+ * and two instances of every service, and sets every product's stock; after them, stops it all and
+ * lets the lock go. Returns the system, to be called inside the tests.
+ */
+export function useShopOnLocalCluster(options: {
+  stockPerProduct: number;
+  logger: Logger;
+}): () => ReplicatedSystem {
+  const { logger } = options;
+  let lock: LocalClusterLock | undefined;
+  let system: ReplicatedSystem | undefined;
+
+  beforeAll(async () => {
+    const waiting = performance.now();
+    lock = await lockLocalCluster();
+    const locked = performance.now();
+    await startLocalCluster();
+    const clusterUp = performance.now();
+    system = await startReplicatedSystem(clusterAmqpUrls().join(','));
+    await query(system.databases.products.url, 'UPDATE products SET stock = $1', [options.stockPerProduct]);
+    // The file's fixed cost against the suite's time budget, apart from another file's hold on the lock.
+    logger.info('cluster and system started', {
+      lock_waited_ms: Math.round(locked - waiting),
+      cluster_start_ms: Math.round(clusterUp - locked),
+      system_start_ms: Math.round(performance.now() - clusterUp),
+    });
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    // With LOG_LEVEL=debug, what every process logged: the first thing to read when this fails.
+    logger.debug('service outputs', { outputs: system?.outputs() });
+    try {
+      await system?.stop();
+    } finally {
+      try {
+        await stopLocalCluster();
+      } finally {
+        await lock?.release();
+      }
+    }
+  }, 5 * 60_000);
+
+  return () => {
+    if (!system) throw new Error('the system is not started: call the getter inside a test');
+    return system;
+  };
 }
