@@ -1,9 +1,9 @@
 import amqp, { type ChannelModel } from 'amqplib';
-import { amqpUrl } from './infra';
+import type { BenchBroker } from './infra';
 
-/** A plain amqplib connection to the bench vhost, for the bench's own probes and baselines. */
-export async function connectBroker(): Promise<ChannelModel> {
-  const connection = await amqp.connect(amqpUrl());
+/** A plain amqplib connection to the bench vhost (on a cluster's first node), for the bench's own probes and baselines. */
+export async function connectBroker(broker: BenchBroker): Promise<ChannelModel> {
+  const connection = await amqp.connect(broker.urls[0]);
   connection.on('error', () => undefined); // a closed vhost at teardown is expected
   return connection;
 }

@@ -110,7 +110,7 @@ export async function checkNoDuplicatesNoDeadLetters(system: BenchSystem): Promi
     'SELECT event_id, count(*) AS n FROM notifications GROUP BY event_id HAVING count(*) > 1 LIMIT 5',
   );
   expect(notified.length === 0, `events notified more than once: ${JSON.stringify(notified)}`);
-  const connection = await connectBroker();
+  const connection = await connectBroker(system.broker);
   try {
     const dlqs = Object.values(QUEUES).map((queue) => deadLetterQueueOf(queue.name));
     const depths = await queueDepths(connection, dlqs);

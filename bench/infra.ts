@@ -72,6 +72,17 @@ export async function dropVhost(): Promise<void> {
   await rabbitmqctl('delete_vhost', VHOST).catch(() => undefined);
 }
 
+/** The RabbitMQ a bench system runs on: the vhost `shop_bench` on one broker, or on a cluster. */
+export interface BenchBroker {
+  /** The vhost on each node: the services get them all (AMQP_URL), the bench's own probes the first. */
+  urls: string[];
+  createVhost(): Promise<void>;
+  dropVhost(): Promise<void>;
+}
+
+/** The machine's own broker (BENCH_AMQP_URL), as every single-node run uses it. */
+export const localBroker: BenchBroker = { urls: [amqpUrl()], createVhost, dropVhost };
+
 /** One small pool per database, for setup, polling and checks (never on a measured path of Shop). */
 export function pools(): Record<DatabaseKey, Pool> & { end(): Promise<void> } {
   const made = Object.fromEntries(

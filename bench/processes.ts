@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import { ROOT } from './infra';
 import type { ResourceSampler } from './resources';
@@ -17,16 +17,18 @@ export interface ServiceProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Spawns `node <entry>` with `env`, logging to `<logDir>/<role>.log`, tracked by the sampler. */
+/** Spawns `node <entry>` with `env`, logging to `<logDir>/<logName or role>.log`, tracked by the sampler under its role. */
 export function spawnNode(options: {
   role: string;
+  /** The log file's name, where several processes share a role. */
+  logName?: string;
   entry: string;
   env: Record<string, string>;
   logDir: string;
   sampler: ResourceSampler;
   nodeArgs?: string[];
 }): ServiceProcess {
-  const logFile = path.join(options.logDir, `${options.role}.log`);
+  const logFile = path.join(options.logDir, `${options.logName ?? options.role}.log`);
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, options.entry)], {
     cwd: ROOT,
@@ -65,15 +67,19 @@ export function killAllSpawned(): void {
   for (const child of running) child.kill('SIGKILL');
 }
 
-export async function freePort(): Promise<number> {
+/** `count` distinct free ports: every listener stays open until all are found, so none is handed out twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, listenOnAnyPort));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+function listenOnAnyPort(): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
   });
 }
 

@@ -10,7 +10,24 @@ import type { ResourceUse } from './resources';
 import type { BenchSettings } from './settings';
 import type { Percentiles } from './stats';
 
-export interface Results {
+/** The figures of phases 1–3, which the single-node run and the cluster run both produce. */
+export interface SystemFigures {
+  placement?: OrderPlacement;
+  eventLatency?: EventLatency;
+  relayDrain?: RelayDrain;
+}
+
+/** `--cluster`: phases 1–3 again, on a second system with several instances on the local RabbitMQ cluster. */
+export interface ClusterFigures extends SystemFigures {
+  nodes: number;
+  instancesPerService: number;
+  /** DATABASE_POOL_SIZE of each instance. */
+  poolSizes: Record<string, number>;
+  /** What the correctness checks on the cluster system proved. */
+  checks: string[];
+}
+
+export interface Results extends SystemFigures {
   startedAt: string;
   finishedAt?: string;
   settings: BenchSettings;
@@ -24,11 +41,9 @@ export interface Results {
     /** 1-minute load average when the run started and ended: the box is shared, this says how much. */
     loadAverage: { start: number; end?: number };
   };
-  placement?: OrderPlacement;
-  eventLatency?: EventLatency;
-  relayDrain?: RelayDrain;
   consumer?: ConsumerThroughput;
   resources?: Record<string, ResourceUse>;
+  cluster?: ClusterFigures;
   checks: string[];
   targets?: Target[];
   error?: string;
@@ -120,9 +135,11 @@ const cores = (c: CoresUsed, publisher: number) =>
   [c.rabbitmq, c.postgres, publisher, c.machine].map((value) => value.toFixed(2)).join(' / ');
 const ms = (p: Percentiles) => `${p.p50.toFixed(1)} / ${p.p95.toFixed(1)} / ${p.p99.toFixed(1)}`;
 
-export function markdown(results: Results): string {
-  const rows: string[][] = [];
-  for (const level of results.placement?.levels ?? []) {
+type Row = string[];
+
+function placementRows(placement: OrderPlacement, cpus: number): Row[] {
+  const rows: Row[] = [];
+  for (const level of placement.levels) {
     const shed = level.shop.shed + level.shop.errors;
     rows.push([
       `1 · POST /orders, ${level.concurrency} conn`,
@@ -133,73 +150,110 @@ export function markdown(results: Results): string {
     ]);
     rows.push(['', 'p50 / p95 / p99 ms', ms(level.shop.latency), ms(level.baseline.latency), '']);
   }
-  if (results.placement) {
-    const list = (ms: Record<string, number>) =>
-      Object.entries(ms)
-        .filter(([, value]) => value > 0)
-        .map(([role, value]) => `${role} ${value.toFixed(2)}`)
-        .join('<br>');
-    const total = (ms: Record<string, number>) => Object.values(ms).reduce((sum, value) => sum + value, 0);
-    const { cpuMsPerOrder, baselineCpuMsPerOrder } = results.placement;
-    rows.push([
-      '1 · CPU per order placed',
-      'ms of CPU per order, its events included (raw: per transaction; ratio: raw ÷ Shop)',
-      `${list(cpuMsPerOrder)}<br>**total ${total(cpuMsPerOrder).toFixed(2)}**`,
-      `${list(baselineCpuMsPerOrder)}<br>**total ${total(baselineCpuMsPerOrder).toFixed(2)}**`,
-      x2(total(baselineCpuMsPerOrder) / total(cpuMsPerOrder)),
-    ]);
-    rows.push([
-      '1 · busy cores during the load',
-      `of ${results.machine.cpus}, whole machine, at ${results.placement.levels.map((l) => l.concurrency).join(' / ')} conn`,
-      results.placement.levels.map((l) => l.shop.cores.machine.toFixed(2)).join(' / '),
-      results.placement.levels.map((l) => l.baseline.cores.machine.toFixed(2)).join(' / '),
-      '',
-    ]);
-  }
-  if (results.eventLatency) {
-    const e = results.eventLatency;
-    rows.push([
+  const list = (ms: Record<string, number>) =>
+    Object.entries(ms)
+      .filter(([, value]) => value > 0)
+      .map(([role, value]) => `${role} ${value.toFixed(2)}`)
+      .join('<br>');
+  const total = (ms: Record<string, number>) => Object.values(ms).reduce((sum, value) => sum + value, 0);
+  const { cpuMsPerOrder, baselineCpuMsPerOrder } = placement;
+  rows.push([
+    '1 · CPU per order placed',
+    'ms of CPU per order, its events included (raw: per transaction; ratio: raw ÷ Shop)',
+    `${list(cpuMsPerOrder)}<br>**total ${total(cpuMsPerOrder).toFixed(2)}**`,
+    `${list(baselineCpuMsPerOrder)}<br>**total ${total(baselineCpuMsPerOrder).toFixed(2)}**`,
+    x2(total(baselineCpuMsPerOrder) / total(cpuMsPerOrder)),
+  ]);
+  rows.push([
+    '1 · busy cores during the load',
+    `of ${cpus}, whole machine, at ${placement.levels.map((l) => l.concurrency).join(' / ')} conn`,
+    placement.levels.map((l) => l.shop.cores.machine.toFixed(2)).join(' / '),
+    placement.levels.map((l) => l.baseline.cores.machine.toFixed(2)).join(' / '),
+    '',
+  ]);
+  return rows;
+}
+
+function latencyRows(e: EventLatency, cpus: number): Row[] {
+  return [
+    [
       `2 · event latency @ ${e.rate}/s (${e.orders} orders${e.shed ? `, ${e.shed} shed` : ''})`,
       'commit → stock decremented, p50 / p95 / p99 ms',
       ms(e.commitToReserved),
       '',
       '',
-    ]);
-    rows.push([
+    ],
+    [
       '',
       '201 → StockReserved at a subscriber, p50 / p95 / p99 ms',
       ms(e.responseToStockReservedEvent),
       '',
       '',
-    ]);
-    rows.push(['', 'load generator behind its schedule, p50 / p95 / p99 ms', ms(e.senderLateness), '', '']);
-    rows.push([
+    ],
+    ['', 'load generator behind its schedule, p50 / p95 / p99 ms', ms(e.senderLateness), '', ''],
+    ['', `busy cores of ${cpus}, whole machine, while sending`, e.busyCores.toFixed(2), '', ''],
+  ];
+}
+
+function drainRows(d: RelayDrain): Row[] {
+  return d.runs.flatMap((run) => [
+    [
+      `3 · relay drain, ${run.events} events, ${run.relays} relay${run.relays > 1 ? 's' : ''}`,
+      `msgs/s (window ${d.window}; wall incl. start-up ${run.wallSeconds.toFixed(1)} s)`,
+      n0(run.messagesPerSecond),
+      n0(d.baseline.messagesPerSecond),
+      x2(run.messagesPerSecond / d.baseline.messagesPerSecond),
+    ],
+    [
       '',
-      `busy cores of ${results.machine.cpus}, whole machine, while sending`,
-      e.busyCores.toFixed(2),
+      'busy cores: RabbitMQ / Postgres / relays (raw: publisher) / machine',
+      cores(run.cores, run.cores.relays),
+      cores(d.baseline.cores, d.baseline.cores.bench),
       '',
-      '',
-    ]);
-  }
-  if (results.relayDrain) {
-    const d = results.relayDrain;
-    for (const run of d.runs) {
-      rows.push([
-        `3 · relay drain, ${run.events} events, ${run.relays} relay${run.relays > 1 ? 's' : ''}`,
-        `msgs/s (window ${d.window}; wall incl. start-up ${run.wallSeconds.toFixed(1)} s)`,
-        n0(run.messagesPerSecond),
-        n0(d.baseline.messagesPerSecond),
-        x2(run.messagesPerSecond / d.baseline.messagesPerSecond),
-      ]);
-      rows.push([
-        '',
-        'busy cores: RabbitMQ / Postgres / relays (raw: publisher) / machine',
-        cores(run.cores, run.cores.relays),
-        cores(d.baseline.cores, d.baseline.cores.bench),
-        '',
-      ]);
-    }
-  }
+    ],
+  ]);
+}
+
+/** Rows of phases 1–3, for the single-node run and the cluster run alike. */
+function systemRows(figures: SystemFigures, cpus: number): Row[] {
+  return [
+    ...(figures.placement ? placementRows(figures.placement, cpus) : []),
+    ...(figures.eventLatency ? latencyRows(figures.eventLatency, cpus) : []),
+    ...(figures.relayDrain ? drainRows(figures.relayDrain) : []),
+  ];
+}
+
+const table = (header: Row, rows: Row[]) => [
+  `| ${header.join(' | ')} |`,
+  '|---|---|---:|---:|---:|',
+  ...rows.map((row) => `| ${row.join(' | ')} |`),
+];
+
+/** The cluster run's table, with what differs from the single-node run said above it. */
+function clusterSection(cluster: ClusterFigures, cpus: number): string[] {
+  const pools = Object.entries(cluster.poolSizes)
+    .map(([service, size]) => `${service} ${size}`)
+    .join(', ');
+  return [
+    `**Cluster (${cluster.nodes} nodes, ${cluster.instancesPerService} instances each)** — phases 1–3 again on a second copy of Shop: ` +
+      `${cluster.instancesPerService} instances each of the order, product and notification services behind one gateway, ` +
+      `every one given the ${cluster.nodes} nodes of the local RabbitMQ cluster (its quorum queues replicated across the nodes); ` +
+      `database pool per instance ${pools}. ` +
+      (cluster.placement?.rawReused
+        ? "Phase 1's raw baseline is the single-node run's (it uses no broker). "
+        : '') +
+      'Phase 3 drains through the cluster, and its raw baseline publishes to it.',
+    '',
+    ...table(['Phase', 'Measure', 'Shop on the cluster', 'Raw baseline', 'Ratio'], systemRows(cluster, cpus)),
+    '',
+  ];
+}
+
+const checksPassed = ({ checks, cluster }: Results) =>
+  [...checks, ...(cluster ? [`on the cluster: ${cluster.checks.join('; ')}`] : [])].join('; ');
+
+export function markdown(results: Results): string {
+  const rows = systemRows(results, results.machine.cpus);
   if (results.consumer) {
     const c = results.consumer;
     rows.push([
@@ -221,11 +275,6 @@ export function markdown(results: Results): string {
       '',
     ]);
   }
-  const table = [
-    '| Phase | Measure | Shop | Raw baseline | Ratio |',
-    '|---|---|---:|---:|---:|',
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ];
   const targets = (results.targets ?? []).map(
     (t) => `| ${t.name} | ${t.goal} | ${t.value} | ${t.met ? 'met' : '**missed**'} |`,
   );
@@ -235,12 +284,13 @@ export function markdown(results: Results): string {
     '',
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}${m.rabbitmq ? `, RabbitMQ ${m.rabbitmq}` : ''}; everything on one box. Load average (1 min) ${m.loadAverage.start.toFixed(1)} at the start, ${m.loadAverage.end?.toFixed(1) ?? '?'} at the end.`,
     '',
-    ...table,
+    ...table(['Phase', 'Measure', 'Shop', 'Raw baseline', 'Ratio'], rows),
     '',
+    ...(results.cluster ? clusterSection(results.cluster, m.cpus) : []),
     ...(targets.length
       ? ['| Target (issue 5) | Goal | This run | |', '|---|---|---:|---|', ...targets, '']
       : []),
-    `Correctness: ${results.error ? `**FAILED** — ${results.error}` : `all checks passed (${results.checks.join('; ')})`}.`,
+    `Correctness: ${results.error ? `**FAILED** — ${results.error}` : `all checks passed (${checksPassed(results)})`}.`,
     ...(results.settings.mode === 'quick'
       ? [
           '',

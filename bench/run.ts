@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- --quick] [--no-build] [--log-level=info] [--cpu-prof=order-service,…] [--keep-logs] [--inject-fault]`
+ * `npm run bench [-- --quick] [--no-build] [--log-level=info] [--cpu-prof=order-service,…] [--keep-logs] [--inject-fault] [--cluster]`
  *
  * Builds Shop, starts it as separate processes over the bench's own databases and vhost, runs
  * the five phases of issue 5 with their raw baselines, checks correctness after each, writes
- * bench/results/<timestamp>.json + bench/results/latest.md and prints the table. Exit code 1
- * when anything fails, correctness included; speed never fails a run.
+ * bench/results/<timestamp>.json + bench/results/latest.md and prints the table. With --cluster,
+ * phases 1–3 and their checks then run again on 2 instances of each service on the local 3-node
+ * RabbitMQ cluster (issue 11). Exit code 1 when anything fails, correctness included; speed never
+ * fails a run.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -33,6 +35,7 @@ main({
   cpuProfile: option('cpu-prof'),
   keepLogs: flag('keep-logs'),
   injectFault: flag('inject-fault'),
+  cluster: flag('cluster'),
 })
   .then((code) => process.exit(code))
   .catch((error: Error) => {

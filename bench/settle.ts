@@ -10,7 +10,7 @@ import type { BenchSystem } from './system';
  * especially) does not share the CPU with the last one's leftovers.
  */
 export async function settle(system: BenchSystem, timeoutMs: number): Promise<void> {
-  const connection = await connectBroker();
+  const connection = await connectBroker(system.broker);
   const started = Date.now();
   let quiet = 0;
   try {

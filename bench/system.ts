@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signToken } from '@shop/platform';
 import type { Pool } from 'pg';
-import { amqpUrl, createDatabases, createVhost, databaseUrl, dropDatabases, dropVhost, pools } from './infra';
-import { freePort, spawnNode, waitHealthy, type ServiceProcess } from './processes';
+import { createDatabases, databaseUrl, dropDatabases, pools, type BenchBroker } from './infra';
+import { freePorts, spawnNode, waitHealthy, type ServiceProcess } from './processes';
 import type { ResourceSampler } from './resources';
 
 export const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789'; // 32+ characters: the services run as production
@@ -19,66 +19,34 @@ export interface BenchProduct {
   price: string;
 }
 
+export interface SystemOptions {
+  logLevel: string;
+  cpuProfile?: string;
+  broker: BenchBroker;
+  /** Instances each of the product, order and notification services; the one gateway is given all of them. */
+  instances: number;
+  /** DATABASE_POOL_SIZE per service, where several sets of instances must share Postgres's connections. */
+  poolSizes?: Partial<Record<ServiceName, number>>;
+}
+
+const SERVICES = ['product-service', 'order-service', 'notification-service', 'gateway'] as const;
+
 /**
  * Shop as separate processes (so each one's RSS and CPU can be measured) over the bench's own
  * databases and vhost, built from each service's dist/. Everything it creates, `teardown()` removes.
+ * `start` and `stop` act on every instance of a service; the sampler adds up a service's instances.
  */
-export async function startBenchSystem(
-  sampler: ResourceSampler,
-  options: { logLevel: string; cpuProfile?: string },
-) {
+export async function startBenchSystem(sampler: ResourceSampler, options: SystemOptions) {
   const logDir = mkdtempSync(path.join(tmpdir(), 'shop-bench-'));
-  await Promise.all([createDatabases(), createVhost()]);
+  await Promise.all([createDatabases(), options.broker.createVhost()]);
   const db = pools();
   const products = await insertProducts([db.products, db.baselineProducts]);
 
-  const ports = {
-    product: await freePort(),
-    order: await freePort(),
-    notification: await freePort(),
-    gateway: await freePort(),
-  };
-  const urlOf = (port: number) => `http://127.0.0.1:${port}`;
-  const common = { NODE_ENV: 'production', LOG_LEVEL: options.logLevel, JWT_SECRET, AMQP_URL: amqpUrl() };
-  const specs: Record<ServiceName, { entry: string; url: string; env: Record<string, string> }> = {
-    'product-service': {
-      entry: 'product-service/dist/src/main.js',
-      url: urlOf(ports.product),
-      env: { ...common, PORT: String(ports.product), DATABASE_URL: databaseUrl('products') },
-    },
-    'order-service': {
-      entry: 'order-service/dist/src/main.js',
-      url: urlOf(ports.order),
-      env: {
-        ...common,
-        PORT: String(ports.order),
-        DATABASE_URL: databaseUrl('orders'),
-        PRODUCT_SERVICE_URL: urlOf(ports.product),
-      },
-    },
-    'notification-service': {
-      entry: 'notification-service/dist/src/main.js',
-      url: urlOf(ports.notification),
-      env: { ...common, PORT: String(ports.notification), DATABASE_URL: databaseUrl('notifications') },
-    },
-    gateway: {
-      entry: 'gateway/dist/src/main.js',
-      url: urlOf(ports.gateway),
-      env: {
-        ...common,
-        PORT: String(ports.gateway),
-        PRODUCT_SERVICE_URL: urlOf(ports.product),
-        ORDER_SERVICE_URL: urlOf(ports.order),
-        NOTIFICATION_SERVICE_URL: urlOf(ports.notification),
-        // The bench measures the spine, not the limiter's 429s: one user sends hundreds of orders a second.
-        RATE_LIMIT_PER_MINUTE: '0',
-        RATE_LIMIT_WRITES_PER_MINUTE: '0',
-        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
-        METRICS_PORT: '0', // not scraped here; 0 so a running `npm start` (9400) cannot collide
-      },
-    },
-  };
-  const running = new Map<ServiceName, ServiceProcess>();
+  const ports = await portsFor(options.instances);
+  const urlsOf = (name: ServiceName) => ports[name].map((port) => `http://127.0.0.1:${port}`);
+  const listOf = (name: ServiceName) => urlsOf(name).join(',');
+  const env = serviceEnvironments(options, listOf);
+  const running = new Map<ServiceName, ServiceProcess[]>();
   const extra = new Set<ServiceProcess>();
   const profiled = new Set(options.cpuProfile?.split(',') ?? []);
   const nodeArgs = (role: string) =>
@@ -86,29 +54,34 @@ export async function startBenchSystem(
       ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`, `--cpu-prof-name=${role}.${Date.now()}.cpuprofile`]
       : [];
 
-  async function start(name: ServiceName): Promise<void> {
-    const spec = specs[name];
+  async function startInstance(name: ServiceName, index: number): Promise<ServiceProcess> {
+    const port = ports[name][index];
     const service = spawnNode({
       role: name,
-      entry: spec.entry,
-      env: spec.env,
+      logName: ports[name].length > 1 ? `${name}-${index + 1}` : name,
+      entry: `${name}/dist/src/main.js`,
+      env: { ...env[name], PORT: String(port) },
       logDir,
       sampler,
       nodeArgs: nodeArgs(name),
     });
-    running.set(name, service);
-    await waitHealthy(service, spec.url);
+    running.set(name, [...(running.get(name) ?? []), service]);
+    await waitHealthy(service, `http://127.0.0.1:${port}`);
     sampler.ready(service.pid, name);
+    return service;
+  }
+
+  async function start(name: ServiceName): Promise<void> {
+    await Promise.all(ports[name].map((_, index) => startInstance(name, index)));
   }
 
   async function stop(name: ServiceName): Promise<void> {
-    await running.get(name)?.stop();
+    await Promise.all((running.get(name) ?? []).map((service) => service.stop()));
     running.delete(name);
   }
 
   try {
-    for (const name of ['product-service', 'order-service', 'notification-service', 'gateway'] as const)
-      await start(name);
+    for (const name of SERVICES) await start(name);
   } catch (error) {
     await Promise.all([...running.keys()].map(stop));
     await db.end();
@@ -119,8 +92,8 @@ export async function startBenchSystem(
     db,
     products,
     logDir,
-    gatewayUrl: specs.gateway.url,
-    serviceUrl: (name: ServiceName) => specs[name].url,
+    broker: options.broker,
+    gatewayUrl: urlsOf('gateway')[0],
     start,
     stop,
     isRunning: (name: ServiceName) => running.has(name),
@@ -130,7 +103,7 @@ export async function startBenchSystem(
       const relay = spawnNode({
         role: 'order-relay',
         entry: 'order-service/dist/src/relay.js',
-        env: { ...specs['order-service'].env, LOG_LEVEL: options.logLevel },
+        env: { ...env['order-service'], LOG_LEVEL: options.logLevel },
         logDir,
         sampler,
         nodeArgs: nodeArgs('order-relay'),
@@ -138,14 +111,66 @@ export async function startBenchSystem(
       extra.add(relay);
       return relay;
     },
-    logs: () => [...running.values(), ...extra].map((service) => service.logFile),
+    logs: () => [...[...running.values()].flat(), ...extra].map((service) => service.logFile),
     async teardown(keepLogs: boolean): Promise<void> {
       await Promise.all([...extra].map((service) => service.stop()));
       await stop('gateway');
       await Promise.all((['order-service', 'notification-service', 'product-service'] as const).map(stop));
       await db.end();
-      await Promise.all([dropDatabases(), dropVhost()]);
+      await Promise.all([dropDatabases(), options.broker.dropVhost()]);
       if (!keepLogs) rmSync(logDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A free port for each instance: `instances` of each service but the gateway, which is one. */
+async function portsFor(instances: number): Promise<Record<ServiceName, number[]>> {
+  const count = (name: ServiceName) => (name === 'gateway' ? 1 : instances);
+  const free = await freePorts(SERVICES.reduce((sum, name) => sum + count(name), 0));
+  return Object.fromEntries(SERVICES.map((name) => [name, free.splice(0, count(name))])) as Record<
+    ServiceName,
+    number[]
+  >;
+}
+
+/** Each service's environment but its PORT; `listOf` names every instance of a service, comma-separated. */
+function serviceEnvironments(
+  options: SystemOptions,
+  listOf: (name: ServiceName) => string,
+): Record<ServiceName, Record<string, string>> {
+  const common = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: options.logLevel,
+    JWT_SECRET,
+    AMQP_URL: options.broker.urls.join(','),
+  };
+  const pool = (name: ServiceName): Record<string, string> => {
+    const size = options.poolSizes?.[name];
+    return size === undefined ? {} : { DATABASE_POOL_SIZE: String(size) };
+  };
+  return {
+    'product-service': { ...common, ...pool('product-service'), DATABASE_URL: databaseUrl('products') },
+    'order-service': {
+      ...common,
+      ...pool('order-service'),
+      DATABASE_URL: databaseUrl('orders'),
+      PRODUCT_SERVICE_URL: listOf('product-service'),
+    },
+    'notification-service': {
+      ...common,
+      ...pool('notification-service'),
+      DATABASE_URL: databaseUrl('notifications'),
+    },
+    gateway: {
+      ...common,
+      PRODUCT_SERVICE_URL: listOf('product-service'),
+      ORDER_SERVICE_URL: listOf('order-service'),
+      NOTIFICATION_SERVICE_URL: listOf('notification-service'),
+      // The bench measures the spine, not the limiter's 429s: one user sends hundreds of orders a second.
+      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_WRITES_PER_MINUTE: '0',
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+      METRICS_PORT: '0', // not scraped here; 0 so a running `npm start` (9400) cannot collide
     },
   };
 }
@@ -170,6 +195,6 @@ async function insertProducts(targets: Pool[]): Promise<BenchProduct[]> {
   return products;
 }
 
-export async function dropLeftovers(): Promise<void> {
-  await Promise.all([dropDatabases(), dropVhost()]);
+export async function dropLeftovers(broker: BenchBroker): Promise<void> {
+  await Promise.all([dropDatabases(), broker.dropVhost()]);
 }

@@ -4,6 +4,7 @@
  * baseline `ROUNDS` times, prints events/s, the ratio and the product service's CPU per event each time, and tears everything down.
  * For iterating on the product consumer without the 5-minute full bench.
  */
+import { localBroker } from '../infra';
 import { consumerThroughput } from '../phases/consumer-throughput';
 import { createResourceSampler } from '../resources';
 import { settingsFor } from '../settings';
@@ -18,6 +19,8 @@ async function run(): Promise<void> {
   const system = await startBenchSystem(sampler, {
     logLevel: 'warn',
     cpuProfile: profile ? 'product-service' : undefined,
+    broker: localBroker,
+    instances: 1,
   });
   try {
     for (let round = 0; round < rounds; round++) {

@@ -10,7 +10,15 @@ import { createBrokerConnection, createLogger, createOutboxRelay, RELAY_DEFAULTS
 import { Pool } from 'pg';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
 import { connectBroker } from '../broker';
-import { amqpUrl, createDatabases, createVhost, databaseUrl, dropDatabases, dropVhost } from '../infra';
+import {
+  amqpUrl,
+  createDatabases,
+  createVhost,
+  databaseUrl,
+  dropDatabases,
+  dropVhost,
+  localBroker,
+} from '../infra';
 import { envelopeTemplate, prefillOutbox } from '../phases/relay-drain';
 
 const EXCHANGE = 'bench.window';
@@ -29,7 +37,7 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: databaseUrl('orders'), max: 4 });
   const logger = createLogger('relay-window', 'warn');
   const connection = createBrokerConnection({ url: amqpUrl(), logger });
-  const raw = await connectBroker();
+  const raw = await connectBroker(localBroker);
   try {
     const channel = await raw.createChannel();
     await channel.assertExchange(EXCHANGE, 'topic', { durable: true });

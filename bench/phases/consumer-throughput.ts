@@ -2,7 +2,7 @@ import { QUEUES } from '@shop/contracts';
 import { buildEvent, declareTopology } from '@shop/platform';
 import { runReserveStockBaseline } from '../baselines/reserve-stock';
 import { connectBroker } from '../broker';
-import { databaseUrl } from '../infra';
+import { databaseUrl, type BenchBroker } from '../infra';
 import { randomOrder, randomUser } from '../order-mix';
 import { bar, step } from '../progress';
 import type { BenchSettings } from '../settings';
@@ -45,7 +45,7 @@ export async function consumerThroughput(
   // product service emits; it is stopped so the drain measures the product service (and its relay).
   step('stopping the product and notification services to pre-load the queue');
   await Promise.all([system.stop('product-service'), system.stop('notification-service')]);
-  await preload(bodies);
+  await preload(system.broker, bodies);
 
   step(`consumer throughput: product service drains ${count} OrderCreated`);
   const startedAt = Date.now();
@@ -123,8 +123,8 @@ function orderCreated(system: BenchSystem, orderId: number) {
  */
 const PRELOADED_QUEUES = [QUEUES.productOrders, QUEUES.notificationEvents];
 
-async function preload(bodies: readonly string[]): Promise<void> {
-  const connection = await connectBroker();
+async function preload(broker: BenchBroker, bodies: readonly string[]): Promise<void> {
+  const connection = await connectBroker(broker);
   try {
     const channel = await connection.createConfirmChannel();
     await declareTopology(channel, PRELOADED_QUEUES);

@@ -40,7 +40,7 @@ export async function eventLatency(
 ): Promise<EventLatency> {
   // A latency is only meaningful at a rate the system sustains; beyond it, it measures queueing.
   const rate = Math.max(5, Math.min(settings.latencyRate, Math.floor(sustainedOrdersPerSecond / 2)));
-  const connection = await connectBroker();
+  const connection = await connectBroker(system.broker);
   const subscriber = await subscribeStockReserved(connection);
   try {
     const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => system.token(index + 1)));

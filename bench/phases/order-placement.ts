@@ -20,6 +20,8 @@ export interface OrderPlacement {
   cpuMsPerOrder: Record<string, number>;
   /** The same for the raw baseline: Postgres and the `pg` client (the bench process). */
   baselineCpuMsPerOrder: Record<string, number>;
+  /** The raw figures are an earlier run's (`rawFrom`), not measured again. */
+  rawReused?: boolean;
 }
 
 export interface PlacementLevel {
@@ -33,12 +35,15 @@ export interface PlacementLevel {
 /**
  * Phase 1: POST /api/v1/orders through the gateway at each concurrency (autocannon, keep-alive
  * connections, valid tokens, 1–3 items), then the same inserts as raw `pg` transactions at the
- * same concurrency on the baseline database. Every answer must be 201.
+ * same concurrency on the baseline database. Every answer must be 201. Given `rawFrom` (an earlier
+ * run's placement), its raw figures are reused instead: the baseline touches no broker and no
+ * service, and a second system on the same Postgres has no connections to spare for its 32.
  */
 export async function orderPlacement(
   system: BenchSystem,
   settings: BenchSettings,
   sampler: ResourceSampler,
+  rawFrom?: OrderPlacement,
 ): Promise<OrderPlacement> {
   const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => system.token(index + 1)));
   step(`warm-up: ${settings.placementWarmupSeconds}s of orders at concurrency 8 (not recorded)`);
@@ -46,9 +51,7 @@ export async function orderPlacement(
 
   const levels: PlacementLevel[] = [];
   const cpu: Record<string, number> = {};
-  const baselineCpu = { postgres: 0, 'pg client (bench)': 0 };
   let placed = 0;
-  let baselinePlaced = 0;
   for (const concurrency of settings.concurrencies) {
     await settle(system, settings.settleTimeoutMs);
     step(`order placement through the gateway, concurrency ${concurrency}, ${settings.placementSeconds}s`);
@@ -73,20 +76,8 @@ export async function orderPlacement(
     cpu.rabbitmq = (cpu.rabbitmq ?? 0) + machine.rabbitmq * machine.seconds;
     cpu['load generator (bench)'] = (cpu['load generator (bench)'] ?? 0) + machine.bench * machine.seconds;
     placed += shop.created;
-    step(
-      `baseline: raw pg order+items+outbox transactions, concurrency ${concurrency}, ${settings.placementSeconds}s`,
-    );
-    const baselineBefore = readMachineCpu();
-    const baseline = await runOrderInsertBaseline(
-      databaseUrl('baselineOrders'),
-      system.products,
-      concurrency,
-      settings.placementSeconds,
-    );
-    const baselineCores = coresUsed(baselineBefore);
-    baselineCpu.postgres += baselineCores.postgres * baselineCores.seconds;
-    baselineCpu['pg client (bench)'] += baselineCores.bench * baselineCores.seconds;
-    baselinePlaced += baseline.ordersPerSecond * settings.placementSeconds;
+    const reused = rawFrom?.levels.find((level) => level.concurrency === concurrency)?.baseline;
+    const baseline = reused ?? (await runBaseline(system, settings, concurrency));
     levels.push({
       concurrency,
       shop: {
@@ -96,13 +87,13 @@ export async function orderPlacement(
         errors: shop.errors,
         cores: shopCores,
       },
-      baseline: { ...baseline, cores: baselineCores },
+      baseline,
       ratio: ratio(shop.ordersPerSecond, baseline.ordersPerSecond),
     });
     step(
       `  c=${concurrency}: Shop ${shop.ordersPerSecond.toFixed(0)} orders/s (p99 ${shop.latency.p99.toFixed(1)} ms), ` +
-        `raw ${baseline.ordersPerSecond.toFixed(0)}/s → ratio ${levels.at(-1)!.ratio.toFixed(2)}; ` +
-        `busy cores ${shopCores.machine.toFixed(2)} vs ${baselineCores.machine.toFixed(2)}`,
+        `raw ${baseline.ordersPerSecond.toFixed(0)}/s${reused ? ' (reused)' : ''} → ratio ${levels.at(-1)!.ratio.toFixed(2)}; ` +
+        `busy cores ${shopCores.machine.toFixed(2)} vs ${baseline.cores.machine.toFixed(2)}`,
     );
   }
   const perOrder = (seconds: Record<string, number>, orders: number) =>
@@ -110,6 +101,15 @@ export async function orderPlacement(
       Object.entries(seconds).map(([role, value]) => [role, (value * 1000) / Math.max(1, orders)]),
     );
   const cpuMsPerOrder = perOrder(cpu, placed);
+  const baselineCpu = { postgres: 0, 'pg client (bench)': 0 };
+  for (const { baseline } of levels) {
+    baselineCpu.postgres += baseline.cores.postgres * baseline.cores.seconds;
+    baselineCpu['pg client (bench)'] += baseline.cores.bench * baseline.cores.seconds;
+  }
+  const baselinePlaced = levels.reduce(
+    (sum, { baseline }) => sum + baseline.ordersPerSecond * settings.placementSeconds,
+    0,
+  );
   const baselineCpuMsPerOrder = perOrder(baselineCpu, baselinePlaced);
   const show = (ms: Record<string, number>) =>
     Object.entries(ms)
@@ -117,7 +117,25 @@ export async function orderPlacement(
       .join(', ');
   step(`  CPU per order: ${show(cpuMsPerOrder)}`);
   step(`  CPU per raw transaction: ${show(baselineCpuMsPerOrder)}`);
-  return { levels, cpuMsPerOrder, baselineCpuMsPerOrder };
+  return { levels, cpuMsPerOrder, baselineCpuMsPerOrder, rawReused: rawFrom ? true : undefined };
+}
+
+async function runBaseline(
+  system: BenchSystem,
+  settings: BenchSettings,
+  concurrency: number,
+): Promise<PlacementLevel['baseline']> {
+  step(
+    `baseline: raw pg order+items+outbox transactions, concurrency ${concurrency}, ${settings.placementSeconds}s`,
+  );
+  const before = readMachineCpu();
+  const baseline = await runOrderInsertBaseline(
+    databaseUrl('baselineOrders'),
+    system.products,
+    concurrency,
+    settings.placementSeconds,
+  );
+  return { ...baseline, cores: coresUsed(before) };
 }
 
 async function loadOrders(system: BenchSystem, tokens: string[], connections: number, seconds: number) {

@@ -46,7 +46,7 @@ export async function relayDrain(
   settings: BenchSettings,
   sampler: ResourceSampler,
 ): Promise<RelayDrain> {
-  const connection = await connectBroker();
+  const connection = await connectBroker(system.broker);
   const channel = await connection.createChannel();
   try {
     await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
