@@ -96,7 +96,7 @@ CREATE INDEX processed_messages_unplaced_idx ON processed_messages (consumer) WH
 
 -- scheduled_events: outbox rows with a delivery time (SPEC §6 "Scheduled events"). A service writes
 -- one in the transaction of the change that schedules it (scheduleWrite); when it is due the relay
--- moves it into outbox_events in one statement (releaseDueEvents), and from there it is published
+-- moves it into outbox_events in one statement (the relay's releaseDueOnce), and from there it is published
 -- like any other row. Kept apart so that rows not yet due never sit in the unpublished tail the
 -- relay's claim walks, nor hold back later rows of their aggregate. (In a later migration of the
 -- services that have an outbox.)

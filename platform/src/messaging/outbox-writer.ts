@@ -76,7 +76,7 @@ export type ScheduledEventsTable = {
 /**
  * `outboxWrite` for events to publish at `deliverAt`, not before (SPEC §6 "Scheduled events"): built
  * but not run, for `writeAll` with the change that schedules them. When due, the relay moves them into
- * the outbox (`releaseDueEvents`), and from there they go out with every guarantee of an outbox row.
+ * the outbox (`releaseDueOnce`), and from there they go out with every guarantee of an outbox row.
  */
 export function scheduleWrite<Tables extends ScheduledEventsTable>(
   tx: Database<Tables>,
