@@ -20,7 +20,9 @@ const bool = (fallback: boolean) =>
  *     10  inventory events in flight (createConsumer's default prefetch), one transaction each
  *   +  2  HTTP: a request and the readiness probe's SELECT 1 run without waiting while the
  *         consumer is at its limit
- *   = 12 in the service's pool.
+ *   = 12 in the service's pool. The timer consumer (order-service.timers, 2 in flight) borrows from
+ *         it too: one timer per order, due minutes after it was placed, so rarely at the same moment
+ *         as a burst of inventory events; when it is, it waits for a connection, never fails.
  * The in-process outbox relay (RELAY_ENABLED) has a pool of its own, and so has `npm run relay`:
  * 3 = 1 LISTEN + RELAY_DEFAULTS.pipeline (2) claiming transactions, fixed in the platform
  * (createOutboxRelay given a URL) at what the relay can use: a bigger pool would sit idle, a smaller
