@@ -90,21 +90,36 @@ export const EVENT_SCHEMA_VERSION: Record<EventType, number> = {
 };
 
 /**
+ * Why the service itself cancels an order (SPEC §4), and the event that then causes the cancel's
+ * OrderStatusUpdated (its `causationid`). A cancel asked for over HTTP has no cause.
+ */
+export const CANCEL_REASONS = {
+  insufficientStock: 'insufficient_stock',
+  reservationExpired: 'reservation_expired',
+} as const;
+const CAUSE_OF_CANCEL: Record<string, EventType> = {
+  [CANCEL_REASONS.insufficientStock]: 'StockReservationFailed',
+  [CANCEL_REASONS.reservationExpired]: 'OrderExpiryDue',
+};
+
+/**
  * Where each event stands in its order's history (SPEC §6 "Ordering"). An event's `subject` and
  * `source` name its stream (one order's events from one service) and `sequence` its place in it:
  * it either opens its stream or follows the event of its stream with `sequence - 1`. An event
- * caused by another (its `causationid`) comes after that cause, which is one of `causedBy`.
+ * caused by another (its `causationid`) comes after that cause, whose type `causeType` names.
  * Consumers hold an event back until what comes before it has taken effect where they are.
  */
-export const EVENT_ORDER: Record<EventType, { opensStream: boolean; causedBy: readonly EventType[] }> = {
-  OrderCreated: { opensStream: true, causedBy: [] },
-  // A PATCH causes none; the stock saga's cancel is caused by StockReservationFailed.
-  OrderStatusUpdated: { opensStream: false, causedBy: ['StockReservationFailed'] },
-  StockReserved: { opensStream: true, causedBy: ['OrderCreated'] },
-  StockReservationFailed: { opensStream: true, causedBy: ['OrderCreated'] },
-  StockReleased: { opensStream: false, causedBy: ['OrderStatusUpdated'] },
+export const EVENT_ORDER: {
+  [T in EventType]: { opensStream: boolean; causeType: (data: EventData<T>) => EventType | null };
+} = {
+  OrderCreated: { opensStream: true, causeType: () => null },
+  // A PATCH has no cause; the service's own cancels are caused by the event their reason names.
+  OrderStatusUpdated: { opensStream: false, causeType: (data) => CAUSE_OF_CANCEL[data.reason ?? ''] ?? null },
+  StockReserved: { opensStream: true, causeType: () => 'OrderCreated' },
+  StockReservationFailed: { opensStream: true, causeType: () => 'OrderCreated' },
+  StockReleased: { opensStream: false, causeType: () => 'OrderStatusUpdated' },
   // A timer is the only event of its stream (source /order-service/timers).
-  OrderExpiryDue: { opensStream: true, causedBy: ['OrderCreated'] },
+  OrderExpiryDue: { opensStream: true, causeType: () => 'OrderCreated' },
 };
 
 export const dataschemaOf = (type: EventType, version = EVENT_SCHEMA_VERSION[type]) =>

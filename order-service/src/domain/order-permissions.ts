@@ -1,4 +1,4 @@
-import type { OrderStatus } from '@shop/contracts';
+import { CANCEL_REASONS, type OrderStatus } from '@shop/contracts';
 import { canTransition } from './order-status';
 
 /** A user, as their token says (HTTP). */
@@ -29,9 +29,9 @@ type SystemActor = StockSaga | ReservationExpiry;
 export type StatusChanger = Actor | SystemActor;
 
 /** Why the saga cancels: the reason its OrderStatusUpdated and the order's cancel_reason carry. */
-export const INSUFFICIENT_STOCK = 'insufficient_stock';
+export const INSUFFICIENT_STOCK = CANCEL_REASONS.insufficientStock;
 /** Why the timer cancels. */
-export const RESERVATION_EXPIRED = 'reservation_expired';
+export const RESERVATION_EXPIRED = CANCEL_REASONS.reservationExpired;
 
 const isSystem = (actor: StatusChanger): actor is SystemActor => 'system' in actor;
 

@@ -42,14 +42,17 @@ export interface InboxClaim {
  * handles the cause's type (one it never receives would hold the event back for good).
  */
 export function placeOf(event: AnyEvent, handled: ReadonlySet<EventType>): EventPlace {
-  const order = EVENT_ORDER[event.type];
-  const waitsForCause = event.causationid !== null && order.causedBy.some((type) => handled.has(type));
+  const order = EVENT_ORDER[event.type] as {
+    opensStream: boolean;
+    causeType: (data: AnyEvent['data']) => EventType | null;
+  };
+  const causeType = event.causationid === null ? null : order.causeType(event.data);
   return {
     source: event.source,
     subject: event.subject,
     sequence: event.sequence,
     opensStream: order.opensStream,
-    causeId: waitsForCause ? event.causationid : null,
+    causeId: causeType !== null && handled.has(causeType) ? event.causationid : null,
   };
 }
 

@@ -197,6 +197,22 @@ describe('a consumer applies each order’s events in order', () => {
     await eventually(async () => expect(await appliedOf(orderId)).toEqual([reserved.id]));
   });
 
+  test('a cancel waits for the cause its reason names only when this consumer handles that cause: an expiry timer it never receives does not hold it', async () => {
+    const queue = queueFor('cause-by-reason');
+    await startConsumer({ queue, handlers: handling(ALL) });
+    const created = buildOrderCreated();
+    const orderId = created.data.order_id;
+    const expired = buildOrderStatusUpdated(
+      { order_id: orderId, from_status: 'pending', to_status: 'cancelled', reason: 'reservation_expired' },
+      { sequence: 1, causationId: randomUUID() },
+    );
+
+    await publish(queue, created);
+    await publish(queue, expired);
+
+    await eventually(async () => expect(await appliedOf(orderId)).toEqual([created.id, expired.id]));
+  });
+
   test('a poison event holds back only its own order: the other order goes on, and its later event goes to the DLQ with it', async () => {
     const queue = queueFor('poison');
     const poisoned = buildOrderCreated();
