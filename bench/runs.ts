@@ -87,11 +87,7 @@ async function spinePhases(
   const placement = await orderPlacement(system, settings, sampler, run.rawFrom);
   figures.placement = placement;
   step(`${run.numbered(2)} event latency${run.where}`);
-  figures.eventLatency = await eventLatency(
-    system,
-    settings,
-    Math.max(...placement.levels.map((level) => level.shop.ordersPerSecond)),
-  );
+  figures.eventLatency = await eventLatency(system, settings);
   if (run.injectFault) await system.db.products.query('UPDATE products SET stock = stock - 1 WHERE id = 1');
   let orders = 0;
   await runChecks(`phases 1–2${run.where}`, [

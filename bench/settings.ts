@@ -34,7 +34,7 @@ export function settingsFor(quick: boolean): BenchSettings {
         placementSeconds: 10,
         placementWarmupSeconds: 3,
         concurrencies: [1, 8, 32],
-        latencyRate: 200,
+        latencyRate: 100,
         latencySeconds: 20,
         drainEvents: 50_000,
         consumerEvents: 10_000,
