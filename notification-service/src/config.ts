@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   baseConfigShape,
   brokerConfigShape,
+  inboxConfigShape,
   databaseConfigShape,
   httpPortConfigShape,
   type PoolBudget,
@@ -26,6 +27,7 @@ export const configShape = {
   ...httpPortConfigShape(8004, 'notification service'),
   ...databaseConfigShape('shop_notifications', 'notification', POOL_BUDGET),
   ...brokerConfigShape,
+  ...inboxConfigShape,
   CONSUMER_PREFETCH: z.coerce
     .number()
     .int()

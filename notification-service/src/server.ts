@@ -8,9 +8,11 @@ import {
   createServiceMessaging,
   createTokenVerifier,
   databaseCheck,
+  keepPartitions,
   listen,
   noteOtelExport,
   portOf,
+  processMetrics,
   type BackoffOptions,
   type Logger,
 } from '@shop/platform';
@@ -63,6 +65,13 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       }),
     ],
   });
+  const stopKeepingPartitions = await keepPartitions({
+    service: 'notification-service',
+    pool,
+    logger,
+    metrics: processMetrics(),
+    tables: [{ table: 'processed_messages', retentionSeconds: config.INBOX_RETENTION }],
+  });
   await messaging.start();
 
   const app = createApp({
@@ -82,6 +91,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     close: async () => {
       await closeServer(server);
       await messaging.stop();
+      await stopKeepingPartitions();
       await db.destroy();
     },
   };

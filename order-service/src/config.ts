@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   baseConfigShape,
   brokerConfigShape,
+  inboxConfigShape,
   databaseConfigShape,
   httpPortConfigShape,
   outboxConfigShape,
@@ -39,6 +40,7 @@ export const configShape = {
   ...httpPortConfigShape(8002, 'order service'),
   ...databaseConfigShape('shop_orders', 'order', POOL_BUDGET),
   ...brokerConfigShape,
+  ...inboxConfigShape,
   PRODUCT_SERVICE_URL: serviceUrlsSchema('http://127.0.0.1:8001').describe(
     'Base URL of the product service (catalogue lookups when placing an order); several, comma-separated, for its instances (calls are spread over them; a call one cannot answer — unreachable, reset, hung — goes to the next within the same timeout, and that one is tried last for 5 s)',
   ),

@@ -1,5 +1,5 @@
 import '@shop/platform/otel';
-import { loadConfigOrExit, outboxRetention, runOutboxRelay } from '@shop/platform';
+import { loadConfigOrExit, runOutboxRelay } from '@shop/platform';
 import { configShape } from './config';
 
 /** The outbox relay as a process of its own (`npm run relay -w @shop/order-service`). */
@@ -8,7 +8,6 @@ runOutboxRelay({
   service: 'order-service',
   databaseUrl: config.DATABASE_URL,
   amqpUrl: config.AMQP_URL,
-  retention: outboxRetention(config),
 }).catch((error: Error) => {
   process.stderr.write(`order-service relay failed to start: ${error.stack ?? error.message}\n`);
   process.exit(1);

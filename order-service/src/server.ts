@@ -11,10 +11,10 @@ import {
   createServiceMessaging,
   createTokenVerifier,
   databaseCheck,
+  keepPartitions,
   listen,
   noteOtelExport,
   outboxLagCheck,
-  outboxRetention,
   portOf,
   processMetrics,
   watchOutbox,
@@ -93,7 +93,6 @@ export async function start(config: Config, options: StartOptions = {}): Promise
             pool: config.DATABASE_URL,
             connection,
             logger: logger.child({ component: 'outbox-relay' }),
-            retention: outboxRetention(config),
           })
       : undefined,
   });
@@ -114,7 +113,18 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   });
 
   let server: Server | undefined;
+  let stopKeepingPartitions: (() => Promise<void>) | undefined;
   try {
+    stopKeepingPartitions = await keepPartitions({
+      service: 'order-service',
+      pool,
+      logger,
+      metrics: processMetrics(),
+      tables: [
+        { table: 'outbox_events', retentionSeconds: config.OUTBOX_RETENTION },
+        { table: 'processed_messages', retentionSeconds: config.INBOX_RETENTION },
+      ],
+    });
     await messaging.start();
     server = await listen(app, config.PORT);
   } catch (error) {
@@ -127,6 +137,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   async function shutdown(): Promise<void> {
     if (server) await closeServer(server);
     await messaging.stop();
+    await stopKeepingPartitions?.();
     catalogue.close();
     unwatchOutbox();
     await db.destroy(); // ends the pool

@@ -104,14 +104,31 @@ export const outboxConfigShape = {
     .int()
     .positive()
     .default(7 * 24 * 3600)
-    .describe('Seconds a published outbox row is kept before the relay deletes it'),
+    .describe(
+      "Seconds outbox rows are kept: a day's partition is dropped once all its rows are this old (never while one is unpublished)",
+    ),
 };
 
-/** The relay's retention from OUTBOX_RETENTION (checked hourly, or as often as the period if shorter). */
-export function outboxRetention(config: { OUTBOX_RETENTION: number }): { keepMs: number; everyMs: number } {
-  const keepMs = config.OUTBOX_RETENTION * 1000;
-  return { keepMs, everyMs: Math.min(keepMs, 3_600_000) };
-}
+/** The shortest INBOX_RETENTION: see inboxConfigShape. */
+export const MIN_INBOX_RETENTION_SECONDS = 24 * 3600;
+
+/**
+ * Keys of a service that consumes events. Deduplication and order never depend on the inbox's log
+ * (each stream's place is kept for good, inbox_streams); the log is where a consumer finds an event's
+ * cause. So it must outlast the longest time between a cause taking effect here and its effect
+ * arriving — a producer's backlog or outage — and a redelivery of an event consumed before the
+ * upgrade that recorded places (decision 36): a day at least, a week by default.
+ */
+export const inboxConfigShape = {
+  INBOX_RETENTION: z.coerce
+    .number()
+    .int()
+    .min(MIN_INBOX_RETENTION_SECONDS, {
+      message: `must be at least ${MIN_INBOX_RETENTION_SECONDS} seconds (one day): an event's cause is looked up in the inbox's log (decision 36)`,
+    })
+    .default(7 * 24 * 3600)
+    .describe("Seconds the inbox's log of consumed events is kept (at least one day): a day's partition is dropped once all its rows are this old"),
+};
 
 export class ConfigError extends Error {}
 

@@ -9,3 +9,4 @@ export * from './observability';
 export * from './pg';
 export * from './database';
 export * from './database-connection-errors';
+export * from './partitions';

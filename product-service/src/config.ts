@@ -3,6 +3,7 @@ import {
   RELAY_DEFAULTS,
   baseConfigShape,
   brokerConfigShape,
+  inboxConfigShape,
   databaseConfigShape,
   httpPortConfigShape,
   outboxConfigShape,
@@ -35,6 +36,7 @@ export const configShape = {
   ...httpPortConfigShape(8001, 'product service'),
   ...databaseConfigShape('shop_products', 'product', POOL_BUDGET),
   ...brokerConfigShape,
+  ...inboxConfigShape,
   ...outboxConfigShape,
 };
 

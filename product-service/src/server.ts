@@ -10,10 +10,10 @@ import {
   createServiceMessaging,
   createTokenVerifier,
   databaseCheck,
+  keepPartitions,
   listen,
   noteOtelExport,
   outboxLagCheck,
-  outboxRetention,
   portOf,
   processMetrics,
   watchOutbox,
@@ -70,7 +70,6 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         pool,
         connection,
         logger: logger.child({ component: 'outbox-relay' }),
-        retention: outboxRetention(config),
       }),
   });
 
@@ -85,6 +84,16 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     },
   });
 
+  const stopKeepingPartitions = await keepPartitions({
+    service: 'product-service',
+    pool,
+    logger,
+    metrics: processMetrics(),
+    tables: [
+      { table: 'outbox_events', retentionSeconds: config.OUTBOX_RETENTION },
+      { table: 'processed_messages', retentionSeconds: config.INBOX_RETENTION },
+    ],
+  });
   await messaging.start();
 
   const server = await listen(app, config.PORT);
@@ -95,6 +104,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     close: async () => {
       await closeServer(server);
       await messaging.stop();
+      await stopKeepingPartitions();
       unwatchOutbox();
       // Ends the pool too.
       await db.destroy();

@@ -26,8 +26,11 @@ describe('notification service: consuming notification-service.events', () => {
     const events = [
       buildOrderCreated({ order_id: orderId, user_id: 42 }),
       buildStockReserved({ order_id: orderId }),
-      buildOrderStatusUpdated({ order_id: orderId, user_id: 42, from_status: 'pending', to_status: 'confirmed' }),
-      buildOrderStatusUpdated({ order_id: orderId, user_id: 42, from_status: 'confirmed', to_status: 'cancelled', reason: 'changed my mind' }),
+      buildOrderStatusUpdated({ order_id: orderId, user_id: 42, from_status: 'pending', to_status: 'confirmed' }, { sequence: 1 }),
+      buildOrderStatusUpdated(
+        { order_id: orderId, user_id: 42, from_status: 'confirmed', to_status: 'cancelled', reason: 'changed my mind' },
+        { sequence: 2 },
+      ),
       buildStockReleased({ order_id: orderId }),
     ];
 

@@ -4,14 +4,18 @@ import { CompiledQuery } from 'kysely';
 import { escapeLiteral } from 'pg';
 import { openTransaction, type Database, type LoadingOptions } from '../database';
 
-/** The inbox table (`processed_messages`) as every service's schema.prisma declares it. */
+/** The inbox's tables (platform/sql/outbox-inbox.sql) as every service's schema.prisma declares them. */
 export interface InboxTable {
   processed_messages: {
     consumer: string;
     event_id: string;
-    source: string | null;
-    subject: string | null;
-    sequence: number | null;
+  };
+  inbox_streams: {
+    consumer: string;
+    source: string;
+    subject: string;
+    sequence: number;
+    since: number;
   };
 }
 
@@ -78,57 +82,77 @@ export const isEventOutOfOrder = (error: unknown): error is EventOutOfOrderError
 /**
  * The claim as one simple-protocol statement (it goes in a transaction's opening round trip, which
  * takes no parameters: every value is an escaped literal, and the event id must parse as a uuid, as
- * the envelope already checked). Without a place it is the plain INSERT and its row count says
- * whether it claimed. With one it claims only if what must come before the event has taken effect
- * here (`in_order`), and records the event's place:
- * - the previous event of its stream, unless it opens the stream. An inbox with rows from before
- *   places were recorded (`sequence IS NULL`) cannot tell a stream that began then from one whose
- *   first event is late; a stream it has no place for yet is let through there (decision 33).
- * - its cause, when there is one to wait for (by id, so rows from before places were recorded count).
- * The insert depends on the check inside the statement, so an early event writes nothing even where
- * the statement commits on its own (`claimInbox` outside a transaction). The reads see what other
- * transactions committed before the statement, never its own row; `seen` tells a duplicate apart.
+ * the envelope already checked). It claims only if the event is the next of its stream here
+ * (`in_order`) and not one already applied (`seen`), and says which:
+ * - `inbox_streams` holds how far this consumer has applied the stream. The next event advances
+ *   it; an event at or below it is a duplicate, however old (dedup never depends on the log's
+ *   retention); one further ahead is early. A stream's first event creates its row.
+ * - its cause, when there is one to wait for, must be in the inbox's log (`processed_messages`).
+ * - a consumer with history from before places were recorded (`inbox_unordered_history`, decision
+ *   33) takes up a stream it has no place for where it finds it, and for events before that place
+ *   falls back on the log to tell a duplicate.
+ * Every write depends on the verdict inside the statement, so an early event writes nothing even
+ * where the statement commits on its own (`claimInbox` outside a transaction). Two deliveries of one
+ * event at once: the second waits on the first's stream row and then finds nothing to advance.
+ * The log's lookups are a function (`shop_inbox_has`) whose plan over every partition is made once
+ * per connection, not with each claim, and only run when needed.
  */
-function claimStatement({ consumer, eventId, place }: InboxClaim): string {
+function claimStatement({ consumer, eventId, place = placeOfUnplaced(eventId) }: InboxClaim): string {
   const c = escapeLiteral(consumer);
   const id = `${escapeLiteral(eventId)}::uuid`;
-  if (!place) {
-    return `INSERT INTO processed_messages (consumer, event_id) VALUES (${c}, ${id}) ON CONFLICT DO NOTHING`;
-  }
   if (!Number.isInteger(place.sequence))
     throw new TypeError(`sequence must be an integer: ${place.sequence}`);
-  const source = escapeLiteral(place.source);
-  const subject = escapeLiteral(place.subject);
-  const ofStream = `consumer = ${c} AND source = ${source} AND subject = ${subject}`;
-  const conditions: string[] = [];
-  if (!place.opensStream) {
-    conditions.push(
-      `(EXISTS (SELECT 1 FROM processed_messages WHERE ${ofStream} AND sequence = ${place.sequence - 1})` +
-        ` OR (NOT EXISTS (SELECT 1 FROM processed_messages WHERE ${ofStream} AND sequence IS NOT NULL)` +
-        ` AND EXISTS (SELECT 1 FROM processed_messages WHERE consumer = ${c} AND sequence IS NULL)))`,
-    );
-  }
-  if (place.causeId !== null) {
-    conditions.push(
-      `EXISTS (SELECT 1 FROM processed_messages WHERE consumer = ${c} AND event_id = ${escapeLiteral(place.causeId)}::uuid)`,
-    );
-  }
-  return (
-    `WITH ready AS (SELECT ${conditions.join(' AND ') || 'true'} AS in_order), ` +
-    'claimed AS (INSERT INTO processed_messages (consumer, event_id, source, subject, sequence) ' +
-    `SELECT ${c}, ${id}, ${source}, ${subject}, ${place.sequence} FROM ready WHERE in_order ` +
-    'ON CONFLICT DO NOTHING RETURNING 1) ' +
-    'SELECT EXISTS (SELECT 1 FROM claimed) AS claimed, (SELECT in_order FROM ready) AS in_order, ' +
-    `EXISTS (SELECT 1 FROM processed_messages WHERE consumer = ${c} AND event_id = ${id}) AS seen`
-  );
+  const n = place.sequence;
+  const [source, subject] = [escapeLiteral(place.source), escapeLiteral(place.subject)];
+  const ofStream = (table = '') =>
+    `${table}consumer = ${c} AND ${table}source = ${source} AND ${table}subject = ${subject}`;
+  const causeTakenIn =
+    place.causeId === null ? 'true' : `shop_inbox_has(${c}, ${escapeLiteral(place.causeId)}::uuid)`;
+  return `WITH state AS (
+      SELECT s.sequence AS head, s.since,
+             EXISTS (SELECT 1 FROM inbox_unordered_history WHERE consumer = ${c}) AS unordered
+        FROM (SELECT 1) one LEFT JOIN inbox_streams s ON ${ofStream('s.')}),
+    verdict AS (
+      SELECT head, since,
+             CASE WHEN head IS NOT NULL AND ${n} >= since THEN ${n} <= head
+                  WHEN head IS NULL AND NOT unordered THEN false
+                  ELSE shop_inbox_has(${c}, ${id}) END AS seen,
+             CASE WHEN head IS NOT NULL AND ${n} >= since THEN ${n} = head + 1
+                  WHEN head IS NULL THEN ${place.opensStream} OR unordered
+                  ELSE true END AND ${causeTakenIn} AS in_order
+        FROM state),
+    advanced AS (
+      UPDATE inbox_streams SET sequence = ${n}
+       WHERE ${ofStream()} AND sequence = ${n - 1} AND (SELECT in_order AND NOT seen FROM verdict)
+      RETURNING 1),
+    opened AS (
+      INSERT INTO inbox_streams (consumer, source, subject, sequence, since)
+      SELECT ${c}, ${source}, ${subject}, ${n}, ${n}
+        FROM verdict WHERE head IS NULL AND in_order AND NOT seen
+      ON CONFLICT DO NOTHING RETURNING 1),
+    logged AS (
+      INSERT INTO processed_messages (consumer, event_id)
+      SELECT ${c}, ${id} FROM verdict
+       WHERE EXISTS (SELECT 1 FROM advanced) OR EXISTS (SELECT 1 FROM opened)
+          OR (head IS NOT NULL AND ${n} < since AND in_order AND NOT seen)
+      RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM logged) AS claimed, in_order, seen FROM verdict`;
 }
+
+/** An event claimed without a place is a stream of its own: deduplicated for good, one row each. */
+const placeOfUnplaced = (eventId: string): EventPlace => ({
+  source: '',
+  subject: eventId,
+  sequence: 1,
+  opensStream: true,
+  causeId: null,
+});
 
 /** What the claim statement answered: claimed or not; throws when the event came too early. */
 function claimAnswer(
   claim: InboxClaim,
   answer: { numAffectedRows?: bigint; rows: readonly unknown[] },
 ): boolean {
-  if (!claim.place) return answer.numAffectedRows === 1n;
   const {
     claimed,
     in_order: inOrder,
@@ -140,7 +164,7 @@ function claimAnswer(
   };
   if (claimed) return true;
   // A duplicate is a duplicate whatever its place: its first delivery already waited its turn.
-  if (!seen && !inOrder) throw new EventOutOfOrderError(claim.eventId, waitingFor(claim.place));
+  if (!seen && !inOrder) throw new EventOutOfOrderError(claim.eventId, waitingFor(claim.place!));
   return false;
 }
 

@@ -37,8 +37,6 @@ export interface OutboxRelayOptions {
   publishTimeoutMs?: number;
   /** Waits between failed attempts (broker down, publish failed, database down). Default 200 ms … 10 s. */
   backoff?: BackoffOptions;
-  /** Published rows older than `keepMs` are deleted every `everyMs`. Default: keep 7 days, check hourly. */
-  retention?: { keepMs: number; everyMs: number };
   /** Wake on LISTEN/NOTIFY as well as polling. Default true. */
   listen?: boolean;
   /** Where published counts, batch sizes and publish latency are recorded. Default: the process registry. */
@@ -51,8 +49,6 @@ export interface OutboxRelay {
   stop(): Promise<void>;
   /** Claims, publishes and marks one batch; returns how many rows it published. */
   drainOnce(): Promise<number>;
-  /** Deletes published rows older than the retention period; returns how many it deleted. */
-  pruneOnce(): Promise<number>;
   /** Moves the scheduled rows that are due into the outbox; returns how many it moved. */
   releaseDueOnce(): Promise<number>;
 }
@@ -74,7 +70,7 @@ export class BrokerUnavailableError extends Error {
  */
 const CLAIM_TEXT = `
   WITH claimed AS (
-    SELECT id, position, aggregate_type, aggregate_id
+    SELECT id, created_at, position, aggregate_type, aggregate_id
       FROM outbox_events
      WHERE published_at IS NULL
      ORDER BY position
@@ -89,20 +85,17 @@ const CLAIM_TEXT = `
               AND earlier.aggregate_type = c.aggregate_type AND earlier.aggregate_id = c.aggregate_id
               AND earlier.position < c.position
               AND earlier.id NOT IN (SELECT id FROM claimed)) AS ready
-    FROM claimed c JOIN outbox_events o ON o.id = c.id
+    FROM claimed c JOIN outbox_events o ON o.id = c.id AND o.created_at = c.created_at
    ORDER BY c.position`;
 /** How soon a relay that could publish nothing but held-back rows claims again (doubling, up to its poll interval). */
 const HELD_BACK_RETRY_MS = 25;
 // Named: prepared once per connection, then only bound and executed.
 const CLAIM = { name: 'outbox-relay-claim', text: CLAIM_TEXT };
-const MARK_PUBLISHED = `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])`;
-const RECORD_FAILURE = `UPDATE outbox_events SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`;
-const PRUNE = `
-  DELETE FROM outbox_events WHERE id IN (
-    SELECT id FROM outbox_events
-     WHERE published_at < now() - $1::bigint * interval '1 millisecond'
-     LIMIT $2)`;
-const PRUNE_CHUNK = 5_000;
+// $2, the batch's oldest created_at (whole seconds, rounded down), keeps the partitions of older days out of the plan.
+const MARK_PUBLISHED = `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1
+                         WHERE id = ANY($1::uuid[]) AND created_at >= to_timestamp($2)`;
+const RECORD_FAILURE = `UPDATE outbox_events SET attempts = attempts + 1, last_error = $3
+                         WHERE id = ANY($1::uuid[]) AND created_at >= to_timestamp($2)`;
 /*
  * Scheduled rows that are due move into the outbox in one statement, oldest due first: the row is in
  * one table or the other, never both and never neither, and SKIP LOCKED lets several relays move
@@ -147,7 +140,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Past this a claim's connection is ended by Postgres: well beyond a batch's publish timeout. */
   const idleInClaimMs = Math.max(30_000, 3 * publishTimeoutMs);
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 };
-  const retention = options.retention ?? { keepMs: 7 * 24 * 3600_000, everyMs: 3600_000 };
   const ownsPool = typeof options.pool === 'string';
   // An owned pool logs its idle-connection errors itself (createPgPool); a borrowed one may be a bare Pool.
   const pool =
@@ -187,7 +179,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const removeConnectListener = connection.onConnect(() => pause.wake());
   let loop: Promise<void> | undefined;
   let stopping = false;
-  let lastPrune = 0;
   let lastRelease = 0;
 
   interface Claimed {
@@ -229,8 +220,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (rows.length > 0) {
         if (!publishError) batch.stopTimer();
         const ids = rows.map((row) => row.id);
-        if (publishError) await client.query(RECORD_FAILURE, [ids, publishError.message]);
-        else await client.query(MARK_PUBLISHED, [ids]);
+        const oldest = Math.min(...rows.map((row) => Number(row.created_epoch)));
+        if (publishError) await client.query(RECORD_FAILURE, [ids, oldest, publishError.message]);
+        else await client.query(MARK_PUBLISHED, [ids, oldest]);
       }
     } catch (error) {
       await endTransaction(held, 'ROLLBACK');
@@ -280,7 +272,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   /**
-   * Runs until stopped, a failure, or retention falls due, with up to `pipeline` batches in flight:
+   * Runs until stopped or a failure, with up to `pipeline` batches in flight:
    * batch N+1 is claimed (SKIP LOCKED skips N's rows, still locked) and published right behind N on
    * the same channel, so outbox order holds; each is marked and committed after its own confirms.
    * After a short batch it waits for the next NOTIFY (or the poll) without waiting for the batches
@@ -329,12 +321,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           continue;
         }
         heldBackClaims = 0;
-        if (batch.rows.length + batch.heldBack === batchSize) {
-          // Retention is due: let the batches in flight settle, prune, then carry on without sleeping.
-          if (Date.now() - lastPrune >= retention.everyMs) break;
-          continue;
-        }
-        if (Date.now() - lastPrune >= retention.everyMs) break;
+        // A full batch means more are waiting: carry on without sleeping.
+        if (batch.rows.length + batch.heldBack === batchSize) continue;
         if (!wakePending && !stopping && failure === undefined) await idle.sleep(pollIntervalMs);
       }
     } catch (error) {
@@ -357,17 +345,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       metrics.scheduledReleased.inc(total);
       logger.debug('scheduled events due, moved to the outbox', { count: total });
     }
-    return total;
-  }
-
-  async function pruneOnce(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const { rowCount } = await pool.query(PRUNE, [retention.keepMs, PRUNE_CHUNK]);
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < PRUNE_CHUNK) break;
-    }
-    if (total > 0) logger.info('outbox retention deleted published rows', { count: total });
     return total;
   }
 
@@ -396,20 +373,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           });
         }
         if (!stopping) await pause.sleep(waitMs);
-        continue;
-      }
-      if (Date.now() - lastPrune >= retention.everyMs) {
-        lastPrune = Date.now();
-        await pruneOnce().catch((error: Error) =>
-          logger.warn('outbox retention failed', { err: error.message }),
-        );
       }
     }
   }
 
   return {
     drainOnce,
-    pruneOnce,
     releaseDueOnce,
     start: async () => {
       if (loop) return;

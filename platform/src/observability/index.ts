@@ -15,3 +15,4 @@ export {
   TRACEPARENT_HEADER,
 } from './trace-context';
 export { shutdownTracing, tracesEndpoint, tracingStarted } from './tracing';
+export { watchPartitions, type PartitionProbe } from './partition-metrics';

@@ -376,7 +376,7 @@ async function readCatalogue(client: Client, schema: string) {
               NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default,
               a.attidentity <> '' AS identity
          FROM pg_attribute a
-         JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
+         JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p') AND NOT c.relispartition
          JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = $1
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relname <> '_prisma_migrations'
@@ -392,7 +392,7 @@ async function readCatalogue(client: Client, schema: string) {
                       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord)::text[] AS columns
          FROM pg_index ix
          JOIN pg_class i ON i.oid = ix.indexrelid
-         JOIN pg_class t ON t.oid = ix.indrelid
+         JOIN pg_class t ON t.oid = ix.indrelid AND NOT t.relispartition
          JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = $1
         WHERE t.relname <> '_prisma_migrations'`,
       [schema],

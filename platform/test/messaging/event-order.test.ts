@@ -276,10 +276,8 @@ describe('a consumer applies each order’s events in order', () => {
 
   test('an inbox with rows from before places were recorded lets through an order it has no place for (it may have begun before)', async () => {
     const consumerName = `test.order.legacy-${randomUUID()}`;
-    await world.pool.query('INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2)', [
-      consumerName,
-      randomUUID(),
-    ]);
+    // What converting such an inbox records (decision 36): its consumer had events without a place.
+    await world.pool.query('INSERT INTO inbox_unordered_history (consumer) VALUES ($1)', [consumerName]);
     const queue = queueFor('legacy');
     await startConsumer({ queue, handlers: handling(ALL), consumerName });
     const orderId = buildOrderCreated().data.order_id;

@@ -223,7 +223,7 @@ describe('inTransactionOnce', () => {
       expect(outcome).toBe('applied');
       expect(sent).toEqual([
         expect.stringMatching(
-          /^BEGIN; SELECT pg_advisory_xact_lock\(11, 1\); INSERT INTO processed_messages/,
+          /^BEGIN; SELECT pg_advisory_xact_lock\(11, 1\); WITH state AS/,
         ),
         expect.stringMatching(/^insert into "outbox_events"/),
         'COMMIT',

@@ -5,8 +5,8 @@ import {
   brokerConfigShape,
   databaseConfigShape,
   httpPortConfigShape,
+  inboxConfigShape,
   outboxConfigShape,
-  outboxRetention,
   parseConfig,
 } from '../../src/config';
 
@@ -29,13 +29,17 @@ describe('service configuration', () => {
   });
 });
 
-describe('outbox settings', () => {
-  it('OUTBOX_RETENTION is how long the relay keeps published rows, checked at least hourly', () => {
-    const week = parseConfig(outboxConfigShape, {});
-    const minute = parseConfig(outboxConfigShape, { OUTBOX_RETENTION: '60' });
+describe('retention settings', () => {
+  it('OUTBOX_RETENTION and INBOX_RETENTION default to a week', () => {
+    expect(parseConfig(outboxConfigShape, {}).OUTBOX_RETENTION).toBe(604_800);
+    expect(parseConfig(inboxConfigShape, {}).INBOX_RETENTION).toBe(604_800);
+  });
 
-    expect(outboxRetention(week)).toEqual({ keepMs: 604_800_000, everyMs: 3_600_000 });
-    expect(outboxRetention(minute)).toEqual({ keepMs: 60_000, everyMs: 60_000 });
+  it('an INBOX_RETENTION under a day is refused with the reason', () => {
+    const parse = () => parseConfig(inboxConfigShape, { INBOX_RETENTION: '3600' });
+
+    expect(parse).toThrow(/INBOX_RETENTION: must be at least 86400 seconds \(one day\)/);
+    expect(parseConfig(inboxConfigShape, { INBOX_RETENTION: '86400' }).INBOX_RETENTION).toBe(86_400);
   });
 });
 

@@ -44,7 +44,7 @@ it('when the database drifts from schema.prisma, the check names every differenc
      ALTER TABLE products ALTER COLUMN description SET NOT NULL;
      ALTER TABLE products ADD COLUMN sku text;
      ALTER TABLE stock_reservations ALTER COLUMN items DROP DEFAULT;
-     DROP INDEX outbox_events_published_at_idx;
+     DROP INDEX scheduled_events_deliver_at_idx;
      CREATE INDEX products_name_idx ON products (name);
      CREATE TABLE stray (id int);`,
   );
@@ -57,7 +57,7 @@ it('when the database drifts from schema.prisma, the check names every differenc
       expect.stringMatching(/Product.*description.*NOT NULL in the database, optional/),
       expect.stringMatching(/column sku exists in the database/),
       expect.stringMatching(/StockReservation.*items.*default is none/),
-      expect.stringMatching(/OutboxEvent.*index \(published_at\).*missing/),
+      expect.stringMatching(/ScheduledEvent.*index \(deliver_at\).*missing/),
       expect.stringMatching(/index products_name_idx .* exists in the database/),
       expect.stringMatching(/table stray exists in the database/),
     ]),
