@@ -122,23 +122,27 @@ export async function checkNoDuplicatesNoDeadLetters(system: BenchSystem): Promi
 }
 
 /**
- * Every synthetic OrderCreated of phase 4 has exactly one reservation and one inbox row, and
- * the notification service (restarted after the drain) records its StockReserved exactly once.
+ * Every synthetic OrderCreated of a phase-4 run (orders firstOrderId … firstOrderId + count − 1)
+ * has exactly one reservation and one inbox row, and the notification service (restarted after
+ * the drain) records its StockReserved exactly once.
  */
 export async function checkSyntheticOrdersOnce(
   system: BenchSystem,
   count: number,
   timeoutMs: number,
+  firstOrderId = SYNTHETIC_ORDER_BASE,
 ): Promise<void> {
+  const range = [firstOrderId, firstOrderId + count];
   const { rows } = await system.db.products.query<{ n: string }>(
-    'SELECT count(*) AS n FROM stock_reservations WHERE order_id >= $1 AND status = $2',
-    [SYNTHETIC_ORDER_BASE, 'reserved'],
+    'SELECT count(*) AS n FROM stock_reservations WHERE order_id >= $1 AND order_id < $2 AND status = $3',
+    [...range, 'reserved'],
   );
   expect(Number(rows[0].n) === count, `${rows[0].n} of ${count} synthetic orders reserved`);
   const { rows: inbox } = await system.db.products.query<{ n: string }>(
     `SELECT count(*) AS n FROM processed_messages WHERE consumer = $1 AND event_id IN
-       (SELECT (payload->>'causationid')::uuid FROM outbox_events WHERE type = 'StockReserved' AND aggregate_id::bigint >= $2)`,
-    [QUEUES.productOrders.name, SYNTHETIC_ORDER_BASE],
+       (SELECT (payload->>'causationid')::uuid FROM outbox_events
+         WHERE type = 'StockReserved' AND aggregate_id::bigint >= $2 AND aggregate_id::bigint < $3)`,
+    [QUEUES.productOrders.name, ...range],
   );
   expect(
     Number(inbox[0].n) === count,
@@ -150,8 +154,8 @@ export async function checkSyntheticOrdersOnce(
       Number(
         (
           await system.db.notifications.query(
-            `SELECT count(*) AS n FROM notifications WHERE event_type = 'StockReserved' AND order_id >= $1`,
-            [SYNTHETIC_ORDER_BASE],
+            `SELECT count(*) AS n FROM notifications WHERE event_type = 'StockReserved' AND order_id >= $1 AND order_id < $2`,
+            range,
           )
         ).rows[0].n,
       ),

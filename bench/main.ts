@@ -25,10 +25,15 @@ export interface BenchOptions {
   injectFault?: boolean;
   /** After the single-node run, phases 1–3 on the local 3-node cluster with 2 instances of each service. */
   cluster?: boolean;
+  /** Rows of history for phase 5, instead of the mode's default. */
+  historyRows?: number;
 }
 
 export async function main(options: BenchOptions): Promise<number> {
-  const settings = settingsFor(options.quick);
+  const settings = settingsFor(
+    options.quick,
+    options.historyRows === undefined ? {} : { historyRows: options.historyRows },
+  );
   const results: Results = { startedAt: new Date().toISOString(), settings, machine: machine(), checks: [] };
   let cluster: LocalCluster | undefined;
   cleanUpOnSignals(() => cluster);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CoresUsed } from './machine-cpu';
 import type { ConsumerThroughput } from './phases/consumer-throughput';
 import type { EventLatency } from './phases/event-latency';
+import type { History } from './phases/history';
 import { showStatuses, type OrderPlacement } from './phases/order-placement';
 import type { RelayDrain } from './phases/relay-drain';
 import type { ResourceUse } from './resources';
@@ -42,6 +43,7 @@ export interface Results extends SystemFigures {
     loadAverage: { start: number; end?: number };
   };
   consumer?: ConsumerThroughput;
+  history?: History;
   resources?: Record<string, ResourceUse>;
   cluster?: ClusterFigures;
   checks: string[];
@@ -119,6 +121,28 @@ export function judge(results: Results): Target[] {
       goal: '≥ 0.5×',
       value: `${r.toFixed(2)}×`,
       met: r >= 0.5,
+    });
+  }
+  for (const c of results.history?.comparisons ?? [])
+    targets.push({
+      name: `with history: ${c.measure}, vs empty tables`,
+      goal: '≥ 0.9× (issue 13)',
+      value: x2(c.ratio),
+      met: c.ratio >= 0.9,
+    });
+  for (const run of results.history?.retention ?? []) {
+    targets.push({
+      name: `retention of one day's partition, ${run.table}`,
+      goal: '< 1 s (issue 13)',
+      value: `${(run.seconds * 1000).toFixed(0)} ms`,
+      met: run.seconds < 1,
+    });
+    const created = run.liveDeadTuples.after - run.liveDeadTuples.before;
+    targets.push({
+      name: `dead tuples retention created in the live partitions, ${run.table}`,
+      goal: '0 (issue 13)',
+      value: String(created),
+      met: created <= 0,
     });
   }
   for (const [role, use] of Object.entries(results.resources ?? {})) {
@@ -227,6 +251,52 @@ function drainRows(d: RelayDrain): Row[] {
   ]);
 }
 
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
+function historyRows(h: History): Row[] {
+  const filled = Object.entries(h.fill.rows)
+    .map(([table, rows]) => `${table} ${rows}`)
+    .join(', ');
+  const rows: Row[] = [
+    [
+      `5 · history: ${h.rows} rows over ${h.fill.from.slice(0, 10)} … ${h.fill.to.slice(0, 10)}`,
+      `${filled}; filled in s: INSERT … SELECT / VACUUM ANALYZE`,
+      `${h.fill.insertSeconds.toFixed(1)} / ${h.fill.vacuumSeconds.toFixed(1)}`,
+      '',
+      '',
+    ],
+  ];
+  for (const c of h.comparisons)
+    rows.push([
+      '',
+      `${c.measure} — with history (baseline column: same phase, empty tables)`,
+      n0(c.history),
+      n0(c.empty),
+      x2(c.ratio),
+    ]);
+  for (const run of h.retention)
+    rows.push([
+      '',
+      `retention of the oldest day, ${run.table}: wall ms of dropExpiredPartitions; n_dead_tup of the live partitions before → after`,
+      `${(run.seconds * 1000).toFixed(0)} ms; ${run.liveDeadTuples.before} → ${run.liveDeadTuples.after}`,
+      '',
+      '',
+    ]);
+  const { beforeFill, afterFill, afterRetention } = h.sizes;
+  beforeFill.forEach((size, index) =>
+    rows.push([
+      '',
+      `${size.table}: MB (partitions) before the fill / after it / after retention`,
+      [size, afterFill[index], afterRetention[index]]
+        .map((at) => `${mb(at.bytes)} (${at.partitions})`)
+        .join(' / '),
+      '',
+      '',
+    ]),
+  );
+  return rows;
+}
+
 /** Rows of phases 1–3, for the single-node run and the cluster run alike. */
 function systemRows(figures: SystemFigures, cpus: number): Row[] {
   return [
@@ -276,12 +346,20 @@ export function markdown(results: Results): string {
       n0(c.baseline.eventsPerSecond),
       x2(c.ratio),
     ]);
+    rows.push([
+      '',
+      `notification service catching up on ${2 * c.events} events (restarted after the drain), events/s`,
+      n0(c.notificationEventsPerSecond),
+      '',
+      '',
+    ]);
   }
+  if (results.history) rows.push(...historyRows(results.history));
   for (const [role, use] of Object.entries(results.resources ?? {})) {
     const ready = use.readyRssMb ? `${use.readyRssMb.toFixed(0)} / ` : '';
     const measure = `${ready ? 'RSS when ready / ' : ''}peak RSS MB / CPU s (${use.processes} process${use.processes > 1 ? 'es' : ''})`;
     rows.push([
-      `5 · ${role}`,
+      `6 · ${role}`,
       measure,
       `${ready}${use.peakRssMb.toFixed(0)} / ${use.cpuSeconds.toFixed(1)}`,
       '',

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--no-build] [--log-level=info] [--cpu-prof=order-service,…] [--keep-logs] [--inject-fault] [--cluster]`
+ * `npm run bench [-- --quick] [--no-build] [--log-level=info] [--cpu-prof=order-service,…] [--keep-logs] [--inject-fault] [--cluster] [--history-rows=N]`
  *
  * Builds Shop, starts it as separate processes over the bench's own databases and vhost, runs
  * the five phases of issue 5 with their raw baselines, checks correctness after each, writes
@@ -36,6 +36,7 @@ main({
   keepLogs: flag('keep-logs'),
   injectFault: flag('inject-fault'),
   cluster: flag('cluster'),
+  historyRows: option('history-rows') === undefined ? undefined : Number(option('history-rows')),
 })
   .then((code) => process.exit(code))
   .catch((error: Error) => {

@@ -7,6 +7,7 @@ import {
 } from './checks';
 import { consumerThroughput } from './phases/consumer-throughput';
 import { eventLatency } from './phases/event-latency';
+import { historyPhase, HISTORY_ORDER_BASE } from './phases/history';
 import { orderPlacement, type OrderPlacement } from './phases/order-placement';
 import { relayDrain } from './phases/relay-drain';
 import { step } from './progress';
@@ -21,7 +22,7 @@ export interface RunContext {
   results: Results;
 }
 
-/** The five phases of SPEC §8 on the single-node system, with their checks. */
+/** The six phases of SPEC §8 on the single-node system, with their checks. */
 export async function singleNodePhases(
   system: BenchSystem,
   context: RunContext,
@@ -29,12 +30,12 @@ export async function singleNodePhases(
 ): Promise<void> {
   const { settings, sampler, results } = context;
   await spinePhases(system, context, results, results.checks, {
-    numbered: (phase) => `[${phase}/5]`,
+    numbered: (phase) => `[${phase}/6]`,
     where: '',
     injectFault,
   });
 
-  step('[4/5] consumer throughput');
+  step('[4/6] consumer throughput');
   results.consumer = await consumerThroughput(system, settings);
   await runChecks('phase 4', [
     () => checkSyntheticOrdersOnce(system, settings.consumerEvents, settings.settleTimeoutMs),
@@ -45,7 +46,26 @@ export async function singleNodePhases(
     `${settings.consumerEvents} pre-loaded OrderCreated reserved once each and notified once; stock conserved; no dead letters`,
   );
 
-  step('[5/5] resources');
+  step('[5/6] history in the outbox and inboxes');
+  results.history = await historyPhase(system, settings, sampler, {
+    placement: results.placement!,
+    relayDrain: results.relayDrain!,
+    consumer: results.consumer,
+  });
+  let orders = 0;
+  await runChecks('phase 5', [
+    async () => (orders = await checkOrdersConsumedOnce(system, settings.settleTimeoutMs)),
+    () =>
+      checkSyntheticOrdersOnce(system, settings.consumerEvents, settings.settleTimeoutMs, HISTORY_ORDER_BASE),
+    () => checkStockConserved(system),
+    () => checkNoDuplicatesNoDeadLetters(system),
+  ]);
+  results.checks.push(
+    `with history: ${orders} orders in all reserved once and notified once, ${settings.consumerEvents} more pre-loaded OrderCreated ` +
+      'reserved once each and notified once, retention dropped exactly the oldest day of each table; stock conserved; no dead letters',
+  );
+
+  step('[6/6] resources');
   results.resources = sampler.report();
 }
 

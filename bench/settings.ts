@@ -12,12 +12,17 @@ export interface BenchSettings {
   drainEvents: number;
   /** Phase 4: OrderCreated messages pre-loaded into product-service.orders. */
   consumerEvents: number;
+  /**
+   * Phase 5: rows of history put into the order service's outbox and the product and notification
+   * services' inboxes before phases 1, 3 and 4 run again (`--history-rows=N` overrides it).
+   */
+  historyRows: number;
   /** How long to wait for the system to catch up before a correctness check fails. */
   settleTimeoutMs: number;
 }
 
-export function settingsFor(quick: boolean): BenchSettings {
-  return quick
+export function settingsFor(quick: boolean, overrides: Partial<BenchSettings> = {}): BenchSettings {
+  const settings: BenchSettings = quick
     ? {
         mode: 'quick',
         placementSeconds: 2,
@@ -27,6 +32,7 @@ export function settingsFor(quick: boolean): BenchSettings {
         latencySeconds: 3,
         drainEvents: 2_000,
         consumerEvents: 500,
+        historyRows: 20_000,
         settleTimeoutMs: 60_000,
       }
     : {
@@ -38,6 +44,8 @@ export function settingsFor(quick: boolean): BenchSettings {
         latencySeconds: 20,
         drainEvents: 50_000,
         consumerEvents: 10_000,
+        historyRows: 10_000_000,
         settleTimeoutMs: 180_000,
       };
+  return { ...settings, ...overrides };
 }

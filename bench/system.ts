@@ -10,6 +10,8 @@ import type { ResourceSampler } from './resources';
 export const JWT_SECRET = 'bench-secret-0123456789abcdef-0123456789'; // 32+ characters: the services run as production
 export const PRODUCT_COUNT = 20;
 export const INITIAL_STOCK = 10_000_000;
+/** The services' OUTBOX_RETENTION and INBOX_RETENTION in the bench: longer than phase 5's history. */
+export const SERVICE_RETENTION_SECONDS = 30 * 24 * 3600;
 
 export type ServiceName = 'product-service' | 'order-service' | 'notification-service' | 'gateway';
 
@@ -143,6 +145,10 @@ function serviceEnvironments(
     LOG_LEVEL: options.logLevel,
     JWT_SECRET,
     AMQP_URL: options.broker.urls.join(','),
+    // Phase 5 writes HISTORY_DAYS of history and times retention itself: the services' own
+    // partition maintenance (at every start) must not drop any of it first.
+    OUTBOX_RETENTION: String(SERVICE_RETENTION_SECONDS),
+    INBOX_RETENTION: String(SERVICE_RETENTION_SECONDS),
   };
   const pool = (name: ServiceName): Record<string, string> => {
     const size = options.poolSizes?.[name];

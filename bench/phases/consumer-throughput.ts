@@ -3,6 +3,7 @@ import { buildEvent, declareTopology } from '@shop/platform';
 import { runReserveStockBaseline } from '../baselines/reserve-stock';
 import { connectBroker } from '../broker';
 import { databaseUrl, type BenchBroker } from '../infra';
+import { CorrectnessError } from '../correctness';
 import { randomOrder, randomUser } from '../order-mix';
 import { bar, step } from '../progress';
 import type { BenchSettings } from '../settings';
@@ -17,12 +18,20 @@ export const CONSUMER_PREFETCH = 10;
 
 export interface ConsumerThroughput {
   events: number;
+  /** The synthetic orders' ids: firstOrderId … firstOrderId + events − 1. */
+  firstOrderId: number;
   /** From the first reservation's commit to the last (the service's start-up excluded). */
   eventsPerSecond: number;
   /** From starting the product service to the last reservation (includes start-up). */
   wallSeconds: number;
   baseline: { eventsPerSecond: number; concurrency: number };
   ratio: number;
+  /**
+   * The notification service, restarted after the drain, catching up on the 2 × N events queued
+   * for it (N OrderCreated, N StockReserved): from its first notification row's commit to its last.
+   * No raw baseline.
+   */
+  notificationEventsPerSecond: number;
 }
 
 /**
@@ -35,10 +44,13 @@ export interface ConsumerThroughput {
 export async function consumerThroughput(
   system: BenchSystem,
   settings: BenchSettings,
+  // A second run in the same system (the history phase) needs orders of its own.
+  firstOrderId = SYNTHETIC_ORDER_BASE,
 ): Promise<ConsumerThroughput> {
   const count = settings.consumerEvents;
+  const range = [firstOrderId, firstOrderId + count];
   const bodies = Array.from({ length: count }, (_, index) =>
-    JSON.stringify(orderCreated(system, SYNTHETIC_ORDER_BASE + index)),
+    JSON.stringify(orderCreated(system, firstOrderId + index)),
   );
 
   // The notification service would spend the same two cores on the StockReserved events the
@@ -55,8 +67,9 @@ export async function consumerThroughput(
     'every synthetic order reserved',
     async () => {
       const { rows } = await system.db.products.query<{ n: string; now_ms: string }>(
-        `SELECT count(*) AS n, extract(epoch FROM clock_timestamp()) * 1000 AS now_ms FROM stock_reservations WHERE order_id >= $1`,
-        [SYNTHETIC_ORDER_BASE],
+        `SELECT count(*) AS n, extract(epoch FROM clock_timestamp()) * 1000 AS now_ms
+           FROM stock_reservations WHERE order_id >= $1 AND order_id < $2`,
+        range,
       );
       progress.update(Number(rows[0].n));
       return { n: Number(rows[0].n), nowMs: Number(rows[0].now_ms) };
@@ -65,8 +78,8 @@ export async function consumerThroughput(
     settings.settleTimeoutMs,
   ).finally(() => progress.stop());
   const { rows } = await system.db.products.query<{ first_ms: string }>(
-    'SELECT extract(epoch FROM min(created_at)) * 1000 AS first_ms FROM stock_reservations WHERE order_id >= $1',
-    [SYNTHETIC_ORDER_BASE],
+    'SELECT extract(epoch FROM min(created_at)) * 1000 AS first_ms FROM stock_reservations WHERE order_id >= $1 AND order_id < $2',
+    range,
   );
   const eventsPerSecond = count / ((done.nowMs - Number(rows[0].first_ms)) / 1000);
   step(`  product service: ${eventsPerSecond.toFixed(0)} events/s`);
@@ -74,15 +87,46 @@ export async function consumerThroughput(
   step(`baseline: the same reservations as raw pg transactions, ${CONSUMER_PREFETCH} in flight`);
   const baseline = await runReserveStockBaseline(databaseUrl('baselineProducts'), bodies, CONSUMER_PREFETCH);
   step(`  raw: ${baseline.eventsPerSecond.toFixed(0)} events/s`);
-  step('restarting the notification service; it catches up with the StockReserved events');
+  step(`restarting the notification service; it catches up with ${2 * count} events`);
   await system.start('notification-service');
+  const notificationEventsPerSecond = await notificationCatchUp(system, range, settings.settleTimeoutMs);
+  step(`  notification service: ${notificationEventsPerSecond.toFixed(0)} events/s`);
   return {
     events: count,
+    firstOrderId,
     eventsPerSecond,
     wallSeconds: (done.nowMs - startedAt) / 1000,
     baseline: { eventsPerSecond: baseline.eventsPerSecond, concurrency: CONSUMER_PREFETCH },
     ratio: ratio(eventsPerSecond, baseline.eventsPerSecond),
+    notificationEventsPerSecond,
   };
+}
+
+/** Waits for a notification row per queued event of the orders in `range`; its rate from the first row to the last. */
+async function notificationCatchUp(system: BenchSystem, range: number[], timeoutMs: number): Promise<number> {
+  const expected = 2 * (range[1] - range[0]);
+  const progress = bar('notifications', expected);
+  const { rows } = await waitUntil(
+    'the notification service caught up',
+    async () => {
+      const result = await system.db.notifications.query<{ n: string; first_ms: string; last_ms: string }>(
+        `SELECT count(*) AS n, extract(epoch FROM min(created_at)) * 1000 AS first_ms,
+                extract(epoch FROM max(created_at)) * 1000 AS last_ms
+           FROM notifications WHERE order_id >= $1 AND order_id < $2`,
+        range,
+      );
+      progress.update(Number(result.rows[0].n));
+      return result;
+    },
+    (result) => Number(result.rows[0].n) >= expected,
+    timeoutMs,
+    100,
+  )
+    .catch((error: Error) => {
+      throw new CorrectnessError(`notifications missing after phase 4's drain: ${error.message}`);
+    })
+    .finally(() => progress.stop());
+  return expected / Math.max(0.001, (Number(rows[0].last_ms) - Number(rows[0].first_ms)) / 1000);
 }
 
 function orderCreated(system: BenchSystem, orderId: number) {
