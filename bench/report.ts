@@ -214,7 +214,7 @@ function latencyRows(e: EventLatency, cpus: number): Row[] {
     : `sustained (every rate ≥ 95 % of ${e.rate}/s, sender p99 on time, nothing shed)`;
   return [
     [
-      `2 · event latency at a fixed ${e.rate}/s (${e.orders} orders answered 201${e.shed ? `, ${e.shed} shed (${showStatuses(e.shedByStatus)})` : ''})`,
+      `2 · event latency at a fixed ${e.rate}/s (${e.orders} orders answered 201${e.shed ? `, ${e.shed} shed (${showStatuses(e.shedByStatus)})` : ''}${e.failed ? `, ${e.failed} without an answer (${e.firstFailure})` : ''})`,
       "client's 201 → StockReserved at a bench subscriber, p50 / p95 / p99 ms",
       ms(e.responseToStockReservedEvent),
       '',

@@ -17,6 +17,9 @@ export interface EventLatency {
   /** 429/503/504 answers, by status. */
   shed: number;
   shedByStatus: Record<string, number>;
+  /** Requests that got no answer (the client's fetch failed: reset, timed out), with the first cause. */
+  failed: number;
+  firstFailure?: string;
   /** The headline: 201 received by the client → StockReserved received by a bench subscriber (client clock). */
   responseToStockReservedEvent: Percentiles;
   /** Orders per second the sender actually sent: orders ÷ (last send − first send's due time). */
@@ -63,6 +66,7 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
     step(`event latency: ${total} orders at a fixed ${rate}/s through the gateway`);
     const respondedAt = new Map<number, number>();
     const failures: string[] = [];
+    const unanswered: string[] = [];
     const shedByStatus: Record<string, number> = {};
     let shed = 0;
     const progress = bar('orders sent', total);
@@ -87,7 +91,9 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
               shedByStatus[answer.status] = (shedByStatus[answer.status] ?? 0) + 1;
             } else failures.push(answer.problem);
           },
-          (error: Error) => void failures.push(error.message),
+          // No answer at all is load (like phase 1's timeouts), not a wrong answer.
+          (error: Error & { cause?: { code?: string; message?: string } }) =>
+            void unanswered.push(error.cause?.code ?? error.cause?.message ?? error.message),
         ),
       );
       progress.update(index + 1);
@@ -98,6 +104,8 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
     if (failures.length > 0)
       throw new CorrectnessError(`event latency: ${failures.length} orders failed, e.g. ${failures[0]}`);
     if (shed > 0) step(`  note: ${shed} orders shed (${showStatuses(shedByStatus)})`);
+    if (unanswered.length > 0)
+      step(`  note: ${unanswered.length} requests got no answer (first: ${unanswered[0]})`);
 
     const ids = [...respondedAt.keys()];
     step('waiting for every order of the phase to be reserved');
@@ -133,6 +141,7 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
     const notSustained = shortfalls({
       rate,
       shed,
+      failed: unanswered.length,
       late,
       sentPerSecond,
       answeredPerSecond,
@@ -154,6 +163,8 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
       orders: ids.length,
       shed,
       shedByStatus,
+      failed: unanswered.length,
+      firstFailure: unanswered[0],
       responseToStockReservedEvent: percentiles(eventTimes),
       sentPerSecond,
       answeredPerSecond,
@@ -172,6 +183,7 @@ export async function eventLatency(system: BenchSystem, settings: BenchSettings)
 function shortfalls(run: {
   rate: number;
   shed: number;
+  failed: number;
   late: Percentiles;
   sentPerSecond: number;
   answeredPerSecond: number;
@@ -184,6 +196,7 @@ function shortfalls(run: {
     problems.push(`sender behind schedule: p99 ${run.late.p99.toFixed(0)} ms late`);
   if (run.sentPerSecond < floor) problems.push(`orders sent at ${run.sentPerSecond.toFixed(1)}/s`);
   if (run.shed > 0) problems.push(`${run.shed} orders shed`);
+  if (run.failed > 0) problems.push(`${run.failed} requests got no answer`);
   if (run.answeredPerSecond < floor) problems.push(`201s completed at ${run.answeredPerSecond.toFixed(1)}/s`);
   if (run.reservedPerSecond < floor)
     problems.push(`StockReserved reached the subscriber at ${run.reservedPerSecond.toFixed(1)}/s`);
