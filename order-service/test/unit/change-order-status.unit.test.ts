@@ -10,7 +10,7 @@ const LOCKED_AT = new Date('2025-01-02T03:04:05.678Z');
  */
 function scripted(options: { firstDelivery?: boolean; rowStillLocked?: boolean } = {}) {
   return scriptedDatabase((sql) => {
-    if (sql.includes('INSERT INTO processed_messages')) {
+    if (sql.includes('FROM shop_inbox_claim(')) {
       const firstDelivery = options.firstDelivery !== false;
       return { rows: [{ claimed: firstDelivery, in_order: true, seen: !firstDelivery }] };
     }
@@ -83,7 +83,7 @@ describe('a status change in round trips', () => {
 
     expect(outcome).toBe('applied');
     expect(statements.map(shapeOf)).toEqual([
-      expect.stringMatching(/^BEGIN; WITH state AS .* INSERT INTO processed_messages/s),
+      expect.stringMatching(/^BEGIN; SELECT claimed, in_order, seen FROM shop_inbox_claim\(/),
       ...LOCK_AND_LOAD,
       CHANGE_WRITES,
       'COMMIT',
@@ -102,7 +102,7 @@ describe('a status change in round trips', () => {
     // The load was sent behind the claim before its answer came back; nothing is written.
     expect(outcome).toBe('duplicate');
     expect(statements.map(shapeOf)).toEqual([
-      expect.stringMatching(/^BEGIN; WITH state AS .* INSERT INTO processed_messages/s),
+      expect.stringMatching(/^BEGIN; SELECT claimed, in_order, seen FROM shop_inbox_claim\(/),
       ...LOCK_AND_LOAD,
       'COMMIT',
     ]);

@@ -223,7 +223,7 @@ describe('inTransactionOnce', () => {
       expect(outcome).toBe('applied');
       expect(sent).toEqual([
         expect.stringMatching(
-          /^BEGIN; SELECT pg_advisory_xact_lock\(11, 1\); WITH state AS/,
+          /^BEGIN; SELECT pg_advisory_xact_lock\(11, 1\); SELECT claimed, in_order, seen FROM shop_inbox_claim\(/,
         ),
         expect.stringMatching(/^insert into "outbox_events"/),
         'COMMIT',

@@ -65,6 +65,59 @@ CREATE TABLE inbox_unordered_history (
   consumer varchar(200) PRIMARY KEY
 );
 
+-- A consumer's claim of an event (platform's inbox.ts, SPEC §6): applies it only as the next of its
+-- stream here, and once its cause (when given) is in the log; says whether it claimed it, whether it
+-- was in order and whether it was already applied. The next event advances the stream's place; one at
+-- or below it is a duplicate, however old; one further ahead is early. A stream's first event creates
+-- its row. A consumer listed in inbox_unordered_history takes up a stream it has no place for where
+-- it finds it, and tells a duplicate of an event before that place by the log. Two deliveries of one
+-- event at once: the second waits on the first's stream row, then finds nothing to advance (FOUND is
+-- false). PL/pgSQL so that each statement's plan is made once per connection (decision 36).
+CREATE FUNCTION shop_inbox_claim(consumer_name varchar, event uuid, stream_source varchar, stream_subject varchar,
+                                 seq integer, opens boolean, cause uuid,
+                                 OUT claimed boolean, OUT in_order boolean, OUT seen boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+  head integer;
+  first integer;
+BEGIN
+  SELECT s.sequence, s.since INTO head, first
+    FROM inbox_streams s
+   WHERE s.consumer = consumer_name AND s.source = stream_source AND s.subject = stream_subject;
+  IF head IS NOT NULL AND seq >= first THEN
+    seen := seq <= head;
+    in_order := seq = head + 1;
+  ELSIF head IS NULL AND NOT EXISTS (SELECT 1 FROM inbox_unordered_history u WHERE u.consumer = consumer_name) THEN
+    seen := false;
+    in_order := opens;
+  ELSE
+    seen := shop_inbox_has(consumer_name, event);
+    in_order := true;
+  END IF;
+  IF in_order AND cause IS NOT NULL THEN
+    in_order := shop_inbox_has(consumer_name, cause);
+  END IF;
+  claimed := false;
+  IF in_order AND NOT seen THEN
+    IF head IS NULL THEN
+      INSERT INTO inbox_streams (consumer, source, subject, sequence, since)
+      VALUES (consumer_name, stream_source, stream_subject, seq, seq) ON CONFLICT DO NOTHING;
+      claimed := FOUND;
+    ELSIF seq >= first THEN
+      UPDATE inbox_streams s SET sequence = seq
+       WHERE s.consumer = consumer_name AND s.source = stream_source AND s.subject = stream_subject
+         AND s.sequence = seq - 1;
+      claimed := FOUND;
+    ELSE
+      claimed := true;
+    END IF;
+    IF claimed THEN
+      INSERT INTO processed_messages (consumer, event_id) VALUES (consumer_name, event);
+    END IF;
+  END IF;
+END;
+$$;
+
 -- Rows from before today go to one partition of history (dropped whole once past retention).
 DO $$
 DECLARE today date := (now() AT TIME ZONE 'UTC')::date;
