@@ -1,7 +1,7 @@
 import { Agent, ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Request, RequestHandler, Response } from 'express';
-import { createProxyMiddleware, type Plugin } from 'http-proxy-middleware';
+import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type Plugin } from 'http-proxy-middleware';
 import { AppError, sendProblem, type Logger } from '@shop/platform';
 import { copyBody, type BodyCopy } from './body-copy';
 import type { ServiceInstances } from './instances';
@@ -12,6 +12,9 @@ export interface ServiceProxy {
 }
 
 type ProxyServer = Parameters<Plugin>[0];
+
+/** http-proxy-middleware's default plugins, in their order, less its logger (`ejectPlugins` below). */
+const DEFAULT_PLUGINS_BUT_LOGGER = [debugProxyErrorsPlugin, proxyEventsPlugin] as unknown as Plugin<Request, Response>[];
 
 /** One request's way to a service: the instances it was sent to, and its body while it may still go elsewhere. */
 interface Attempts {
@@ -64,7 +67,10 @@ export function serviceProxy(options: {
     },
     // Mounted under its prefix, express strips it from req.url; the service wants the full path.
     pathRewrite: (_path, req) => req.originalUrl,
-    plugins: [(server) => (proxyServer = server)],
+    // The default plugins less its logger, which built a URL and a line for every answer only to
+    // hand them to a logger that discards them (we give it none); failures are logged in `fail`.
+    ejectPlugins: true,
+    plugins: [...DEFAULT_PLUGINS_BUT_LOGGER, (server) => (proxyServer = server)],
     on: {
       start: (req: IncomingMessage) => {
         const attempt = attempts.get(req);
