@@ -42,10 +42,6 @@ export function createApp(
   app.use(httpMetrics());
   // No /metrics here: the gateway's are on its internal METRICS_PORT (server.ts), so :3000 answers 404.
 
-  // The gateway's own pages, limited per client address (/health also answers from a short cache).
-  const pagesLimit = addressRateLimit(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE, rateLimits);
-  app.use(['/docs', '/openapi.json'], pagesLimit);
-  app.use(apiDocs());
   // Each service's instances (one, or several: PRODUCT_SERVICE_URL=http://…:8001,http://…:8011), shared
   // by its proxy, which spreads requests over the healthy ones, and /health, which probes them all.
   const upstreams = Object.fromEntries(
@@ -59,7 +55,6 @@ export function createApp(
       }),
     ]),
   );
-  app.get('/health', pagesLimit, aggregateHealth(upstreams, config.HEALTH_CACHE_MS, rateLimits.healthChecks));
 
   const proxy = (service: string, instances: ServiceInstances) =>
     serviceProxy({ service, instances, timeoutMs: config.PROXY_TIMEOUT_MS, logger });
@@ -84,6 +79,13 @@ export function createApp(
   app.get('/api/v1/orders/health', orders.handler);
   app.use('/api/v1/orders', requireIdentity, orders.handler);
   app.use('/api/v1/notifications', requireIdentity, notifications.handler);
+
+  // The gateway's own pages, limited per client address (/health also answers from a short cache).
+  // After the proxies: their paths never meet, and a proxied request then passes none of these layers.
+  const pagesLimit = addressRateLimit(config.RATE_LIMIT_ANONYMOUS_PER_MINUTE, rateLimits);
+  app.use(['/docs', '/openapi.json'], pagesLimit);
+  app.use(apiDocs());
+  app.get('/health', pagesLimit, aggregateHealth(upstreams, config.HEALTH_CACHE_MS, rateLimits.healthChecks));
 
   // The gateway's own paths (/health, /openapi.json) answer 405 for other methods; proxied ones never get here.
   app.use(methodNotAllowed(app));
