@@ -34,7 +34,7 @@ export interface EventPlace {
   causeId: string | null;
 }
 
-/** A message's inbox entry: which consumer, which event, and (when the consumer keeps order) its place. */
+/** A message's inbox entry: which consumer, which event, and its place (without one, a stream of its own). */
 export interface InboxClaim {
   consumer: string;
   eventId: string;
@@ -140,12 +140,12 @@ function waitingFor(place: EventPlace): string {
 
 /**
  * The inbox half of effectively-once (SPEC §6). A handler claims the event first, inside the same
- * transaction as its effect: the (consumer, event_id) primary key makes a redelivered or duplicated
- * event insert nothing, so the handler sees `false` and skips its effect, and because the row
- * commits with the effect, a crash before commit leaves neither behind. On its own (no
+ * transaction as its effect: a redelivered or duplicated event finds its stream's place already past
+ * it, so the claim writes nothing, the handler sees `false` and skips its effect; and because the
+ * claim commits with the effect, a crash before commit leaves neither behind. On its own (no
  * transaction) it records an event that has no effect, atomically. A claim with a place
  * (`HandlerContext.claim`) also keeps the order's events in order: it throws `EventOutOfOrderError`
- * for an event that came too early.
+ * for an event that came too early. Without a place, the event is a stream of its own.
  */
 export async function claimInbox<Tables extends InboxTable>(
   tx: Database<Tables>,

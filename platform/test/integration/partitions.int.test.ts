@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { inTransaction } from '../../src/database';
 import { appendToOutbox, claimInbox, inTransactionOnce, type EventPlace } from '../../src/messaging';
 import { createMetrics } from '../../src/observability';
+import { createPgPool } from '../../src/pg';
 import { watchPartitions } from '../../src/observability/partition-metrics';
 import {
   createPartitionMaintenance,
@@ -150,8 +151,10 @@ describe('daily partitions of the outbox and the inbox log', () => {
 
   test('the maintenance a service runs creates the days ahead and drops the days past retention', async () => {
     await ensurePartitions(world.pool, 'processed_messages', { from: midnight(-3), to: midnight(-1) });
+    // The pool a service has (pipeline mode): DETACH … CONCURRENTLY must not land in a transaction block.
+    const servicePool = createPgPool(world.db.url, { max: 2 });
     const maintenance = createPartitionMaintenance({
-      pool: world.pool,
+      pool: servicePool,
       logger: capturingLogger().logger,
       tables: [{ table: 'processed_messages', retentionSeconds: 86_400 }],
       daysAhead: 5,
@@ -159,6 +162,7 @@ describe('daily partitions of the outbox and the inbox log', () => {
 
     await maintenance.start();
     await maintenance.stop();
+    await servicePool.end();
 
     expect(await names('processed_messages')).toEqual(
       [-1, 0, 1, 2, 3, 4, 5].map((days) => dayName('processed_messages', days)),
