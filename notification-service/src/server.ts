@@ -9,6 +9,7 @@ import {
   createTokenVerifier,
   databaseCheck,
   keepPartitions,
+  partitionedTablesOf,
   listen,
   noteOtelExport,
   portOf,
@@ -70,7 +71,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     pool,
     logger,
     metrics: processMetrics(),
-    tables: [{ table: 'processed_messages', retentionSeconds: config.INBOX_RETENTION }],
+    tables: partitionedTablesOf(config),
   });
   await messaging.start();
 

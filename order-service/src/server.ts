@@ -12,6 +12,7 @@ import {
   createTokenVerifier,
   databaseCheck,
   keepPartitions,
+  partitionedTablesOf,
   listen,
   noteOtelExport,
   outboxLagCheck,
@@ -120,10 +121,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       pool,
       logger,
       metrics: processMetrics(),
-      tables: [
-        { table: 'outbox_events', retentionSeconds: config.OUTBOX_RETENTION },
-        { table: 'processed_messages', retentionSeconds: config.INBOX_RETENTION },
-      ],
+      tables: partitionedTablesOf(config),
     });
     await messaging.start();
     server = await listen(app, config.PORT);

@@ -230,6 +230,19 @@ export function createPartitionMaintenance(options: PartitionMaintenanceOptions)
   };
 }
 
+/** The partitioned tables of a service and how long each keeps its rows, from its configuration. */
+export function partitionedTablesOf(config: {
+  INBOX_RETENTION: number;
+  OUTBOX_RETENTION?: number;
+}): { table: PartitionedTable; retentionSeconds: number }[] {
+  return [
+    ...(config.OUTBOX_RETENTION === undefined
+      ? []
+      : [{ table: 'outbox_events' as const, retentionSeconds: config.OUTBOX_RETENTION }]),
+    { table: 'processed_messages', retentionSeconds: config.INBOX_RETENTION },
+  ];
+}
+
 /**
  * What each service runs for the tables it owns: partition maintenance (its first round awaited,
  * so partitions exist before the service serves) and the partition gauges on `metrics`. Returns

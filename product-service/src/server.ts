@@ -11,6 +11,7 @@ import {
   createTokenVerifier,
   databaseCheck,
   keepPartitions,
+  partitionedTablesOf,
   listen,
   noteOtelExport,
   outboxLagCheck,
@@ -89,10 +90,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     pool,
     logger,
     metrics: processMetrics(),
-    tables: [
-      { table: 'outbox_events', retentionSeconds: config.OUTBOX_RETENTION },
-      { table: 'processed_messages', retentionSeconds: config.INBOX_RETENTION },
-    ],
+    tables: partitionedTablesOf(config),
   });
   await messaging.start();
 
