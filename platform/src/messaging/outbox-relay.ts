@@ -66,31 +66,32 @@ export class BrokerUnavailableError extends Error {
  * held by a batch still in flight (another relay's, or this relay's previous one), or left after a
  * failed publish. So one aggregate's events reach the broker in outbox order however many relays
  * run (SPEC §6 "Ordering"); a held-back row stays unpublished and is claimed again once the earlier
- * one is out.
+ * one is out. The claim takes every column it publishes: joining back to the partitioned outbox made
+ * the planner hash the whole table, history included (decision 36).
  */
-const CLAIM_TEXT = `
+export const RELAY_CLAIM_TEXT = `
   WITH claimed AS (
-    SELECT id, created_at, position, aggregate_type, aggregate_id
+    SELECT id, position, aggregate_type, aggregate_id, type, exchange, routing_key, payload, headers, created_at
       FROM outbox_events
      WHERE published_at IS NULL
      ORDER BY position
      LIMIT $1
      FOR UPDATE SKIP LOCKED)
-  SELECT o.id, o.type, o.exchange, o.routing_key, o.payload::text AS body, o.headers,
-         o.payload->>'correlationid' AS correlation_id, o.payload->>'source' AS source,
-         floor(extract(epoch FROM o.created_at))::bigint AS created_epoch,
+  SELECT c.id, c.type, c.exchange, c.routing_key, c.payload::text AS body, c.headers,
+         c.payload->>'correlationid' AS correlation_id, c.payload->>'source' AS source,
+         floor(extract(epoch FROM c.created_at))::bigint AS created_epoch,
          NOT EXISTS (
            SELECT 1 FROM outbox_events earlier
             WHERE earlier.published_at IS NULL
               AND earlier.aggregate_type = c.aggregate_type AND earlier.aggregate_id = c.aggregate_id
               AND earlier.position < c.position
               AND earlier.id NOT IN (SELECT id FROM claimed)) AS ready
-    FROM claimed c JOIN outbox_events o ON o.id = c.id AND o.created_at = c.created_at
+    FROM claimed c
    ORDER BY c.position`;
 /** How soon a relay that could publish nothing but held-back rows claims again (doubling, up to its poll interval). */
 const HELD_BACK_RETRY_MS = 25;
 // Named: prepared once per connection, then only bound and executed.
-const CLAIM = { name: 'outbox-relay-claim', text: CLAIM_TEXT };
+const CLAIM = { name: 'outbox-relay-claim', text: RELAY_CLAIM_TEXT };
 // $2, the batch's oldest created_at (whole seconds, rounded down), keeps the partitions of older days out of the plan.
 const MARK_PUBLISHED = `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1
                          WHERE id = ANY($1::uuid[]) AND created_at >= to_timestamp($2)`;

@@ -76,11 +76,15 @@ CREATE TABLE processed_messages (
 
 -- Whether `consumer_name` took in event `event` (while the inbox's log still holds it). PL/pgSQL, so
 -- its plan over every partition is made once per connection instead of with each claim that
--- mentions it; the claim calls it only when it must look (platform's inbox.ts).
+-- mentions it; the claim calls it only when it must look (platform's inbox.ts). A cause is nearly
+-- always a moment older than its effect: the last day's partitions are looked at first, and the
+-- others only when it is not there (decision 36: 3 times faster over ten days of history).
 CREATE FUNCTION shop_inbox_has(consumer_name varchar, event uuid) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  RETURN EXISTS (SELECT 1 FROM processed_messages WHERE consumer = consumer_name AND event_id = event);
+  RETURN EXISTS (SELECT 1 FROM processed_messages
+                  WHERE consumer = consumer_name AND event_id = event AND processed_at >= now() - interval '1 day')
+      OR EXISTS (SELECT 1 FROM processed_messages WHERE consumer = consumer_name AND event_id = event);
 END;
 $$;
 
