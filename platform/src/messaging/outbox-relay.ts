@@ -197,8 +197,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const held = await checkOutClient(pool);
     try {
       // A relay that stops answering (a frozen process, a half-open connection) must not hold its
-      // claim's row locks for good: later rows of those aggregates wait for them.
-      await held.client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleInClaimMs}`);
+      // claim's row locks for good: later rows of those aggregates wait for them. The claim is
+      // planned for its batch size each time: the generic plan Postgres otherwise settles on after
+      // five runs reads the outbox's history (about a second a claim over a million rows, decision 36).
+      await held.client.query(
+        `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleInClaimMs}; SET LOCAL plan_cache_mode = force_custom_plan`,
+      );
       const claimed = await held.client.query<OutboxRow & { ready: boolean }>({
         ...CLAIM,
         values: [batchSize],
