@@ -9,7 +9,8 @@ import { checkOutClient } from './pg';
 /**
  * Daily range partitions of the outbox and the inbox log (decision 36; the DDL is
  * platform/sql/outbox-inbox.sql). Each service creates its partitions ahead of time and drops
- * whole partitions past retention: history never costs a DELETE, a dead row or a slower claim.
+ * whole partitions past retention: history never costs a DELETE or a dead row, and the relay reads
+ * only the indexes of unpublished rows (what history still costs: performance.md, phase 5).
  */
 export type PartitionedTable = 'outbox_events' | 'processed_messages';
 

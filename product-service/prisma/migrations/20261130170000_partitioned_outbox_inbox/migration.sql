@@ -57,7 +57,7 @@ CREATE TABLE outbox_events (
   PRIMARY KEY (id, created_at)
 ) PARTITION BY RANGE (created_at);
 -- The relay's claim only ever looks at the unpublished tail, in position order: in a partition
--- whose rows are all published this index is empty, so history costs the claim nothing.
+-- whose rows are all published this index is empty, so the claim reads no row of history.
 CREATE INDEX outbox_events_unpublished_idx ON outbox_events (position) WHERE published_at IS NULL;
 -- For each row it claims, whether an earlier row of the same aggregate is still unpublished (per-
 -- aggregate order with several relays).
