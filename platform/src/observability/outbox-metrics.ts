@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { HealthCheck } from '../health';
 import type { Metrics } from './metrics';
+import { scrapedPerService } from './scraped-gauges';
 
 export interface OutboxLag {
   backlog: number;
@@ -41,32 +42,20 @@ export function createOutboxProbe(query: (sql: string) => Promise<unknown[]>): O
   };
 }
 
-const watched = new WeakMap<Metrics, Map<string, OutboxProbe>>();
-
 /**
  * Exposes `outbox_backlog{service}`, `outbox_oldest_unpublished_age_seconds{service}`,
  * `outbox_scheduled{service}` and `outbox_scheduled_overdue_seconds{service}`, computed on scrape
  * with one query per service (the gauges share it). Several services in one process
  * (the e2e suite) each add their own probe. Returns the function that stops watching.
  */
-export function watchOutbox(metrics: Metrics, service: string, probe: OutboxProbe): () => void {
-  let probes = watched.get(metrics);
-  if (!probes) {
-    const all = new Map<string, OutboxProbe>();
-    probes = all;
-    watched.set(metrics, all);
-    let scrape: Promise<Map<string, OutboxLag>> | undefined;
-    // The gauges are collected in the same tick of one scrape: they share one read.
-    const read = () =>
-      (scrape ??= readAll(all).finally(() => {
-        scrape = undefined;
-      }));
+export const watchOutbox: (metrics: Metrics, service: string, probe: OutboxProbe) => () => void =
+  scrapedPerService<OutboxLag>((read, registers) => {
     const gauge = (name: string, help: string, valueOf: (lag: OutboxLag) => number) =>
       new Gauge({
         name,
         help,
         labelNames: ['service'],
-        registers: [metrics.registry],
+        registers,
         async collect() {
           this.reset();
           for (const [service, lag] of await read()) this.set({ service }, valueOf(lag));
@@ -88,21 +77,7 @@ export function watchOutbox(metrics: Metrics, service: string, probe: OutboxProb
       (lag) => lag.overdueSeconds ?? 0,
     );
     gauge('outbox_backlog', 'Outbox events not yet published', (lag) => lag.backlog);
-  }
-  probes.set(service, probe);
-  const own = probes;
-  return () => {
-    if (own.get(service) === probe) own.delete(service);
-  };
-}
-
-// A database that does not answer leaves the gauges out of this scrape instead of failing /metrics.
-async function readAll(probes: Map<string, OutboxProbe>): Promise<Map<string, OutboxLag>> {
-  const entries = await Promise.all(
-    [...probes].map(async ([name, probe]) => [name, await probe().catch(() => undefined)] as const),
-  );
-  return new Map(entries.filter((entry): entry is [string, OutboxLag] => entry[1] !== undefined));
-}
+  });
 
 /** Readiness: down when the oldest unpublished event has waited longer than `maxLagSeconds`. */
 export function outboxLagCheck(probe: OutboxProbe, maxLagSeconds: number): HealthCheck {
