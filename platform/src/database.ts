@@ -166,6 +166,23 @@ export function inTransaction<Tables, T, Loaded>(
 }
 
 /**
+ * The simple-protocol query a transaction of `openTransaction` opens with: BEGIN, the advisory lock
+ * if any, then `statements`. Exported so the bench's raw baselines send the very text the services
+ * send, not a copy that could drift.
+ */
+export function transactionOpening(
+  lock: TransactionOptions['advisoryLock'],
+  statements: readonly string[],
+): string {
+  if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
+  return [
+    'BEGIN',
+    ...(lock ? [`SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})`] : []),
+    ...statements,
+  ].join('; ');
+}
+
+/**
  * `inTransaction` whose opening round trip also runs `statements` (after BEGIN and the lock) and
  * hands `work` the last one's result — for platform code that must know something before the work
  * starts without paying a round trip for it (`inTransactionOnce`: the inbox claim). A simple-protocol
@@ -181,13 +198,7 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
     loaded: Loaded,
   ) => Promise<T>,
 ): Promise<T> {
-  const lock = options.advisoryLock;
-  if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
-  const opening = [
-    'BEGIN',
-    ...(lock ? [`SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})`] : []),
-    ...statements,
-  ].join('; ');
+  const opening = transactionOpening(options.advisoryLock, statements);
   // Kysely's own `db.transaction()` would spend a round trip on BEGIN and another on each of the
   // rest; this is the same thing on one pinned connection, with all of them sent together. Kysely
   // runs `tx`'s queries one after another; the connection underneath lets platform send a query
@@ -291,8 +302,11 @@ export async function commitWith<Tables, Row = never>(
   return commit<Row>(transaction, statement);
 }
 
-/** The writes as data-modifying CTEs of one statement (see `writeAll`); none when there is nothing to write. */
-function oneStatement<Tables>(
+/**
+ * The writes as data-modifying CTEs of one statement (see `writeAll`); none when there is nothing to
+ * write. Exported so the bench's raw baselines send the statement `writeAll` and `commitWith` send.
+ */
+export function oneStatement<Tables>(
   tx: Database<Tables>,
   writes: readonly Statement[],
   returning?: Statement,

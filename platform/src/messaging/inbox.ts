@@ -88,9 +88,10 @@ export const isEventOutOfOrder = (error: unknown): error is EventOutOfOrderError
  * a duplicate however old. Its writes depend on that verdict, so an early event writes nothing even
  * where the statement commits on its own (`claimInbox` outside a transaction). A function rather
  * than an inline statement: Postgres plans its statements once per connection, not with every claim
- * (decision 36 measured about 40 % less Postgres CPU per claim).
+ * (decision 36 measured about 40 % less Postgres CPU per claim). Exported for the bench's raw
+ * baselines, which send this very text.
  */
-function claimStatement({ consumer, eventId, place = placeOfUnplaced(eventId) }: InboxClaim): string {
+export function claimStatement({ consumer, eventId, place = placeOfUnplaced(eventId) }: InboxClaim): string {
   if (!Number.isInteger(place.sequence))
     throw new TypeError(`sequence must be an integer: ${place.sequence}`);
   const cause = place.causeId === null ? 'NULL' : `${escapeLiteral(place.causeId)}::uuid`;

@@ -20,6 +20,7 @@ export {
 export { decodeMessage, type DecodedMessage } from './decode-message';
 export {
   claimInbox,
+  claimStatement,
   EventOutOfOrderError,
   inTransactionOnce,
   isEventOutOfOrder,
