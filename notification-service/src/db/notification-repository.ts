@@ -43,6 +43,49 @@ const ORDER_LOCK_SPACE = 4_004;
 
 const UNIQUE_VIOLATION = '23505';
 
+/** The advisory lock under which one order's events are recorded one at a time. */
+export const notificationOrderLock = (orderId: number) => [ORDER_LOCK_SPACE, orderId] as const;
+
+/** The users of an order's notifications so far, oldest first: what `recordOnce` decides on. Built but not run. */
+export const usersOfOrderQuery = (tx: NotificationDb, orderId: number) =>
+  tx.selectFrom('notifications').select('user_id').where('order_id', '=', orderId).orderBy('id');
+
+/**
+ * What recording a notification writes, built but not run: the row (`insert`, which returns it) and,
+ * when this event names the user the order's earlier notifications lack, their back-fill (`writes`).
+ * `recordOnce` sends them with its COMMIT; the bench's raw baseline sends these very statements.
+ */
+export function notificationWrites(
+  tx: NotificationDb,
+  eventId: string,
+  input: NewNotification,
+  recorded: readonly { user_id: number | null }[],
+) {
+  const user = decideNotificationUser(
+    input.userId,
+    recorded.map((row) => row.user_id),
+  );
+  const insert = tx
+    .insertInto('notifications')
+    .values({
+      event_id: eventId,
+      event_type: input.eventType,
+      order_id: input.orderId,
+      user_id: user.userId,
+      message: input.message,
+      occurred_at: input.occurredAt,
+    })
+    .returningAll();
+  // One statement, one snapshot: the back-fill cannot see the row being inserted, and
+  // need not — that row already carries the user it hands to the order's earlier ones.
+  const backfill = tx
+    .updateTable('notifications')
+    .set({ user_id: user.userId })
+    .where('order_id', '=', input.orderId)
+    .where('user_id', 'is', null);
+  return { writes: user.backfill ? [backfill] : [], insert };
+}
+
 export function createNotificationRepository(db: NotificationDb) {
   return {
     /**
@@ -58,40 +101,12 @@ export function createNotificationRepository(db: NotificationDb) {
           db,
           claim,
           {
-            advisoryLock: [ORDER_LOCK_SPACE, input.orderId],
-            load: (tx) =>
-              tx
-                .selectFrom('notifications')
-                .select('user_id')
-                .where('order_id', '=', input.orderId)
-                .orderBy('id')
-                .execute(),
+            advisoryLock: notificationOrderLock(input.orderId),
+            load: (tx) => usersOfOrderQuery(tx, input.orderId).execute(),
           },
           async (tx, recorded): Promise<RecordOutcome> => {
-            const user = decideNotificationUser(
-              input.userId,
-              recorded.map((row) => row.user_id),
-            );
-
-            const insert = tx
-              .insertInto('notifications')
-              .values({
-                event_id: claim.eventId,
-                event_type: input.eventType,
-                order_id: input.orderId,
-                user_id: user.userId,
-                message: input.message,
-                occurred_at: input.occurredAt,
-              })
-              .returningAll();
-            // One statement, one snapshot: the back-fill cannot see the row being inserted, and
-            // need not — that row already carries the user it hands to the order's earlier ones.
-            const backfill = tx
-              .updateTable('notifications')
-              .set({ user_id: user.userId })
-              .where('order_id', '=', input.orderId)
-              .where('user_id', 'is', null);
-            const [row] = await commitWith(tx, user.backfill ? [backfill] : [], insert);
+            const { writes, insert } = notificationWrites(tx, claim.eventId, input, recorded);
+            const [row] = await commitWith(tx, writes, insert);
             if (!row) throw new Error(`notification of event ${claim.eventId} was not inserted`);
             return { outcome: 'applied', notification: toNotification(row) };
           },

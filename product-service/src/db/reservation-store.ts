@@ -42,8 +42,18 @@ export async function loadForReservation(
   tx: Db,
   orderId: number,
   productIds: readonly number[],
-): Promise<{ recorded: boolean; stock: Map<number, number> }> {
-  const rows = await tx
+): Promise<ReservationLoad> {
+  return readReservationLoad(await reservationLoadQuery(tx, orderId, productIds).execute());
+}
+
+export interface ReservationLoad {
+  recorded: boolean;
+  stock: Map<number, number>;
+}
+
+/** `loadForReservation`'s read, built but not run (the bench's raw baseline sends this very statement). */
+export function reservationLoadQuery(tx: Db, orderId: number, productIds: readonly number[]) {
+  return tx
     .selectFrom(
       sql<{ product_id: number }>`unnest(${[...productIds]}::int[])`.as<'line'>(sql`line(product_id)`),
     )
@@ -52,8 +62,13 @@ export async function loadForReservation(
       'line.product_id',
       'products.stock',
       eb.selectFrom('stock_reservations').select('status').where('order_id', '=', orderId).as('recorded'),
-    ])
-    .execute();
+    ]);
+}
+
+/** What `reservationLoadQuery`'s rows say. */
+export function readReservationLoad(
+  rows: readonly { product_id: number; stock: number | null; recorded: unknown }[],
+): ReservationLoad {
   const stock = new Map<number, number>();
   for (const row of rows) if (row.stock !== null) stock.set(row.product_id, row.stock);
   return { recorded: rows.some((row) => row.recorded !== null), stock };

@@ -7,6 +7,7 @@ import {
   type BuildEventInput,
   type HandlerOutcome,
   type InboxClaim,
+  type Statement,
 } from '@shop/platform';
 import type { Db } from '../db/database';
 import {
@@ -86,35 +87,48 @@ function reserveOnce(
     async (tx, { recorded, stock }) => {
       // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
       if (recorded) return 'ignored';
-      const decision = decideReservation(lines, stock);
-
-      if (decision.kind === 'reserve') {
-        const reserved = inventoryEvent(cause, {
-          type: 'StockReserved',
-          orderId,
-          sequence: 1,
-          data: { order_id: orderId, items: decision.lines },
-        });
-        await commitWith(tx, [
-          stockChange(tx, decision.lines, 'take'),
-          reservationInsert(tx, orderId, { status: 'reserved', items: decision.lines }),
-          outboxWrite(tx, [reserved], { aggregateType: AGGREGATE_TYPE }),
-        ]);
-      } else {
-        const failed = inventoryEvent(cause, {
-          type: 'StockReservationFailed',
-          orderId,
-          sequence: 1,
-          data: { order_id: orderId, reason: decision.reason, shortages: decision.shortages },
-        });
-        await commitWith(tx, [
-          reservationInsert(tx, orderId, { status: 'rejected', items: lines }),
-          outboxWrite(tx, [failed], { aggregateType: AGGREGATE_TYPE }),
-        ]);
-      }
+      await commitWith(tx, reservationWrites(tx, orderId, lines, stock, cause));
       return 'applied';
     },
   );
+}
+
+/**
+ * What a reservation writes once it has read the stock: the domain decides, and the writes follow —
+ * the stock taken, the reservation row and StockReserved, or the rejected row and
+ * StockReservationFailed. Built but not run (the bench's raw baseline sends these very statements).
+ */
+export function reservationWrites(
+  tx: Db,
+  orderId: number,
+  lines: StockLine[],
+  stock: ReadonlyMap<number, number>,
+  cause: SagaCause,
+): Statement[] {
+  const decision = decideReservation(lines, stock);
+  if (decision.kind === 'reserve') {
+    const reserved = inventoryEvent(cause, {
+      type: 'StockReserved',
+      orderId,
+      sequence: 1,
+      data: { order_id: orderId, items: decision.lines },
+    });
+    return [
+      stockChange(tx, decision.lines, 'take'),
+      reservationInsert(tx, orderId, { status: 'reserved', items: decision.lines }),
+      outboxWrite(tx, [reserved], { aggregateType: AGGREGATE_TYPE }),
+    ];
+  }
+  const failed = inventoryEvent(cause, {
+    type: 'StockReservationFailed',
+    orderId,
+    sequence: 1,
+    data: { order_id: orderId, reason: decision.reason, shortages: decision.shortages },
+  });
+  return [
+    reservationInsert(tx, orderId, { status: 'rejected', items: lines }),
+    outboxWrite(tx, [failed], { aggregateType: AGGREGATE_TYPE }),
+  ];
 }
 
 /**
