@@ -11,13 +11,14 @@ const SERVER_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.
 const AMQP_BASE = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const VHOST = 'shop_bench';
 
-/** The bench's own databases: the three services', and scratch copies of two schemas for the raw baselines. */
+/** The bench's own databases: the three services', and scratch copies of three schemas for the raw baselines. */
 export const DATABASES = {
   products: { name: 'shop_bench_products', migrations: 'product-service' },
   orders: { name: 'shop_bench_orders', migrations: 'order-service' },
   notifications: { name: 'shop_bench_notifications', migrations: 'notification-service' },
   baselineOrders: { name: 'shop_bench_baseline_orders', migrations: 'order-service' },
   baselineProducts: { name: 'shop_bench_baseline_products', migrations: 'product-service' },
+  baselineNotifications: { name: 'shop_bench_baseline_notifications', migrations: 'notification-service' },
 } as const;
 export type DatabaseKey = keyof typeof DATABASES;
 
@@ -27,7 +28,13 @@ export function databaseUrl(key: DatabaseKey): string {
   return url.toString();
 }
 
-export const amqpUrl = (): string => `${AMQP_BASE.replace(/\/$/, '')}/${VHOST}`;
+/**
+ * Where phase 4's raw baseline runs the product service's relay: a vhost of its own on the same
+ * broker, so what it publishes reaches no queue of Shop's.
+ */
+export const BASELINE_VHOST = 'shop_bench_baseline';
+
+export const amqpUrl = (vhost = VHOST): string => `${AMQP_BASE.replace(/\/$/, '')}/${vhost}`;
 
 async function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: SERVER_URL });
@@ -62,14 +69,14 @@ export async function dropDatabases(): Promise<void> {
 const rabbitmqctl = (...args: string[]) => run('rabbitmqctl', ['-q', ...args]);
 
 /** A fresh vhost of the bench's own, so its exchanges and queues never meet a developer's. */
-export async function createVhost(): Promise<void> {
-  await dropVhost();
-  await rabbitmqctl('add_vhost', VHOST);
-  await rabbitmqctl('set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*');
+export async function createVhost(vhost = VHOST): Promise<void> {
+  await dropVhost(vhost);
+  await rabbitmqctl('add_vhost', vhost);
+  await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
 }
 
-export async function dropVhost(): Promise<void> {
-  await rabbitmqctl('delete_vhost', VHOST).catch(() => undefined);
+export async function dropVhost(vhost = VHOST): Promise<void> {
+  await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
 }
 
 /** The RabbitMQ a bench system runs on: the vhost `shop_bench` on one broker, or on a cluster. */
@@ -81,7 +88,11 @@ export interface BenchBroker {
 }
 
 /** The machine's own broker (BENCH_AMQP_URL), as every single-node run uses it. */
-export const localBroker: BenchBroker = { urls: [amqpUrl()], createVhost, dropVhost };
+export const localBroker: BenchBroker = {
+  urls: [amqpUrl()],
+  createVhost: () => createVhost(),
+  dropVhost: () => dropVhost(),
+};
 
 /** One small pool per database, for setup, polling and checks (never on a measured path of Shop). */
 export function pools(): Record<DatabaseKey, Pool> & { end(): Promise<void> } {

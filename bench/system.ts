@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { signToken } from '@shop/platform';
 import type { Pool } from 'pg';
-import { createDatabases, databaseUrl, dropDatabases, pools, type BenchBroker } from './infra';
+import {
+  BASELINE_VHOST,
+  createDatabases,
+  databaseUrl,
+  dropDatabases,
+  dropVhost,
+  pools,
+  type BenchBroker,
+} from './infra';
 import { freePorts, spawnNode, waitHealthy, type ServiceProcess } from './processes';
 import type { ResourceSampler } from './resources';
 
@@ -202,5 +210,5 @@ async function insertProducts(targets: Pool[]): Promise<BenchProduct[]> {
 }
 
 export async function dropLeftovers(broker: BenchBroker): Promise<void> {
-  await Promise.all([dropDatabases(), broker.dropVhost()]);
+  await Promise.all([dropDatabases(), broker.dropVhost(), dropVhost(BASELINE_VHOST)]);
 }

@@ -1,101 +1,142 @@
-import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
+import { QUEUES, type AnyEvent } from '@shop/contracts';
+import {
+  createBrokerConnection,
+  createDatabase,
+  createLogger,
+  createOutboxRelay,
+  createPgPool,
+  oneStatement,
+  placeOf,
+  RELAY_DEFAULTS,
+} from '@shop/platform';
+import {
+  consolidateLines,
+  isLostStockRace,
+  orderEventHandlers,
+  orderLock,
+  readReservationLoad,
+  reservationLoadQuery,
+  reservationWrites,
+  type Db,
+} from '@shop/product-service';
+import type { EventType } from '@shop/contracts';
 import { percentiles, type Percentiles } from '../stats';
+import { waitUntil } from '../wait';
+import { inboxTransaction } from './inbox-transaction';
 
-interface OrderCreatedLike {
-  id: string;
-  correlationid: string;
-  data: { order_id: number; items: { product_id: number; quantity: number }[] };
-}
-
-const LOCK = 'SELECT id, stock FROM products WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE';
-const DECREMENT = `
-  UPDATE products p SET stock = p.stock + v.delta, updated_at = now()
-    FROM unnest($1::int[], $2::int[]) AS v(id, delta) WHERE p.id = v.id`;
-const RESERVE = `INSERT INTO stock_reservations (order_id, status, items) VALUES ($1, 'reserved', $2::jsonb)`;
-const OUTBOX = `
-  INSERT INTO outbox_events (id, aggregate_type, aggregate_id, sequence, type, exchange, routing_key, payload, headers)
-  VALUES ($1::uuid, 'inventory', $2, 0, 'StockReserved', 'inventory', 'stock.reserved', $3::jsonb, '{}'::jsonb)`;
+/** As often as the service runs a reservation that lost a race for stock before it gives up. */
+const STOCK_RACE_ATTEMPTS = 5;
 
 /**
- * Baseline of phase 4: the product service's reservation as raw `pg` transactions, fed from
- * memory instead of a queue — inbox row, lock the products in id order, decrement each, the
- * reservation row and the StockReserved outbox row, one transaction per event — with as many
- * transactions in flight as the consumer's prefetch allows.
+ * Baseline of phase 4: the product service's reservation of each OrderCreated as raw `pg`
+ * transactions, fed from memory instead of a queue, one transaction per event, with as many in
+ * flight as the consumer's prefetch. Each sends the service's own statements, built by its own code
+ * (`@shop/product-service`'s exports, platform's `claimStatement`, `transactionOpening` and
+ * `oneStatement`), in its two round trips (see `inboxTransaction`):
+ *   BEGIN; SELECT pg_advisory_xact_lock(8001, order); SELECT … FROM shop_inbox_claim(…)
+ *   + the read of the order's recorded status and its products' stock
+ *   WITH write_0 AS (UPDATE products … stock), write_1 AS (INSERT stock_reservations),
+ *        write_2 AS (INSERT outbox_events StockReserved) SELECT 1 + COMMIT
+ * The product service's outbox relay (platform's `createOutboxRelay`, on the same pool, as in the
+ * service) runs throughout and publishes every StockReserved to the broker at `amqpUrl` (a vhost of
+ * the baseline's own, with the same queues), so relay activity is the same on both sides. The
+ * clock stops at the last commit, as the service's does at its last reservation; then the relay
+ * finishes publishing (unmeasured) before the pool closes.
  */
 export async function runReserveStockBaseline(
   databaseUrl: string,
+  amqpUrl: string,
   bodies: readonly string[],
   concurrency: number,
-): Promise<{ eventsPerSecond: number; latency: Percentiles }> {
-  const pool = new Pool({ connectionString: databaseUrl, max: concurrency });
+  publishTimeoutMs: number,
+): Promise<{ eventsPerSecond: number; latency: Percentiles; relayPublished: number }> {
+  const logger = createLogger('bench-baseline', 'warn');
+  // The service's pool: the consumer's transactions, the relay's LISTEN and its batches in flight.
+  const pool = createPgPool(databaseUrl, { max: concurrency + 1 + RELAY_DEFAULTS.pipeline, logger });
+  const db: Db = createDatabase(pool);
+  const handled = new Set(Object.keys(orderEventHandlers(db)) as EventType[]);
+  const connection = createBrokerConnection({ url: amqpUrl, logger, name: 'bench-baseline-relay' });
+  const relay = createOutboxRelay({ pool, connection, logger });
   const latencies: number[] = [];
   let next = 0;
-  const started = performance.now();
+
+  async function reserve(client: Parameters<typeof inboxTransaction>[0], body: string) {
+    const event = JSON.parse(body) as AnyEvent & { type: 'OrderCreated' };
+    const orderId = event.data.order_id;
+    const claim = { consumer: QUEUES.productOrders.name, eventId: event.id, place: placeOf(event, handled) };
+    const cause = { ...claim, correlationId: event.correlationid, traceparent: event.traceparent };
+    const lines = consolidateLines(event.data.items);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await inboxTransaction(
+          client,
+          {
+            lock: orderLock(orderId),
+            claim,
+            load: reservationLoadQuery(
+              db,
+              orderId,
+              lines.map((line) => line.product_id),
+            ).compile(),
+          },
+          (rows) => {
+            const { recorded, stock } = readReservationLoad(rows);
+            return recorded
+              ? undefined
+              : oneStatement(db, reservationWrites(db, orderId, lines, stock, cause))?.compile();
+          },
+        );
+        if (outcome !== 'applied') throw new Error(`baseline reservation of order ${orderId}: ${outcome}`);
+        return;
+      } catch (error) {
+        if (!isLostStockRace(error) || attempt === STOCK_RACE_ATTEMPTS) throw error;
+      }
+    }
+  }
 
   async function worker(): Promise<void> {
     const client = await pool.connect();
     try {
       while (next < bodies.length) {
         const begin = performance.now();
-        const event = JSON.parse(bodies[next++]) as OrderCreatedLike;
-        const items = [...event.data.items].sort((a, b) => a.product_id - b.product_id);
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock(8001, $1::int)', [event.data.order_id]);
-        const inbox = await client.query(
-          'INSERT INTO processed_messages (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING',
-          ['product-service.orders', event.id],
-        );
-        const existing = await client.query('SELECT 1 FROM stock_reservations WHERE order_id = $1', [
-          event.data.order_id,
-        ]);
-        if (inbox.rowCount === 1 && existing.rowCount === 0) {
-          const { rows } = await client.query<{ id: number; stock: number }>(LOCK, [
-            items.map((item) => item.product_id),
-          ]);
-          const stock = new Map(rows.map((row) => [row.id, row.stock]));
-          if (items.some((item) => (stock.get(item.product_id) ?? 0) < item.quantity))
-            throw new Error('baseline ran out of stock');
-          await client.query(DECREMENT, [
-            items.map((item) => item.product_id),
-            items.map((item) => -item.quantity),
-          ]);
-          const reserved = items.map((item) => ({ product_id: item.product_id, quantity: item.quantity }));
-          await client.query(RESERVE, [event.data.order_id, JSON.stringify(reserved)]);
-          const eventId = randomUUID();
-          const envelope = {
-            specversion: '1.0',
-            id: eventId,
-            source: '/product-service',
-            type: 'StockReserved',
-            time: new Date().toISOString(),
-            subject: String(event.data.order_id),
-            datacontenttype: 'application/json',
-            dataschema: 'urn:shop:events:StockReserved:1',
-            correlationid: event.correlationid,
-            causationid: event.id,
-            sequence: 1,
-            traceparent: null,
-            data: { order_id: event.data.order_id, items: reserved },
-          };
-          await client.query(OUTBOX, [eventId, String(event.data.order_id), JSON.stringify(envelope)]);
-        }
-        await client.query('COMMIT');
+        await reserve(client, bodies[next++]);
         latencies.push(performance.now() - begin);
       }
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
     } finally {
       client.release();
     }
   }
 
   try {
+    await connection.waitForConnect(publishTimeoutMs);
+    await relay.start();
+    const started = performance.now();
     await Promise.all(Array.from({ length: concurrency }, () => worker()));
+    const seconds = (performance.now() - started) / 1000;
+    const published = await waitUntil(
+      "the baseline's relay published every StockReserved",
+      async () =>
+        Number(
+          (
+            await pool.query<{ n: string }>(
+              'SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL',
+            )
+          ).rows[0].n,
+        ),
+      (left) => left === 0,
+      publishTimeoutMs,
+      100,
+    ).then(async () =>
+      Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox_events')).rows[0].n),
+    );
+    return {
+      eventsPerSecond: bodies.length / seconds,
+      latency: percentiles(latencies),
+      relayPublished: published,
+    };
   } finally {
+    await relay.stop();
+    await connection.close();
     await pool.end();
   }
-  const seconds = (performance.now() - started) / 1000;
-  return { eventsPerSecond: bodies.length / seconds, latency: percentiles(latencies) };
 }

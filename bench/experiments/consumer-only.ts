@@ -29,7 +29,10 @@ async function run(): Promise<void> {
       const cpuMs = (((sampler.cpuSnapshot()['product-service'] ?? 0) - before) * 1000) / events;
       await system.db.products.query('DELETE FROM stock_reservations WHERE order_id >= 1000000000');
       await system.db.baselineProducts.query(
-        'DELETE FROM stock_reservations; DELETE FROM processed_messages',
+        'DELETE FROM stock_reservations; DELETE FROM processed_messages; DELETE FROM inbox_streams',
+      );
+      await system.db.baselineNotifications.query(
+        'DELETE FROM notifications; DELETE FROM processed_messages; DELETE FROM inbox_streams',
       );
       console.log(
         `round ${round + 1}: shop ${result.eventsPerSecond.toFixed(0)}/s, raw ${result.baseline.eventsPerSecond.toFixed(0)}/s, ratio ${result.ratio.toFixed(2)}, product-service CPU ${cpuMs.toFixed(3)} ms/event (start-up included)`,

@@ -1,8 +1,10 @@
 import { QUEUES } from '@shop/contracts';
+import { configShape as notificationConfig } from '@shop/notification-service';
 import { buildEvent, declareTopology } from '@shop/platform';
+import { runNotificationInsertBaseline } from '../baselines/notification-inserts';
 import { runReserveStockBaseline } from '../baselines/reserve-stock';
 import { connectBroker } from '../broker';
-import { databaseUrl, type BenchBroker } from '../infra';
+import { amqpUrl, BASELINE_VHOST, createVhost, databaseUrl, dropVhost, type BenchBroker } from '../infra';
 import { CorrectnessError } from '../correctness';
 import { randomOrder, randomUser } from '../order-mix';
 import { bar, step } from '../progress';
@@ -13,25 +15,46 @@ import { waitUntil } from '../wait';
 
 /** Phase-4 orders exist only as events: their ids start here, far above any real order's. */
 export const SYNTHETIC_ORDER_BASE = 1_000_000_000;
-/** The product service's consumer prefetch, which bounds its transactions in flight. */
+/** The product service's consumer prefetch (createConsumer's default), which bounds its transactions in flight. */
 export const CONSUMER_PREFETCH = 10;
+/** The notification service's consumer prefetch as the bench runs it (its CONSUMER_PREFETCH default). */
+export const NOTIFICATION_PREFETCH: number = notificationConfig.CONSUMER_PREFETCH.parse(undefined);
 
 export interface ConsumerThroughput {
   events: number;
   /** The synthetic orders' ids: firstOrderId … firstOrderId + events − 1. */
   firstOrderId: number;
-  /** From the first reservation's commit to the last (the service's start-up excluded). */
+  /**
+   * The product service draining the N OrderCreated, its relay publishing as it goes: from the first
+   * reservation's transaction start (its created_at) to the poll that found the last one committed
+   * (the service's start-up excluded).
+   */
   eventsPerSecond: number;
   /** From starting the product service to the last reservation (includes start-up). */
   wallSeconds: number;
+  /**
+   * The same reservations as raw `pg` transactions sending the service's own statements
+   * (baselines/reserve-stock.ts), `concurrency` in flight, the product service's relay running
+   * alongside as in the service: from the first transaction's start to the last commit.
+   */
   baseline: { eventsPerSecond: number; concurrency: number };
+  /** eventsPerSecond ÷ baseline. */
   ratio: number;
   /**
    * The notification service, restarted after the drain, catching up on the 2 × N events queued
-   * for it (N OrderCreated, N StockReserved): from its first notification row's commit to its last.
-   * No raw baseline.
+   * for it (N OrderCreated, N StockReserved): 2 × N ÷ the time from its first notification row's
+   * created_at (its transaction's start) to its last's.
    */
   notificationEventsPerSecond: number;
+  /**
+   * The same 2 × N events, in the queue's order, as raw `pg` transactions sending the notification
+   * service's own statements (baselines/notification-inserts.ts), `concurrency` in flight (the
+   * service's prefetch): from the first transaction's start to the last commit. `early`: tries rolled
+   * back because the event's cause had not committed yet.
+   */
+  notificationBaseline: { eventsPerSecond: number; concurrency: number; early: number };
+  /** notificationEventsPerSecond ÷ notificationBaseline. */
+  notificationRatio: number;
 }
 
 /**
@@ -39,7 +62,10 @@ export interface ConsumerThroughput {
  * compete for the CPU while the product service drains), N OrderCreated envelopes (built with the platform's
  * builder) go straight into `product-service.orders` (and `notification-service.events`, for after
  * the drain); then the service starts and the clock runs until every one has its reservation row.
- * Baseline: the same transactions with raw `pg`.
+ * Once its relay has published every StockReserved, the baseline runs the same reservations as raw
+ * `pg` transactions, with a relay of its own publishing to a vhost of its own. Then the notification
+ * service starts and catches up on the 2 × N events; its baseline records the same events as raw
+ * `pg` transactions. Both baselines send the services' own statements (see baselines/).
  */
 export async function consumerThroughput(
   system: BenchSystem,
@@ -81,16 +107,45 @@ export async function consumerThroughput(
     'SELECT extract(epoch FROM min(created_at)) * 1000 AS first_ms FROM stock_reservations WHERE order_id >= $1 AND order_id < $2',
     range,
   );
-  const eventsPerSecond = count / ((done.nowMs - Number(rows[0].first_ms)) / 1000);
+  const firstMs = Number(rows[0].first_ms);
+  const eventsPerSecond = count / ((done.nowMs - firstMs) / 1000);
   step(`  product service: ${eventsPerSecond.toFixed(0)} events/s`);
 
-  step(`baseline: the same reservations as raw pg transactions, ${CONSUMER_PREFETCH} in flight`);
-  const baseline = await runReserveStockBaseline(databaseUrl('baselineProducts'), bodies, CONSUMER_PREFETCH);
+  // The relay's tail must not overlap the baseline; and what it published is what the notification
+  // service is sent, which its baseline records.
+  const inventoryBodies = await publishedInventoryEvents(system, range, firstMs, settings.settleTimeoutMs);
+
+  step(
+    `baseline: the same reservations as raw pg transactions, ${CONSUMER_PREFETCH} in flight, ` +
+      `a relay publishing to vhost ${BASELINE_VHOST}`,
+  );
+  await createVhost(BASELINE_VHOST);
+  const baseline = await runReserveStockBaseline(
+    databaseUrl('baselineProducts'),
+    amqpUrl(BASELINE_VHOST),
+    bodies,
+    CONSUMER_PREFETCH,
+    settings.settleTimeoutMs,
+  ).finally(() => dropVhost(BASELINE_VHOST));
+  if (baseline.relayPublished < count)
+    throw new CorrectnessError(
+      `the baseline's relay published ${baseline.relayPublished} of ${count} events`,
+    );
   step(`  raw: ${baseline.eventsPerSecond.toFixed(0)} events/s`);
+
   step(`restarting the notification service; it catches up with ${2 * count} events`);
   await system.start('notification-service');
   const notificationEventsPerSecond = await notificationCatchUp(system, range, settings.settleTimeoutMs);
   step(`  notification service: ${notificationEventsPerSecond.toFixed(0)} events/s`);
+  step(
+    `baseline: the same ${2 * count} notifications as raw pg transactions, ${NOTIFICATION_PREFETCH} in flight`,
+  );
+  const notificationBaseline = await runNotificationInsertBaseline(
+    databaseUrl('baselineNotifications'),
+    [...bodies, ...inventoryBodies],
+    NOTIFICATION_PREFETCH,
+  );
+  step(`  raw: ${notificationBaseline.eventsPerSecond.toFixed(0)} events/s`);
   return {
     events: count,
     firstOrderId,
@@ -99,7 +154,48 @@ export async function consumerThroughput(
     baseline: { eventsPerSecond: baseline.eventsPerSecond, concurrency: CONSUMER_PREFETCH },
     ratio: ratio(eventsPerSecond, baseline.eventsPerSecond),
     notificationEventsPerSecond,
+    notificationBaseline: {
+      eventsPerSecond: notificationBaseline.eventsPerSecond,
+      concurrency: NOTIFICATION_PREFETCH,
+      early: notificationBaseline.early,
+    },
+    notificationRatio: ratio(notificationEventsPerSecond, notificationBaseline.eventsPerSecond),
   };
+}
+
+/**
+ * Waits until the product service's relay has published every event of the orders in `range`, and
+ * returns them as published (the outbox's payload text, in the order the relay published them).
+ */
+async function publishedInventoryEvents(
+  system: BenchSystem,
+  range: number[],
+  firstMs: number,
+  timeoutMs: number,
+): Promise<string[]> {
+  const orderIds = Array.from({ length: range[1] - range[0] }, (_, index) => String(range[0] + index));
+  // The events' rows were written from the first reservation on: the bound keeps the scan to today's partitions.
+  const since = new Date(firstMs - 60_000);
+  const select = (what: string, where = '') =>
+    system.db.products.query(
+      `SELECT ${what} FROM outbox_events
+        WHERE created_at >= $1 AND aggregate_type = 'stock_reservation' AND aggregate_id = ANY($2::text[]) ${where}`,
+      [since, orderIds],
+    );
+  step("waiting for the product service's relay to publish every StockReserved");
+  await waitUntil(
+    "the product service's relay published the phase's events",
+    async () => Number((await select('count(*) AS n', 'AND published_at IS NULL')).rows[0].n),
+    (left) => left === 0,
+    timeoutMs,
+    100,
+  );
+  const { rows } = await select('payload::text AS body', 'ORDER BY position');
+  if (rows.length !== orderIds.length)
+    throw new CorrectnessError(
+      `${rows.length} inventory events in the outbox for ${orderIds.length} synthetic orders`,
+    );
+  return rows.map((row: { body: string }) => row.body);
 }
 
 /** Waits for a notification row per queued event of the orders in `range`; its rate from the first row to the last. */

@@ -1,0 +1,66 @@
+import { claimStatement, transactionOpening, type InboxClaim } from '@shop/platform';
+import type { CompiledQuery } from 'kysely';
+import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
+
+/**
+ * One message's transaction as a service's `inTransactionOnce` sends it, on a raw `pg` client in
+ * pipeline mode (`createPgPool`), with the service's own statement texts:
+ *   round trip 1: the opening (BEGIN; the advisory lock; the `shop_inbox_claim` call) as one simple
+ *                 query, and the load right behind it as a prepared statement;
+ *   round trip 2: the write (one statement, `oneStatement`) as a prepared statement and COMMIT.
+ * A message that is not claimed commits the claim's empty transaction, as the service does.
+ * What a raw baseline leaves out is everything around the SQL: the broker, decoding, Kysely, logs.
+ */
+export async function inboxTransaction<Row extends QueryResultRow>(
+  client: PoolClient,
+  opening: { lock: readonly [number, number]; claim: InboxClaim; load: CompiledQuery<Row> },
+  /** The write for what was loaded; `undefined` when nothing is to be written (the service's 'ignored'). */
+  decide: (rows: Row[]) => CompiledQuery | undefined,
+): Promise<'applied' | 'ignored' | 'duplicate' | 'early'> {
+  try {
+    const [opened, loaded] = await settled([
+      client.query(transactionOpening(opening.lock, [claimStatement(opening.claim)])),
+      client.query<Row>(prepared(opening.load)),
+    ]);
+    // A multi-statement simple query answers with each statement's result; the claim's is the last.
+    const claim = (opened as unknown as QueryResult[]).at(-1)!.rows[0] as {
+      claimed: boolean;
+      in_order: boolean;
+      seen: boolean;
+    };
+    if (!claim.claimed) {
+      // Came before its turn: nothing was written; the service rolls back and tries again later.
+      if (!claim.seen && !claim.in_order) {
+        await client.query('ROLLBACK');
+        return 'early';
+      }
+      await client.query('COMMIT');
+      return 'duplicate';
+    }
+    const write = decide(loaded.rows);
+    await settled([...(write ? [client.query(prepared(write))] : []), client.query('COMMIT')]);
+    return write ? 'applied' : 'ignored';
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Waits for every query sent together (each one's rejection handled), then throws the first error. */
+async function settled<T extends unknown[]>(queries: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const answers = await Promise.allSettled(queries);
+  for (const answer of answers) if (answer.status === 'rejected') throw answer.reason;
+  return answers.map((answer) => (answer as PromiseFulfilledResult<unknown>).value) as T;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * A compiled statement as the services run it: a named prepared statement, parsed once per
+ * connection (platform's database.ts does the same for every parameterised statement).
+ */
+function prepared(query: CompiledQuery) {
+  let name = names.get(query.sql);
+  if (name === undefined) names.set(query.sql, (name = `bench_${names.size + 1}`));
+  return { name, text: query.sql, values: [...query.parameters] };
+}
