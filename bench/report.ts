@@ -272,8 +272,8 @@ function historyRows(h: History): Row[] {
   const rows: Row[] = [
     [
       `5 · history: ${h.rows} rows over ${h.fill.from.slice(0, 10)} … ${h.fill.to.slice(0, 10)}`,
-      `${filled}; filled in s: INSERT … SELECT / VACUUM ANALYZE`,
-      `${h.fill.insertSeconds.toFixed(1)} / ${h.fill.vacuumSeconds.toFixed(1)}`,
+      `${filled}; filled in s: INSERT … SELECT / VACUUM ANALYZE / CHECKPOINT`,
+      `${h.fill.insertSeconds.toFixed(1)} / ${h.fill.vacuumSeconds.toFixed(1)} / ${h.fill.checkpointSeconds.toFixed(1)}`,
       '',
       '',
     ],
