@@ -69,10 +69,37 @@ export function machine(): Results['machine'] {
   };
 }
 
-/** The targets (issue 5's, and issue 12's for the event latency), judged on this run's figures. */
+/** The targets (issue 5's, issue 12's and issue 13's, each named with its issue), judged on this run's figures. */
 export function judge(results: Results): Target[] {
   const targets: Target[] = [];
-  const c32 = results.placement?.levels.find((level) => level.concurrency === 32);
+  const placement = results.placement;
+  if (placement) {
+    const perOrder = Object.values(placement.cpuMsPerOrder).reduce((sum, value) => sum + value, 0);
+    targets.push({
+      name: 'CPU per order placed, all processes, its events included',
+      goal: '≤ 8 ms (issue 12)',
+      value: `${perOrder.toFixed(2)} ms`,
+      met: perOrder <= 8,
+    });
+    // One proxied request per order placed: the gateway's CPU per order is its CPU per request.
+    const gateway = placement.cpuMsPerOrder.gateway;
+    if (gateway !== undefined)
+      targets.push({
+        name: 'gateway CPU per proxied request (POST /orders)',
+        goal: '≤ 0.4 ms (issue 12)',
+        value: `${gateway.toFixed(2)} ms`,
+        met: gateway <= 0.4,
+      });
+  }
+  const c1 = placement?.levels.find((level) => level.concurrency === 1);
+  if (c1)
+    targets.push({
+      name: 'POST /orders at 1 connection p50',
+      goal: '≤ 4 ms (issue 12)',
+      value: `${c1.shop.latency.p50.toFixed(1)} ms`,
+      met: c1.shop.latency.p50 <= 4,
+    });
+  const c32 = placement?.levels.find((level) => level.concurrency === 32);
   if (c32) {
     targets.push({
       name: 'order placement @32 vs raw SQL',
@@ -109,18 +136,26 @@ export function judge(results: Results): Target[] {
     const r = results.relayDrain.ratio;
     targets.push({
       name: 'relay drain (1 relay) vs raw confirm publish',
-      goal: '≥ 0.8×',
+      goal: '≥ 0.8× (issues 5, 12)',
       value: `${r.toFixed(2)}×`,
       met: r >= 0.8,
     });
+    const [one, two] = results.relayDrain.runs;
+    if (one && two)
+      targets.push({
+        name: 'relay drain: two relays vs one',
+        goal: '≥ 1× (issue 12)',
+        value: x2(two.messagesPerSecond / one.messagesPerSecond),
+        met: two.messagesPerSecond >= one.messagesPerSecond,
+      });
   }
   if (results.consumer) {
     const c = results.consumer;
     targets.push({
       name: 'product consumer vs raw (its statements)',
-      goal: '≥ 0.5×',
+      goal: '≥ 0.8× (issue 12)',
       value: `${c.ratio.toFixed(2)}×`,
-      met: c.ratio >= 0.5,
+      met: c.ratio >= 0.8,
     });
     targets.push({
       name: 'notification service catching up',
@@ -160,9 +195,9 @@ export function judge(results: Results): Target[] {
   for (const [role, use] of Object.entries(results.resources ?? {})) {
     targets.push({
       name: `${role} peak RSS`,
-      goal: '≤ 200 MB',
+      goal: '≤ 150 MB (issue 12)',
       value: `${use.peakRssMb.toFixed(0)} MB`,
-      met: use.peakRssMb <= 200,
+      met: use.peakRssMb <= 150,
     });
   }
   return targets;
