@@ -67,7 +67,10 @@ export class BrokerUnavailableError extends Error {
  * failed publish. So one aggregate's events reach the broker in outbox order however many relays
  * run (SPEC §6 "Ordering"); a held-back row stays unpublished and is claimed again once the earlier
  * one is out. The claim takes every column it publishes: joining back to the partitioned outbox made
- * the planner hash the whole table, history included (decision 36).
+ * the planner hash the whole table, history included (decision 36). The rows it must wait for are
+ * found in one walk of the unpublished index up to the claim's last position, not by a probe per
+ * claimed row into every day's partition: over ten days of history that took a third longer
+ * (decision 39).
  */
 export const RELAY_CLAIM_TEXT = `
   WITH claimed AS (
@@ -76,17 +79,20 @@ export const RELAY_CLAIM_TEXT = `
      WHERE published_at IS NULL
      ORDER BY position
      LIMIT $1
-     FOR UPDATE SKIP LOCKED)
+     FOR UPDATE SKIP LOCKED),
+  waited_for AS (
+    SELECT aggregate_type, aggregate_id, min(position) AS first
+      FROM outbox_events
+     WHERE published_at IS NULL
+       AND position < (SELECT max(position) FROM claimed)
+       AND id NOT IN (SELECT id FROM claimed)
+     GROUP BY aggregate_type, aggregate_id)
   SELECT c.id, c.type, c.exchange, c.routing_key, c.payload::text AS body, c.headers,
          c.payload->>'correlationid' AS correlation_id, c.payload->>'source' AS source,
          floor(extract(epoch FROM c.created_at))::bigint AS created_epoch,
-         NOT EXISTS (
-           SELECT 1 FROM outbox_events earlier
-            WHERE earlier.published_at IS NULL
-              AND earlier.aggregate_type = c.aggregate_type AND earlier.aggregate_id = c.aggregate_id
-              AND earlier.position < c.position
-              AND earlier.id NOT IN (SELECT id FROM claimed)) AS ready
+         w.first IS NULL OR w.first > c.position AS ready
     FROM claimed c
+    LEFT JOIN waited_for w ON w.aggregate_type = c.aggregate_type AND w.aggregate_id = c.aggregate_id
    ORDER BY c.position`;
 /** How soon a relay that could publish nothing but held-back rows claims again (doubling, up to its poll interval). */
 const HELD_BACK_RETRY_MS = 25;
