@@ -21,8 +21,8 @@ export interface BodyCopy {
  * request, so the request can go, body and all, to another instance; one that was open may have
  * carried it, and is never sent twice.
  *
- * Call it before the body is piped anywhere (http-proxy's `start` event, which comes just before its
- * pipe): both then see every chunk from the first.
+ * Call it before the body is piped anywhere (service-proxy.ts does, before its first forward): both
+ * then see every chunk from the first.
  */
 export function copyBody(req: IncomingMessage): BodyCopy {
   let chunks: Buffer[] | undefined = [];

@@ -1,5 +1,7 @@
-import { request, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { bearer, startTestGateway, type TestGateway } from '../support/gateway';
+import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { createLogger, parseConfig } from '@shop/platform';
+import { configShape, createApp } from '../../src';
+import { bearer, SECRET, startTestGateway, type TestGateway } from '../support/gateway';
 import { bodyOf, nextChunk, startScriptedService, type ScriptedService } from '../support/scripted-service';
 import { deadServiceUrl } from '../support/stub-service';
 
@@ -14,9 +16,9 @@ const SETTINGS = {
  * A request through node:http rather than fetch, which refuses to send hop-by-hop headers and
  * hides the answer's; `chunks` are written one at a time by the test (`write`), then `end`.
  */
-function open(gateway: TestGateway, options: { method?: string; path: string; headers?: OutgoingHttpHeaders }) {
+function open(gateway: TestGateway, options: { method?: string; path: string; headers?: OutgoingHttpHeaders; agent?: Agent }) {
   const { port } = new URL(gateway.url);
-  const client = request({ host: '127.0.0.1', port, agent: false, ...options });
+  const client = request({ host: '127.0.0.1', port, agent: options.agent ?? false, ...options });
   const answer = new Promise<IncomingMessage>((resolve, reject) => client.once('response', resolve).once('error', reject));
   return { client, answer };
 }
@@ -57,6 +59,52 @@ describe('gateway: what a forwarded request and its answer carry', () => {
       'x-forwarded-port': '8443',
       'x-forwarded-proto': 'http',
     });
+  });
+
+  it('the hop-by-hop headers of a request stay at the gateway: the service sees its own keep-alive connection, no Keep-Alive, TE, Upgrade or Proxy-Connection', async () => {
+    const arriving = service.next();
+
+    const { client, answer } = open(t, {
+      path: '/api/v1/products',
+      headers: {
+        connection: 'close',
+        'keep-alive': 'timeout=30',
+        te: 'trailers',
+        upgrade: 'h2c',
+        'proxy-connection': 'close',
+      },
+    });
+    client.end();
+    const { req, res } = await arriving;
+    res.end();
+    await answer;
+
+    expect(req.headers.connection).toBe('keep-alive');
+    for (const name of ['keep-alive', 'te', 'upgrade', 'proxy-connection']) expect(req.headers[name]).toBeUndefined();
+  });
+
+  it('the hop-by-hop headers of an answer stay at the gateway; its status, Content-Length and other headers reach the client, whose connection stays open', async () => {
+    // Arrange: the service closes its own connection and announces its own keep-alive timeout.
+    const agent = new Agent({ keepAlive: true });
+    const arriving = service.next();
+
+    // Act
+    const { client, answer } = open(t, { path: '/api/v1/products/1', agent });
+    client.end();
+    const { res } = await arriving;
+    res.writeHead(201, 'Made', { 'content-length': '5', 'keep-alive': 'timeout=1', connection: 'close', 'x-answer': 'yes' });
+    res.end('hello');
+    const received = await answer;
+    const body = await bodyOf(received);
+
+    // Assert
+    expect(received.statusCode).toBe(201);
+    expect(received.statusMessage).toBe('Made');
+    expect(body.toString()).toBe('hello');
+    expect(received.headers).toMatchObject({ 'content-length': '5', 'x-answer': 'yes', connection: 'keep-alive' });
+    expect(received.headers['keep-alive']).not.toBe('timeout=1');
+    expect(received.headers['transfer-encoding']).toBeUndefined();
+    agent.destroy();
   });
 
   it('a request body reaches the service as the client sends it, and the answer reaches the client as the service writes it', async () => {
@@ -140,6 +188,20 @@ describe('gateway: what a forwarded request and its answer carry', () => {
     expect(res.writableEnded).toBe(false);
   });
 
+  it('when the service breaks its answer off midway, the client’s connection is closed rather than left waiting for the rest', async () => {
+    const arriving = service.next();
+    const { client, answer } = open(t, { path: '/api/v1/products/4' });
+    client.end();
+    const { res } = await arriving;
+
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('twenty bytes of 100.');
+    const received = await answer;
+    await nextChunk(received);
+    res.socket!.destroy();
+
+    await expect(bodyOf(received)).rejects.toThrow();
+  });
 });
 
 describe('gateway: what a client gets when forwarding fails', () => {
@@ -194,5 +256,19 @@ describe('gateway: what a client gets when forwarding fails', () => {
       instance: '/api/v1/products/5',
       request_id: response.headers.get('x-request-id'),
     });
+  });
+});
+
+describe('gateway: the instances it forwards to', () => {
+  it('an https:// instance is refused when the gateway starts, with the URL named (it could never be forwarded to)', () => {
+    const config = parseConfig(configShape, {
+      JWT_SECRET: SECRET,
+      LOG_LEVEL: 'error',
+      PRODUCT_SERVICE_URL: 'https://127.0.0.1:8443',
+    });
+
+    expect(() => createApp(config, createLogger('gateway', 'error'))).toThrow(
+      'the gateway forwards to http:// instances only: https://127.0.0.1:8443',
+    );
   });
 });
