@@ -8,6 +8,17 @@ export async function connectBroker(broker: BenchBroker): Promise<ChannelModel> 
   return connection;
 }
 
+/** A topic exchange with a quorum queue bound to all of it: where a drain's messages go, out of the services' sight. */
+export async function declareScratchQueue(
+  channel: import('amqplib').Channel,
+  exchange: string,
+  queue = exchange,
+): Promise<void> {
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await channel.bindQueue(queue, exchange, '#');
+}
+
 /** Message counts of the given queues (0 for a queue that does not exist). */
 export async function queueDepths(
   connection: ChannelModel,

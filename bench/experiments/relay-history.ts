@@ -14,12 +14,19 @@
  * the bench's do. The drain's end is
  * polled every 20 ms with an EXISTS (`--count-poll`: with the count(*) the bench used). Needs a build (`npx turbo run build`). Drops its databases at the end.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createBrokerConnection, createLogger, createOutboxRelay, ensurePartitions, migrate } from '@shop/platform';
+import {
+  createBrokerConnection,
+  createLogger,
+  createOutboxRelay,
+  ensurePartitions,
+  migrate,
+} from '@shop/platform';
 import amqp from 'amqplib';
 import { Client, Pool } from 'pg';
+import { declareScratchQueue } from '../broker';
 import { ROOT } from '../infra';
+import { readProcessCpu } from '../machine-cpu';
 import { envelopeTemplate, prefillOutbox } from '../phases/relay-drain';
 import { sleep } from '../stats';
 
@@ -66,9 +73,7 @@ async function main(): Promise<void> {
   const results: Record<State, Drain[]> = { empty: [], history: [] };
   try {
     const channel = await raw.createChannel();
-    await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
-    await channel.assertQueue(EXCHANGE, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await channel.bindQueue(EXCHANGE, EXCHANGE, '#');
+    await declareScratchQueue(channel, EXCHANGE);
     await connection.waitForConnect();
     const template = envelopeTemplate();
     console.log(`filling ${history} rows of history`);
@@ -171,21 +176,9 @@ async function fillHistory(pool: Pool, count: number, template: Record<string, u
 
 /** CPU seconds of each Postgres and RabbitMQ process so far, by pid (children that exited are not counted). */
 function processCpu(): Map<string, { name: string; seconds: number }> {
-  const cpu = new Map<string, { name: string; seconds: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    if (name !== 'postgres' && name !== 'beam.smp') continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    cpu.set(entry, { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
-  }
-  return cpu;
+  return new Map(
+    readProcessCpu(['postgres', 'beam.smp']).map(({ pid, name, seconds }) => [pid, { name, seconds }]),
+  );
 }
 
 function median(values: number[]): number {

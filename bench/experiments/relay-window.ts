@@ -9,7 +9,7 @@
 import { createBrokerConnection, createLogger, createOutboxRelay, RELAY_DEFAULTS } from '@shop/platform';
 import { Pool } from 'pg';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
-import { connectBroker } from '../broker';
+import { connectBroker, declareScratchQueue } from '../broker';
 import {
   amqpUrl,
   createDatabases,
@@ -40,9 +40,7 @@ async function main(): Promise<void> {
   const raw = await connectBroker(localBroker);
   try {
     const channel = await raw.createChannel();
-    await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
-    await channel.assertQueue(EXCHANGE, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await channel.bindQueue(EXCHANGE, EXCHANGE, '#');
+    await declareScratchQueue(channel, EXCHANGE);
     await connection.waitForConnect();
     const template = envelopeTemplate();
     for (const config of CONFIGS) {

@@ -1,6 +1,6 @@
 import { buildEvent, RELAY_DEFAULTS } from '@shop/platform';
 import type { Pool } from 'pg';
-import { connectBroker } from '../broker';
+import { connectBroker, declareScratchQueue } from '../broker';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
 import { coresUsed, readMachineCpu, type CoresUsed } from '../machine-cpu';
 import { bar, step } from '../progress';
@@ -49,9 +49,7 @@ export async function relayDrain(
   const connection = await connectBroker(system.broker);
   const channel = await connection.createChannel();
   try {
-    await channel.assertExchange(EXCHANGE, 'topic', { durable: true });
-    await channel.assertQueue(QUEUE, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-    await channel.bindQueue(QUEUE, EXCHANGE, '#');
+    await declareScratchQueue(channel, EXCHANGE, QUEUE);
     if (system.isRunning('order-service')) {
       step('stopping the order service (and its in-process relay) for the drain');
       await system.stop('order-service');
