@@ -42,7 +42,7 @@ describe('gateway: what a forwarded request and its answer carry', () => {
     // Act
     const { client, answer } = open(t, {
       path: '/api/v1/products/7?fields=name',
-      headers: { host: 'shop.example:8443', 'x-forwarded-for': '203.0.113.9', 'x-custom': 'kept' },
+      headers: { host: 'shop.example:8443', 'x-forwarded-for': '203.0.113.9', 'x-forwarded-prefix': '/shop', 'x-custom': 'kept' },
     });
     client.end();
     const { req, res } = await arriving;
@@ -54,6 +54,7 @@ describe('gateway: what a forwarded request and its answer carry', () => {
     expect(req.headers).toMatchObject({
       host: new URL(service.url).host,
       'x-custom': 'kept',
+      'x-forwarded-prefix': '/shop',
       'x-forwarded-for': '203.0.113.9,127.0.0.1',
       'x-forwarded-host': 'shop.example:8443',
       'x-forwarded-port': '8443',
