@@ -295,6 +295,13 @@ function drainRows(d: RelayDrain): Row[] {
       cores(d.baseline.cores, d.baseline.cores.bench),
       '',
     ],
+    [
+      '',
+      "the order database's block accesses per message: in shared buffers / read from outside them",
+      run.blocks ? `${run.blocks.hit.toFixed(1)} / ${run.blocks.read.toFixed(1)}` : '—',
+      '',
+      '',
+    ],
   ]);
 }
 

@@ -25,6 +25,11 @@ export interface DrainRun {
   wallSeconds: number;
   /** Over the wall time: where the machine's CPU went. `relays` are the relay processes together. */
   cores: CoresUsed & { relays: number };
+  /**
+   * Per message drained, the order database's block accesses (pg_stat_database, every backend of
+   * it): `hit` in shared buffers, `read` from outside them (the OS cache or the disk).
+   */
+  blocks: { hit: number; read: number };
 }
 
 export interface RelayDrain {
@@ -64,7 +69,7 @@ export async function relayDrain(
       runs.push(run);
       step(
         `  ${relays} relay(s): ${run.messagesPerSecond.toFixed(0)} msgs/s (wall ${run.wallSeconds.toFixed(1)} s incl. start-up); ` +
-          showCores(run.cores),
+          `${showCores(run.cores)}; blocks per message: ${run.blocks.hit.toFixed(1)} hit, ${run.blocks.read.toFixed(1)} read`,
       );
     }
 
@@ -162,6 +167,7 @@ async function drain(
   sampler: ResourceSampler,
 ): Promise<DrainRun> {
   const orders = system.db.orders;
+  const blocksBefore = await databaseBlocks(orders);
   const spawnedAt = Date.now();
   const machineBefore = readMachineCpu();
   const relayCpuBefore = sampler.cpuSnapshot()['order-relay'] ?? 0;
@@ -196,8 +202,30 @@ async function drain(
     const seconds = (done.nowMs - Number(rows[0].first_ms)) / 1000;
     const cores = coresUsed(machineBefore);
     const relayCpu = (sampler.cpuSnapshot()['order-relay'] ?? 0) - relayCpuBefore;
+    progress.stop();
+    // A backend's block counts reach pg_stat_database when it ends: the relays' end with their
+    // processes, a moment after them (up to 2 s is waited for; the bench's own pool may have opened one).
+    await Promise.all(processes.map((process) => process.stop()));
+    await waitUntil(
+      "the relays' backends ended",
+      async () => {
+        const { rows } = await orders.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND backend_start >= to_timestamp($1::float8 / 1000)
+              AND pid <> pg_backend_pid()`,
+          [spawnedAt],
+        );
+        return Number(rows[0].n);
+      },
+      (left) => left === 0,
+      2_000,
+      20,
+    ).catch(() => undefined);
+    const blocksAfter = await databaseBlocks(orders);
+    const perMessage = (key: 'hit' | 'read') => (blocksAfter[key] - blocksBefore[key]) / settings.drainEvents;
     return {
       cores: { ...cores, relays: relayCpu / cores.seconds },
+      blocks: { hit: perMessage('hit'), read: perMessage('read') },
       relays,
       events: settings.drainEvents,
       messagesPerSecond: settings.drainEvents / seconds,
@@ -207,6 +235,13 @@ async function drain(
     progress.stop();
     await Promise.all(processes.map((process) => process.stop()));
   }
+}
+
+async function databaseBlocks(pool: Pool): Promise<{ hit: number; read: number }> {
+  const { rows } = await pool.query<{ hit: string; read: string }>(
+    'SELECT blks_hit AS hit, blks_read AS read FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return { hit: Number(rows[0].hit), read: Number(rows[0].read) };
 }
 
 async function unpublished(orders: Pool): Promise<number> {
