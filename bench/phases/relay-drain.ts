@@ -4,6 +4,7 @@ import { connectBroker, declareScratchQueue } from '../broker';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
 import { coresUsed, readMachineCpu, type CoresUsed } from '../machine-cpu';
 import { bar, step } from '../progress';
+import { settle } from '../settle';
 import type { ResourceSampler } from '../resources';
 import type { BenchSettings } from '../settings';
 import { ratio } from '../stats';
@@ -55,6 +56,9 @@ export async function relayDrain(
   const channel = await connection.createChannel();
   try {
     await declareScratchQueue(channel, EXCHANGE, QUEUE);
+    // The drains get the box to themselves: what the previous phase left (the product and
+    // notification services catching up, the order relay's tail) is worked off first.
+    if (system.isRunning('order-service')) await settle(system, settings.settleTimeoutMs);
     if (system.isRunning('order-service')) {
       step('stopping the order service (and its in-process relay) for the drain');
       await system.stop('order-service');
