@@ -9,7 +9,8 @@
  * it), from one database and then the other, to a scratch quorum queue: alternating, so that a
  * noisy machine weighs on both alike. Each drain prints its rate and the CPU per message of the
  * relay's Postgres backends, of the other Postgres processes (checkpointer, WAL writer, this
- * script's poll…), of RabbitMQ and of this process (the relay). `--checkpoint` runs CHECKPOINT
+ * script's poll…), of RabbitMQ and of this process (the relay), and the database's block reads from
+ * outside shared buffers per message. `--checkpoint` runs CHECKPOINT
  * before each drain; without it the drains meet whatever the fill left for the checkpointer, as
  * the bench's do. The drain's end is
  * polled every 20 ms with an EXISTS (`--count-poll`: with the count(*) the bench used). Needs a build (`npx turbo run build`). Drops its databases at the end.
@@ -46,6 +47,8 @@ interface Drain {
   otherPostgres: number;
   rabbitmq: number;
   relay: number;
+  /** The database's block reads from outside shared buffers per message (pg_stat_database). */
+  reads: number;
 }
 
 async function main(): Promise<void> {
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
       connectionString: `${PG}/${NAMES[state]}`,
       migrationsDir: path.join(ROOT, 'order-service', 'prisma', 'migrations'),
     });
-    pools[state] = new Pool({ connectionString: `${PG}/${NAMES[state]}`, max: 4, application_name: 'relay' });
+    pools[state] = new Pool({ connectionString: `${PG}/${NAMES[state]}`, max: 4, application_name: 'setup' });
   }
   const raw = await amqp.connect(AMQP);
   const logger = createLogger('relay-history', 'warn');
@@ -85,10 +88,17 @@ async function main(): Promise<void> {
       if (checkpoint) await pool.query('CHECKPOINT');
       const probe = new Client({ connectionString: `${PG}/${NAMES[state]}`, application_name: 'probe' });
       await probe.connect();
+      // The relay's own pool, ended after the drain: a backend's block counts reach pg_stat_database when it ends.
+      const relayPool = new Pool({
+        connectionString: `${PG}/${NAMES[state]}`,
+        max: 4,
+        application_name: 'relay',
+      });
+      const readsBefore = await blockReads(probe);
       const before = processCpu();
       const ownBefore = process.cpuUsage();
       const started = performance.now();
-      const relay = createOutboxRelay({ pool, connection, logger, listen: false });
+      const relay = createOutboxRelay({ pool: relayPool, connection, logger, listen: false });
       await relay.start();
       for (;;) {
         const { rows } = await probe.query<{ done: boolean }>(poll, [EXCHANGE]);
@@ -102,8 +112,18 @@ async function main(): Promise<void> {
         `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'relay'`,
         [NAMES[state]],
       );
-      await probe.end();
       await relay.stop();
+      await relayPool.end();
+      for (let tries = 0; tries < 100; tries++) {
+        const { rows: left } = await probe.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'relay'`,
+          [NAMES[state]],
+        );
+        if (left.length === 0) break;
+        await sleep(20);
+      }
+      const reads = (await blockReads(probe)) - readsBefore;
+      await probe.end();
       await channel.purgeQueue(EXCHANGE);
       const relayPids = new Set(backends.map((row) => String(row.pid)));
       const used = { backends: 0, otherPostgres: 0, rabbitmq: 0 };
@@ -120,6 +140,7 @@ async function main(): Promise<void> {
         otherPostgres: per(used.otherPostgres),
         rabbitmq: per(used.rabbitmq),
         relay: per((own.user + own.system) / 1e6),
+        reads: reads / events,
       };
       console.log(`${state.padEnd(8)} ${show(result)}`);
       return result;
@@ -135,6 +156,7 @@ async function main(): Promise<void> {
         otherPostgres: pick('otherPostgres'),
         rabbitmq: pick('rabbitmq'),
         relay: pick('relay'),
+        reads: pick('reads'),
       };
     };
     const empty = medianOf('empty');
@@ -155,7 +177,8 @@ async function main(): Promise<void> {
 
 const show = (drain: Drain) =>
   `${drain.rate.toFixed(0).padStart(6)} msgs/s; CPU µs per message: relay backends ${drain.backends.toFixed(0)}, ` +
-  `other Postgres ${drain.otherPostgres.toFixed(0)}, RabbitMQ ${drain.rabbitmq.toFixed(0)}, relay (Node) ${drain.relay.toFixed(0)}`;
+  `other Postgres ${drain.otherPostgres.toFixed(0)}, RabbitMQ ${drain.rabbitmq.toFixed(0)}, relay (Node) ${drain.relay.toFixed(0)}; ` +
+  `blocks read from outside shared buffers per message ${drain.reads.toFixed(1)}`;
 
 /** Published rows evenly from UTC midnight ten days ago until a minute ago, as bench phase 5 writes them. */
 async function fillHistory(pool: Pool, count: number, template: Record<string, unknown>): Promise<void> {
@@ -179,6 +202,13 @@ function processCpu(): Map<string, { name: string; seconds: number }> {
   return new Map(
     readProcessCpu(['postgres', 'beam.smp']).map(({ pid, name, seconds }) => [pid, { name, seconds }]),
   );
+}
+
+async function blockReads(client: Client): Promise<number> {
+  const { rows } = await client.query<{ read: string }>(
+    'SELECT blks_read AS read FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0].read);
 }
 
 function median(values: number[]): number {

@@ -1,6 +1,7 @@
 import { buildEvent, RELAY_DEFAULTS } from '@shop/platform';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { connectBroker, declareScratchQueue } from '../broker';
+import { databaseUrl } from '../infra';
 import { runConfirmPublishBaseline } from '../baselines/confirm-publish';
 import { coresUsed, readMachineCpu, type CoresUsed } from '../machine-cpu';
 import { bar, step } from '../progress';
@@ -66,7 +67,7 @@ export async function relayDrain(
     const template = envelopeTemplate();
     const runs: DrainRun[] = [];
     for (const relays of [1, 2]) {
-      await prefillOutbox(system.db.orders, template, settings.drainEvents);
+      await prefillOnItsOwnConnection(template, settings.drainEvents);
       step(`relay drain: ${settings.drainEvents} outbox rows, ${relays} relay process(es)`);
       const run = await drain(system, relays, settings, sampler);
       await expectQueueDepth(channel, settings.drainEvents, `relay drain with ${relays} relay(s)`);
@@ -138,9 +139,40 @@ export function envelopeTemplate(): Record<string, unknown> {
   }) as unknown as Record<string, unknown>;
 }
 
+/**
+ * `prefillOutbox` on a connection of its own, closed when it is done: a backend hands its block
+ * counts to pg_stat_database in its own time (or when it ends), and the set-up's reads of the whole
+ * outbox (its DELETE, VACUUM and ANALYZE) must not land in the drain's figures.
+ */
+async function prefillOnItsOwnConnection(template: Record<string, unknown>, count: number): Promise<void> {
+  const setup = new Client({ connectionString: databaseUrl('orders') });
+  await setup.connect();
+  const pid = (setup as Client & { processID: number }).processID;
+  try {
+    await prefillOutbox(setup, template, count);
+  } finally {
+    await setup.end();
+  }
+  await waitUntil(
+    'the set-up connection ended',
+    async () => {
+      const probe = new Client({ connectionString: databaseUrl('orders') });
+      await probe.connect();
+      try {
+        return (await probe.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount ?? 0;
+      } finally {
+        await probe.end();
+      }
+    },
+    (left) => left === 0,
+    5_000,
+    20,
+  );
+}
+
 /** Replaces the outbox rows addressed to `exchange` with `count` fresh ones (payload = template, own ids). */
 export async function prefillOutbox(
-  orders: Pool,
+  orders: Pick<Pool, 'query'>,
   template: Record<string, unknown>,
   count: number,
   exchange = EXCHANGE,
