@@ -1,6 +1,7 @@
 import { claimStatement, transactionOpening, type InboxClaim } from '@shop/platform';
 import type { CompiledQuery } from 'kysely';
-import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { percentiles, type Percentiles } from '../stats';
 
 /**
  * One message's transaction as a service's `inTransactionOnce` sends it, on a raw `pg` client in
@@ -63,4 +64,34 @@ function prepared(query: CompiledQuery) {
   let name = names.get(query.sql);
   if (name === undefined) names.set(query.sql, (name = `bench_${names.size + 1}`));
   return { name, text: query.sql, values: [...query.parameters] };
+}
+
+/**
+ * Handles every item in order with `concurrency` of them in flight, each worker on a connection of
+ * its own: a baseline's messages as a service's prefetch window takes them. Returns the wall time of
+ * the whole and each item's latency.
+ */
+export async function eachInFlight<T>(
+  pool: Pool,
+  items: readonly T[],
+  concurrency: number,
+  handle: (client: PoolClient, item: T) => Promise<void>,
+): Promise<{ seconds: number; latency: Percentiles }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    const client = await pool.connect();
+    try {
+      while (next < items.length) {
+        const begin = performance.now();
+        await handle(client, items[next++]);
+        latencies.push(performance.now() - begin);
+      }
+    } finally {
+      client.release();
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  return { seconds: (performance.now() - started) / 1000, latency: percentiles(latencies) };
 }

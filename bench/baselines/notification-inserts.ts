@@ -10,8 +10,8 @@ import {
   type NotificationDb,
 } from '@shop/notification-service';
 import type { PoolClient } from 'pg';
-import { percentiles, sleep, type Percentiles } from '../stats';
-import { inboxTransaction } from './inbox-transaction';
+import { sleep, type Percentiles } from '../stats';
+import { eachInFlight, inboxTransaction } from './inbox-transaction';
 
 /**
  * Raw baseline of the notification service's catch-up (phase 4): the events it is sent, in the
@@ -35,8 +35,6 @@ export async function runNotificationInsertBaseline(
   const pool = createPgPool(databaseUrl, { max: concurrency, logger });
   const db: NotificationDb = createDatabase(pool);
   const handled = new Set(Object.keys(notificationHandlers(createNotificationRepository(db))) as EventType[]);
-  const latencies: number[] = [];
-  let next = 0;
   let early = 0;
 
   async function record(client: PoolClient, body: string): Promise<void> {
@@ -67,24 +65,9 @@ export async function runNotificationInsertBaseline(
     }
   }
 
-  async function worker(): Promise<void> {
-    const client = await pool.connect();
-    try {
-      while (next < bodies.length) {
-        const begin = performance.now();
-        await record(client, bodies[next++]);
-        latencies.push(performance.now() - begin);
-      }
-    } finally {
-      client.release();
-    }
-  }
-
   try {
-    const started = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, () => worker()));
-    const seconds = (performance.now() - started) / 1000;
-    return { eventsPerSecond: bodies.length / seconds, latency: percentiles(latencies), early };
+    const { seconds, latency } = await eachInFlight(pool, bodies, concurrency, record);
+    return { eventsPerSecond: bodies.length / seconds, latency, early };
   } finally {
     await pool.end();
   }

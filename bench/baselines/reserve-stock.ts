@@ -20,9 +20,9 @@ import {
   type Db,
 } from '@shop/product-service';
 import type { EventType } from '@shop/contracts';
-import { percentiles, type Percentiles } from '../stats';
+import type { Percentiles } from '../stats';
 import { waitUntil } from '../wait';
-import { inboxTransaction } from './inbox-transaction';
+import { eachInFlight, inboxTransaction } from './inbox-transaction';
 
 /** As often as the service runs a reservation that lost a race for stock before it gives up. */
 const STOCK_RACE_ATTEMPTS = 5;
@@ -57,8 +57,6 @@ export async function runReserveStockBaseline(
   const handled = new Set(Object.keys(orderEventHandlers(db)) as EventType[]);
   const connection = createBrokerConnection({ url: amqpUrl, logger, name: 'bench-baseline-relay' });
   const relay = createOutboxRelay({ pool, connection, logger });
-  const latencies: number[] = [];
-  let next = 0;
 
   async function reserve(client: Parameters<typeof inboxTransaction>[0], body: string) {
     const event = JSON.parse(body) as AnyEvent & { type: 'OrderCreated' };
@@ -94,25 +92,10 @@ export async function runReserveStockBaseline(
     }
   }
 
-  async function worker(): Promise<void> {
-    const client = await pool.connect();
-    try {
-      while (next < bodies.length) {
-        const begin = performance.now();
-        await reserve(client, bodies[next++]);
-        latencies.push(performance.now() - begin);
-      }
-    } finally {
-      client.release();
-    }
-  }
-
   try {
     await connection.waitForConnect(publishTimeoutMs);
     await relay.start();
-    const started = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, () => worker()));
-    const seconds = (performance.now() - started) / 1000;
+    const { seconds, latency } = await eachInFlight(pool, bodies, concurrency, reserve);
     const published = await waitUntil(
       "the baseline's relay published every StockReserved",
       async () =>
@@ -131,7 +114,7 @@ export async function runReserveStockBaseline(
     );
     return {
       eventsPerSecond: bodies.length / seconds,
-      latency: percentiles(latencies),
+      latency,
       relayPublished: published,
     };
   } finally {
