@@ -32,7 +32,13 @@ export function spawnNode(options: {
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, options.entry)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...otelSettings(), ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...serviceNodeOptions(),
+      ...otelSettings(),
+      ...options.env,
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
@@ -114,6 +120,15 @@ export function tail(file: string, lines = 20): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * `BENCH_SERVICE_NODE_OPTIONS=…` becomes the services' and relays' NODE_OPTIONS (not the bench's own),
+ * to measure a runtime flag in the whole system, e.g. `--max-semi-space-size=16` (decision 40).
+ */
+function serviceNodeOptions(): Record<string, string> {
+  const options = process.env.BENCH_SERVICE_NODE_OPTIONS;
+  return options ? { NODE_OPTIONS: options } : {};
 }
 
 /** OpenTelemetry settings pass through, so a bench run can export every service's spans (`OTEL_EXPORTER_OTLP_ENDPOINT=…`). */

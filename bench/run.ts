@@ -6,7 +6,7 @@
  * bench/results/<timestamp>.json + bench/results/latest.md and prints the table. With --cluster,
  * phases 1–3 and their checks then run again on 2 instances of each service on the local 3-node
  * RabbitMQ cluster (issue 11). Exit code 1 when anything fails, correctness included; speed never
- * fails a run.
+ * fails a run. `BENCH_SERVICE_NODE_OPTIONS=…` sets the services' NODE_OPTIONS (processes.ts).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
