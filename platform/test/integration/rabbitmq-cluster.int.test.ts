@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueueSpec } from '@shop/contracts';
 import { connect, type ConfirmChannel } from 'amqplib';
 import { createLogger } from '../../src/logger';
@@ -181,19 +182,35 @@ describe('the local RabbitMQ cluster', () => {
         confirm: true,
         setup: (channel: ConfirmChannel) => declareTopology(channel, [queue]),
       });
+      /**
+       * Publishes one event until the broker confirms it. While the queue's leader moves to another
+       * node the broker may nack a publish: it declined the message, it did not lose it, and the
+       * publisher sends it again (as the outbox relay does).
+       */
+      const publishConfirmed = async (event: ReturnType<typeof buildOrderCreated>) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await publisher.publish(
+              'orders',
+              `${key}.order.created`,
+              Buffer.from(JSON.stringify(event)),
+              {
+                persistent: true,
+                messageId: event.id,
+                type: 'OrderCreated',
+                contentType: 'application/cloudevents+json',
+              },
+            );
+          } catch (error) {
+            if (attempt >= 50) throw error;
+            await sleep(200);
+          }
+        }
+      };
       /** Publishes `count` OrderCreated and resolves with their ids once the broker confirmed each. */
       const publish = async (count: number) => {
         const events = Array.from({ length: count }, () => buildOrderCreated());
-        await Promise.all(
-          events.map((event) =>
-            publisher.publish('orders', `${key}.order.created`, Buffer.from(JSON.stringify(event)), {
-              persistent: true,
-              messageId: event.id,
-              type: 'OrderCreated',
-              contentType: 'application/cloudevents+json',
-            }),
-          ),
-        );
+        await Promise.all(events.map(publishConfirmed));
         return events.map((event) => event.id);
       };
       const connectedTo = () =>
