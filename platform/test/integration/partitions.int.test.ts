@@ -13,7 +13,7 @@ import {
   listPartitions,
   type PartitionedTable,
 } from '../../src/partitions';
-import { buildOrderCreated, capturingLogger } from '../../src/testing';
+import { buildOrderCreated, capturingLogger, eventually } from '../../src/testing';
 import { createMessagingWorld, type MessagingWorld } from '../messaging/support/fixtures';
 
 const DAY = 86_400_000;
@@ -222,8 +222,26 @@ describe('daily partitions of the outbox and the inbox log', () => {
        SELECT gen_random_uuid(), 'order', i::text, 1, 'OrderCreated', 'orders', 'order.created', '{}'
          FROM generate_series(1, 20000) i`,
     );
-    await world.pool.query('UPDATE outbox_events SET published_at = now() WHERE published_at IS NULL');
+    const {
+      rows: [{ xid }],
+    } = await world.pool.query<{ xid: string }>(
+      `WITH published AS (UPDATE outbox_events SET published_at = now() WHERE published_at IS NULL RETURNING 1)
+       SELECT pg_current_xact_id()::text AS xid FROM published LIMIT 1`,
+    );
     await outboxRowAt(new Date(), false);
+    // A published row's old version is dead to every reader only once every transaction on the
+    // server that began before it was published has ended (other test files' included); until
+    // then no scan may flag its entries.
+    await eventually(
+      async () =>
+        (
+          await world.pool.query<{ passed: boolean }>(
+            'SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint > $1::bigint AS passed',
+            [xid],
+          )
+        ).rows[0]!.passed,
+      { timeoutMs: 60_000, description: 'every transaction older than the publishing ended' },
+    );
 
     // Act: two claims as the relay makes them (its statement, in a transaction with its settings)
     const client = await world.pool.connect();
