@@ -38,7 +38,8 @@ export async function createMessagingWorld(): Promise<MessagingWorld> {
   const pool = new Pool({ connectionString: db.url, max: 10 });
   // `pool.end()` resolves once its clients are told to close, not once their sockets have: the
   // teardown's DROP DATABASE … WITH (FORCE) can end a backend first, and its "terminating connection"
-  // error reaches the pool. That one is expected; any other still fails the file.
+  // error reaches the pool. Errors once the teardown has begun are expected; one before still fails
+  // the file.
   let tearingDown = false;
   pool.on('error', (error) => {
     if (!tearingDown) throw error;
