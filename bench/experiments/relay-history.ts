@@ -30,6 +30,7 @@ import { ROOT } from '../infra';
 import { readProcessCpu } from '../machine-cpu';
 import { envelopeTemplate, prefillOutbox } from '../phases/relay-drain';
 import { sleep } from '../stats';
+import { untilBackendsEnded } from '../wait';
 
 const NAMES = { empty: 'shop_exp_relay_empty', history: 'shop_exp_relay_history' } as const;
 type State = keyof typeof NAMES;
@@ -114,14 +115,13 @@ async function main(): Promise<void> {
       );
       await relay.stop();
       await relayPool.end();
-      for (let tries = 0; tries < 100; tries++) {
-        const { rows: left } = await probe.query(
-          `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'relay'`,
-          [NAMES[state]],
-        );
-        if (left.length === 0) break;
-        await sleep(20);
-      }
+      await untilBackendsEnded(
+        probe,
+        "the relay's backends ended",
+        "application_name = 'relay'",
+        [],
+        2_000,
+      ).catch(() => undefined);
       const reads = (await blockReads(probe)) - readsBefore;
       await probe.end();
       await channel.purgeQueue(EXCHANGE);

@@ -10,7 +10,7 @@ import type { ResourceSampler } from '../resources';
 import type { BenchSettings } from '../settings';
 import { ratio } from '../stats';
 import type { BenchSystem } from '../system';
-import { waitUntil } from '../wait';
+import { untilBackendsEnded, waitUntil } from '../wait';
 
 /** The relay's own default window (relay.js passes no tuning), so the baseline publishes with the same one. */
 export const RELAY_WINDOW = RELAY_DEFAULTS.window;
@@ -67,7 +67,7 @@ export async function relayDrain(
     const template = envelopeTemplate();
     const runs: DrainRun[] = [];
     for (const relays of [1, 2]) {
-      await prefillOnItsOwnConnection(template, settings.drainEvents);
+      await prefillOnItsOwnConnection(system.db.orders, template, settings.drainEvents);
       step(`relay drain: ${settings.drainEvents} outbox rows, ${relays} relay process(es)`);
       const run = await drain(system, channel, relays, settings, sampler);
       await expectQueueDepth(channel, settings.drainEvents, `relay drain with ${relays} relay(s)`);
@@ -144,7 +144,11 @@ export function envelopeTemplate(): Record<string, unknown> {
  * counts to pg_stat_database in its own time (or when it ends), and the set-up's reads of the whole
  * outbox (its DELETE, VACUUM and ANALYZE) must not land in the drain's figures.
  */
-async function prefillOnItsOwnConnection(template: Record<string, unknown>, count: number): Promise<void> {
+async function prefillOnItsOwnConnection(
+  orders: Pool,
+  template: Record<string, unknown>,
+  count: number,
+): Promise<void> {
   const setup = new Client({ connectionString: databaseUrl('orders') });
   await setup.connect();
   const pid = (setup as Client & { processID: number }).processID;
@@ -153,21 +157,7 @@ async function prefillOnItsOwnConnection(template: Record<string, unknown>, coun
   } finally {
     await setup.end();
   }
-  await waitUntil(
-    'the set-up connection ended',
-    async () => {
-      const probe = new Client({ connectionString: databaseUrl('orders') });
-      await probe.connect();
-      try {
-        return (await probe.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount ?? 0;
-      } finally {
-        await probe.end();
-      }
-    },
-    (left) => left === 0,
-    5_000,
-    20,
-  );
+  await untilBackendsEnded(orders, 'the set-up connection ended', 'pid = $1', [pid], 5_000);
 }
 
 /** Replaces the outbox rows addressed to `exchange` with `count` fresh ones (payload = template, own ids). */
@@ -255,20 +245,12 @@ async function drain(
     // A backend's block counts reach pg_stat_database when it ends: the relays' end with their
     // processes, a moment after them (up to 2 s is waited for; the bench's own pool may have opened one).
     await Promise.all(processes.map((process) => process.stop()));
-    await waitUntil(
+    await untilBackendsEnded(
+      orders,
       "the relays' backends ended",
-      async () => {
-        const { rows } = await orders.query<{ n: string }>(
-          `SELECT count(*) AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND backend_start >= to_timestamp($1::float8 / 1000)
-              AND pid <> pg_backend_pid()`,
-          [spawnedAt],
-        );
-        return Number(rows[0].n);
-      },
-      (left) => left === 0,
+      'backend_start >= to_timestamp($1::float8 / 1000) AND pid <> pg_backend_pid()',
+      [spawnedAt],
       2_000,
-      20,
     ).catch(() => undefined);
     const blocksAfter = await databaseBlocks(orders);
     // After the block counts, as it reads every day's rows; and its own counts are handed over as
