@@ -174,12 +174,13 @@ export function transactionOpening(
   lock: TransactionOptions['advisoryLock'],
   statements: readonly string[],
 ): string {
-  if (lock && !lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
-  return [
-    'BEGIN',
-    ...(lock ? [`SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})`] : []),
-    ...statements,
-  ].join('; ');
+  return ['BEGIN', ...(lock ? [advisoryLockStatement(lock)] : []), ...statements].join('; ');
+}
+
+/** `pg_advisory_xact_lock(a, b)` as a statement of an opening (the keys checked: the text takes no parameters). */
+export function advisoryLockStatement(lock: readonly [number, number]): string {
+  if (!lock.every(INT4)) throw new TypeError(`advisory lock keys must be int4: ${lock.join(', ')}`);
+  return `SELECT pg_advisory_xact_lock(${lock[0]}, ${lock[1]})`;
 }
 
 /**
@@ -225,7 +226,7 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
         (async () => (options.load ? options.load(tx) : (undefined as Loaded)))(),
       ]);
       const result = await work(tx, opened, loaded);
-      if (!transaction.ended) await commit(transaction, undefined);
+      if (!transaction.ended) await commit(transaction, []);
       return result;
     } catch (error) {
       // A connection that cannot even roll back is dead; the pool discards it on release. Once the
@@ -243,21 +244,60 @@ export async function openTransaction<Tables, T, Loaded = undefined>(
 }
 
 /**
- * Sends the COMMIT (behind `written`, when there is a write in the same round trip) and checks that
- * it committed: Postgres answers COMMIT with ROLLBACK when an earlier statement failed.
+ * Sends `queries` on an open transaction all together, one round trip however many (behind any
+ * statement `tx` has queued), and answers each one's result; throws the first one's error. For
+ * platform code that knows a round trip's statements before any answer (`inTransactionOnceEach`).
  */
-async function commit<Row>(transaction: OpenTransaction, written: CompiledQuery | undefined): Promise<Row[]> {
-  transaction.ended = true;
-  const queries = written ? [written, CompiledQuery.raw('COMMIT')] : [CompiledQuery.raw('COMMIT')];
-  const answers = await transaction.sendInTurn(queries);
-  for (const answer of answers) if (answer.status === 'rejected') throw answer.reason;
-  const [result, committed] = answers.map(
-    (answer) => (answer as PromiseFulfilledResult<QueryResult<unknown>>).value,
+export async function sendTogether<Tables>(
+  tx: Database<Tables>,
+  queries: readonly CompiledQuery[],
+): Promise<QueryResult<unknown>[]> {
+  return settledAll(
+    await openTransactionOf(
+      tx,
+      'sendTogether needs an open transaction of inTransaction or inTransactionOnce',
+    ).sendInTurn([...queries]),
   );
-  const tag = ((written ? committed : result)!.rows[0] as { command?: string } | undefined)?.command;
+}
+
+/** `sendTogether`, with COMMIT behind the last: the transaction's final round trip (see `commitWith`). */
+export async function commitTogether<Tables>(
+  tx: Database<Tables>,
+  written: readonly CompiledQuery[],
+): Promise<QueryResult<unknown>[]> {
+  return commit(openTransactionOf(tx, ENDS_ONCE('commitTogether')), written);
+}
+
+/** The transaction `tx` is, if it is still open; `refusal` is thrown otherwise. */
+function openTransactionOf(tx: object, refusal: string): OpenTransaction {
+  const transaction = openTransactions.get(tx);
+  if (!transaction || transaction.ended) throw new Error(refusal);
+  return transaction;
+}
+
+const ENDS_ONCE = (caller: string) =>
+  `${caller} ends a transaction of inTransaction or inTransactionOnce, once`;
+
+function settledAll(answers: PromiseSettledResult<QueryResult<unknown>>[]): QueryResult<unknown>[] {
+  for (const answer of answers) if (answer.status === 'rejected') throw answer.reason;
+  return answers.map((answer) => (answer as PromiseFulfilledResult<QueryResult<unknown>>).value);
+}
+
+/**
+ * Sends the COMMIT (behind `written`, the writes of the same round trip) and checks that it
+ * committed: Postgres answers COMMIT with ROLLBACK when an earlier statement failed. Answers the
+ * writes' results.
+ */
+async function commit(
+  transaction: OpenTransaction,
+  written: readonly CompiledQuery[],
+): Promise<QueryResult<unknown>[]> {
+  transaction.ended = true;
+  const answers = settledAll(await transaction.sendInTurn([...written, CompiledQuery.raw('COMMIT')]));
+  const tag = (answers.at(-1)!.rows[0] as { command?: string } | undefined)?.command;
   if (tag !== 'COMMIT')
     throw new Error(`the transaction did not commit (Postgres answered ${tag ?? 'nothing'})`);
-  return (written ? result!.rows : []) as Row[];
+  return answers.slice(0, -1);
 }
 
 /** A Kysely statement built but not run: an insert, update or delete (with `returning`, rows of `Row`). */
@@ -294,12 +334,11 @@ export async function commitWith<Tables, Row = never>(
   writes: readonly Statement[],
   returning?: Statement<Row>,
 ): Promise<Row[]> {
-  const transaction = openTransactions.get(tx);
-  if (!transaction || transaction.ended)
-    throw new Error('commitWith ends a transaction of inTransaction or inTransactionOnce, once');
+  const transaction = openTransactionOf(tx, ENDS_ONCE('commitWith'));
   // Compiled before the transaction counts as ended: `tx` refuses statements after that.
   const statement = oneStatement(tx, writes, returning)?.compile();
-  return commit<Row>(transaction, statement);
+  const [written] = await commit(transaction, statement ? [statement] : []);
+  return (written?.rows ?? []) as Row[];
 }
 
 /**

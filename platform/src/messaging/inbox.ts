@@ -2,7 +2,17 @@ import type { AnyEvent, EventType } from '@shop/contracts';
 import { EVENT_ORDER } from '@shop/contracts';
 import { CompiledQuery } from 'kysely';
 import { escapeLiteral } from 'pg';
-import { openTransaction, type Database, type LoadingOptions } from '../database';
+import type { Compilable } from 'kysely';
+import {
+  advisoryLockStatement,
+  commitTogether,
+  oneStatement,
+  openTransaction,
+  sendTogether,
+  type Database,
+  type LoadingOptions,
+  type Statement,
+} from '../database';
 
 /** The inbox's tables (platform/sql/outbox-inbox.sql) as every service's schema.prisma declares them. */
 export interface InboxTable {
@@ -92,13 +102,18 @@ export const isEventOutOfOrder = (error: unknown): error is EventOutOfOrderError
  * baselines, which send this very text.
  */
 export function claimStatement({ consumer, eventId, place = placeOfUnplaced(eventId) }: InboxClaim): string {
+  return `SELECT claimed, in_order, seen FROM shop_inbox_claim(${claimArguments({ consumer, eventId, place })})`;
+}
+
+/** The claim's arguments of `shop_inbox_claim`, as escaped literals. */
+function claimArguments({ consumer, eventId, place = placeOfUnplaced(eventId) }: InboxClaim): string {
   if (!Number.isInteger(place.sequence))
     throw new TypeError(`sequence must be an integer: ${place.sequence}`);
-  const cause = place.causeId === null ? 'NULL' : `${escapeLiteral(place.causeId)}::uuid`;
+  const cause = place.causeId === null ? 'NULL::uuid' : `${escapeLiteral(place.causeId)}::uuid`;
   return (
-    `SELECT claimed, in_order, seen FROM shop_inbox_claim(${escapeLiteral(consumer)}, ` +
-    `${escapeLiteral(eventId)}::uuid, ${escapeLiteral(place.source)}, ${escapeLiteral(place.subject)}, ` +
-    `${place.sequence}, ${place.opensStream}, ${cause})`
+    `${escapeLiteral(consumer)}::varchar, ${escapeLiteral(eventId)}::uuid, ` +
+    `${escapeLiteral(place.source)}::varchar, ${escapeLiteral(place.subject)}::varchar, ` +
+    `${place.sequence}, ${place.opensStream}, ${cause}`
   );
 }
 
@@ -198,4 +213,129 @@ export function inTransactionOnce<Tables extends InboxTable, T, Loaded>(
   return openTransaction(db, options, [claimStatement(claim)], async (tx, opened, loaded) =>
     claimAnswer(claim, opened) ? effect(tx, loaded as Loaded) : 'duplicate',
   );
+}
+
+/**
+ * Several claims as ONE statement, answering a row per claim in the order given. The function runs
+ * once per claim, in that order, and each call sees what the calls before it wrote (a volatile
+ * function's statements take a new snapshot each).
+ */
+export function claimsStatement(claims: readonly InboxClaim[]): string {
+  const calls = claims.map((claim, index) => `(${index}, ${claimArguments(claim)})`);
+  return (
+    'SELECT c.claimed, c.in_order, c.seen FROM (VALUES ' +
+    calls.join(', ') +
+    ') AS v(n, consumer, event, source, subject, seq, opens, cause) ' +
+    'CROSS JOIN LATERAL shop_inbox_claim(v.consumer, v.event, v.source, v.subject, v.seq, v.opens, v.cause) AS c ' +
+    'ORDER BY v.n'
+  );
+}
+
+/** What each message of a batch is (`inTransactionOnceEach`). */
+export interface EachMessage<Tables, Item, Row, LoadedRow> {
+  claim: (item: Item) => InboxClaim;
+  /**
+   * The message's advisory lock. Messages with the same lock are applied one after another, in the
+   * order given; messages with different locks must not depend on one another (that is what the
+   * lock says), so their claims, reads and writes go together. Without it, each message waits for
+   * the one before.
+   */
+  advisoryLock?: (item: Item) => readonly [number, number];
+  /** The read the message's writes depend on, built but not run. */
+  load?: (tx: Database<Tables>, item: Item) => Compilable<LoadedRow>;
+  /** What a claimed message writes, built but not run (as `commitWith` takes it). */
+  write: (
+    tx: Database<Tables>,
+    item: Item,
+    loaded: LoadedRow[],
+  ) => { writes: readonly Statement[]; returning?: Statement<Row> };
+}
+
+/**
+ * `inTransactionOnce` for a batch: every message's effect, each exactly once, in ONE transaction with
+ * one commit, in about the round trips of one message. The messages go in rounds: a round holds at
+ * most one message per lock (the first of each, then the second, …), so nothing in a round depends
+ * on anything else in it. Round trip 1 is BEGIN, every lock (sorted, so two batches never wait for
+ * each other in a circle), the round's claims in one statement and its reads; round trip 2 is its
+ * writes, each as one statement (`oneStatement`), with COMMIT behind the last round's. A message's
+ * writes are skipped when its claim finds it a duplicate, and it answers 'duplicate'; the others
+ * answer the rows of their `returning`.
+ *
+ * All or nothing: any failure — a write that fails, an event that came before its turn
+ * (`EventOutOfOrderError`), a lost connection — rolls back every message's claim and writes, and the
+ * caller takes them one at a time instead (`createConsumer` does).
+ */
+export function inTransactionOnceEach<Tables extends InboxTable, Item, Row = never, LoadedRow = never>(
+  db: Database<Tables>,
+  items: readonly Item[],
+  each: EachMessage<Tables, Item, Row, LoadedRow>,
+): Promise<(Row[] | 'duplicate')[]> {
+  if (items.length === 0) return Promise.resolve([]);
+  const claims = items.map(each.claim);
+  const rounds = roundsOf(items, each.advisoryLock);
+  const locks = each.advisoryLock ? inKeyOrder(items.map(each.advisoryLock)) : [];
+  const loads = (tx: Database<Tables>, round: readonly number[]) =>
+    each.load ? round.map((index) => each.load!(tx, items[index]).compile()) : [];
+  return openTransaction(
+    db,
+    { load: (tx) => sendTogether(tx, loads(tx, rounds[0])) },
+    [...locks.map(advisoryLockStatement), claimsStatement(rounds[0].map((index) => claims[index]))],
+    async (tx, openedClaims, openedLoads) => {
+      const outcomes: (Row[] | 'duplicate')[] = new Array(items.length);
+      for (const [number, round] of rounds.entries()) {
+        const [claimed, ...loaded] =
+          number === 0
+            ? [openedClaims, ...openedLoads]
+            : await sendTogether(tx, [
+                CompiledQuery.raw(claimsStatement(round.map((index) => claims[index]))),
+                ...loads(tx, round),
+              ]);
+        // The round's claimed messages, each with its write (none when it has nothing to write).
+        const writing: { index: number; write?: CompiledQuery }[] = [];
+        round.forEach((index, place) => {
+          if (!claimAnswer(claims[index], { rows: [claimed.rows[place]] })) {
+            outcomes[index] = 'duplicate';
+            return;
+          }
+          const read = (loaded[place]?.rows ?? []) as LoadedRow[];
+          const { writes, returning } = each.write(tx, items[index], read);
+          writing.push({ index, write: oneStatement(tx, writes, returning)?.compile() });
+          outcomes[index] = [];
+        });
+        const sent = writing.filter((message) => message.write !== undefined);
+        const lastRound = number === rounds.length - 1;
+        const written = await (lastRound ? commitTogether : sendTogether)(
+          tx,
+          sent.map((message) => message.write!),
+        );
+        sent.forEach((message, place) => (outcomes[message.index] = written[place].rows as Row[]));
+      }
+      return outcomes;
+    },
+  );
+}
+
+/**
+ * The batch's rounds, as indexes: the first message of each lock, then the second, and so on, each
+ * round in the order given. Without locks, a message per round.
+ */
+function roundsOf<Item>(
+  items: readonly Item[],
+  lockOf: ((item: Item) => readonly [number, number]) | undefined,
+): number[][] {
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const key = lockOf ? lockOf(item).join(':') : String(index);
+    const round = seen.get(key) ?? 0;
+    seen.set(key, round + 1);
+    (rounds[lockOf ? round : index] ??= []).push(index);
+  });
+  return rounds;
+}
+
+/** Distinct lock keys, sorted: the order every batch takes its locks in. */
+function inKeyOrder(locks: readonly (readonly [number, number])[]): (readonly [number, number])[] {
+  const distinct = new Map(locks.map((lock) => [lock.join(':'), lock]));
+  return [...distinct.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 }
