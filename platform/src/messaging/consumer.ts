@@ -1,4 +1,10 @@
-import { deadLetterQueueOf, type EventType, type QueueSpec, type TypedEvent } from '@shop/contracts';
+import {
+  deadLetterQueueOf,
+  type AnyEvent,
+  type EventType,
+  type QueueSpec,
+  type TypedEvent,
+} from '@shop/contracts';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { describeDatabaseError, isDatabaseUnavailable } from '../database-connection-errors';
 import type { Logger } from '../logger';
@@ -41,6 +47,28 @@ export class PermanentHandlerError extends Error {
   readonly retryable = false;
 }
 
+/** One delivery of a batch: its event and the context its handler would get. */
+export interface BatchedEvent {
+  event: AnyEvent;
+  context: HandlerContext;
+}
+
+/**
+ * Deliveries that arrive together, handled in one call: one transaction and one commit for them
+ * all (`inTransactionOnceEach`) instead of one each.
+ */
+export interface BatchHandler {
+  /** The most deliveries in one call; keep it at or below the prefetch. */
+  maxSize: number;
+  /**
+   * Applies every event exactly once, all or nothing, and answers each one's outcome in the order
+   * given. When it throws, nothing of it may have taken effect: the consumer then handles the same
+   * events one at a time with `handlers` (retries, dead-lettering, events that came early, as
+   * ever), so a message that fails fails alone.
+   */
+  handle(batch: readonly BatchedEvent[]): Promise<readonly (HandlerOutcome | void)[]>;
+}
+
 export interface ConsumerOptions {
   connection: BrokerConnection;
   /** The queue to consume; it (and its DLQ) is declared on every (re)connect. */
@@ -66,6 +94,12 @@ export interface ConsumerOptions {
   consumerName?: string;
   /** Where consumed/failed/dead-lettered counts and processing latency go. Default: the process registry. */
   metrics?: Metrics;
+  /**
+   * Handle the deliveries that arrive together as one batch (those of one read from the socket, up
+   * to `maxSize`; a lone delivery goes to `handlers` as without it). Only events `handlers` handles
+   * join a batch: those are what a failed batch falls back on.
+   */
+  batch?: BatchHandler;
 }
 
 export interface Consumer {
@@ -150,60 +184,146 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       logger.warn('consumer cancelled by the broker; it resumes after the next reconnect');
       return;
     }
-    const work = handle(ch, message).finally(() => inFlight.delete(work));
-    inFlight.add(work);
+    const delivery = accept(ch, message);
+    if (!delivery) return;
+    if (options.batch) gather(delivery, options.batch);
+    else track(apply(delivery));
   }
 
-  async function handle(ch: Channel, message: ConsumeMessage): Promise<void> {
+  function track(work: Promise<void>): void {
+    const tracked = work.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  }
+
+  /**
+   * Settles at once what needs no handler (a message that breaks the contract is dead-lettered, an
+   * event this consumer does not handle is acked) and returns the rest, ready to apply.
+   */
+  function accept(ch: Channel, message: ConsumeMessage): Delivery | undefined {
     const base = { message_id: message.properties.messageId, redelivered: message.fields.redelivered };
     const decoded = decodeMessage(message.content);
     if (!decoded.ok) {
       metrics.eventsDeadLettered.inc({ reason: decoded.reason });
-      return deadLetter(ch, message, logger, 'warn', 'message dead-lettered: it does not meet the contract', {
+      deadLetter(ch, message, logger, 'warn', 'message dead-lettered: it does not meet the contract', {
         ...base,
         ...decoded.ids,
         reason: decoded.reason,
         detail: decoded.detail,
       });
+      return undefined;
     }
     const event = decoded.event;
     // The event's ids go on every line about it. The consumer's own lines pass them as fields; a
     // child logger (for the handler) is only made if the handler asks for one.
     const ids = logFieldsOf(event);
-    let eventLogger: Logger | undefined;
-    const eventLog = () => (eventLogger ??= logger.child(ids));
     const handler = handlers[event.type] as EventHandler<EventType> | undefined;
     if (!handler) {
       if (logger.isDebugEnabled())
         logger.debug('event not handled by this consumer, acked', { ...ids, ...base });
       metrics.eventsConsumed.inc({ type: event.type, outcome: 'ignored' });
-      return settle(ch, message, 'ack', logger);
+      settle(ch, message, 'ack', logger);
+      return undefined;
     }
+    let eventLogger: Logger | undefined;
+    return {
+      ch,
+      message,
+      event,
+      handler,
+      base,
+      ids,
+      claim: { consumer: consumerName, eventId: event.id, place: placeOf(event, handled) },
+      log: () => (eventLogger ??= logger.child(ids)),
+      madeLogger: () => eventLogger,
+    };
+  }
+
+  function contextOf(delivery: Delivery, attempt: number): HandlerContext {
+    return {
+      consumer: consumerName,
+      claim: delivery.claim,
+      get logger() {
+        return delivery.log();
+      },
+      attempt,
+      redelivered: delivery.message.fields.redelivered,
+    };
+  }
+
+  /** The handler (or the batch) succeeded: log, count, ack. */
+  function succeeded(delivery: Delivery, outcome: HandlerOutcome, attempt: number): void {
+    if (logger.isInfoEnabled()) {
+      const text = outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled';
+      const eventLogger = delivery.madeLogger();
+      if (eventLogger) eventLogger.info(text, { ...delivery.base, outcome, attempt });
+      else logger.info(text, { ...delivery.ids, ...delivery.base, outcome, attempt });
+    }
+    metrics.eventsConsumed.inc({ type: delivery.event.type, outcome });
+    settle(delivery.ch, delivery.message, 'ack', logger);
+  }
+
+  // Deliveries waiting for the rest of their read from the socket, to be handled as one batch.
+  let gathered: Delivery[] = [];
+
+  function gather(delivery: Delivery, batch: BatchHandler): void {
+    gathered.push(delivery);
+    // amqplib hands over every delivery of one socket read in the same turn of the event loop, so
+    // the batch is sent once that turn is over (or once full): no timer, and a lone delivery waits
+    // for nothing.
+    if (gathered.length >= batch.maxSize) sendGathered(batch);
+    else if (gathered.length === 1) setImmediate(() => sendGathered(batch));
+  }
+
+  function sendGathered(batch: BatchHandler): void {
+    const deliveries = gathered;
+    gathered = [];
+    // On shutdown they stay unsettled; the broker redelivers them to the next consumer.
+    if (deliveries.length === 0 || stopping) return;
+    if (deliveries.length === 1) track(apply(deliveries[0]));
+    else track(applyBatch(deliveries, batch));
+  }
+
+  async function applyBatch(deliveries: readonly Delivery[], batch: BatchHandler): Promise<void> {
+    const stopTimers = deliveries.map((delivery) =>
+      metrics.consumerProcessingSeconds.startTimer({ type: delivery.event.type }),
+    );
+    let outcomes: readonly (HandlerOutcome | void)[];
+    try {
+      outcomes = await batch.handle(
+        deliveries.map((delivery) => ({ event: delivery.event, context: contextOf(delivery, 1) })),
+      );
+      if (outcomes.length !== deliveries.length)
+        throw new Error(
+          `the batch handler answered ${outcomes.length} outcomes for ${deliveries.length} events`,
+        );
+    } catch (error) {
+      // Nothing of the batch took effect. Taken one at a time, the others go through and the one
+      // that failed the batch retries, waits its turn or dead-letters on its own.
+      const early = isEventOutOfOrder(error);
+      logger.log(early ? 'info' : 'warn', 'batch not applied; its events are handled one at a time', {
+        events: deliveries.length,
+        err: early ? error.message : describeDatabaseError(error),
+      });
+      await Promise.all(deliveries.map((delivery) => apply(delivery)));
+      return;
+    }
+    deliveries.forEach((delivery, index) => {
+      stopTimers[index]();
+      succeeded(delivery, outcomes[index] ?? 'applied', 1);
+    });
+  }
+
+  async function apply(delivery: Delivery): Promise<void> {
+    const { ch, message, event, handler, base } = delivery;
     const stopTimer = metrics.consumerProcessingSeconds.startTimer({ type: event.type });
-    const claim: InboxClaim = { consumer: consumerName, eventId: event.id, place: placeOf(event, handled) };
     let failures = 0;
     let earlyTries = 0;
     let earlySince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome =
-          (await handler(event, {
-            consumer: consumerName,
-            claim,
-            get logger() {
-              return eventLog();
-            },
-            attempt,
-            redelivered: message.fields.redelivered,
-          })) ?? 'applied';
-        if (logger.isInfoEnabled()) {
-          const text = outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled';
-          if (eventLogger) eventLogger.info(text, { ...base, outcome, attempt });
-          else logger.info(text, { ...ids, ...base, outcome, attempt });
-        }
+        const outcome = (await handler(event, contextOf(delivery, attempt))) ?? 'applied';
         stopTimer();
-        metrics.eventsConsumed.inc({ type: event.type, outcome });
-        return settle(ch, message, 'ack', logger);
+        return succeeded(delivery, outcome, attempt);
       } catch (error) {
         if (isEventOutOfOrder(error)) {
           // Not a failure: the event before it is on its way (another handler or instance has it,
@@ -217,7 +337,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
             return deadLetter(
               ch,
               message,
-              eventLog(),
+              delivery.log(),
               'error',
               'event dead-lettered: what comes before it never took effect here',
               { ...base, attempt, waited_ms: Date.now() - earlySince, waiting_for: error.waitingFor },
@@ -225,7 +345,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           }
           const waitMs = backoffDelay(earlyTries, EARLY_EVENT_BACKOFF);
           if (earlyTries === 1)
-            eventLog().info('event came before its turn, trying again', {
+            delivery.log().info('event came before its turn, trying again', {
               ...base,
               waitMs,
               waiting_for: error.waitingFor,
@@ -242,7 +362,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         if (!databaseDown && (err.retryable === false || failures >= maxAttempts)) {
           stopTimer();
           metrics.eventsDeadLettered.inc({ reason: 'handler_failed' });
-          return deadLetter(ch, message, eventLog(), 'error', 'event dead-lettered: handler failed', {
+          return deadLetter(ch, message, delivery.log(), 'error', 'event dead-lettered: handler failed', {
             ...base,
             attempt,
             err: err.message,
@@ -251,13 +371,13 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         }
         const waitMs = backoffDelay(attempt, backoff);
         if (databaseDown)
-          eventLog().warn('database unavailable, retrying the event', {
+          delivery.log().warn('database unavailable, retrying the event', {
             ...base,
             attempt,
             waitMs,
             err: describeDatabaseError(error),
           });
-        else eventLog().warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
+        else delivery.log().warn('handler failed, retrying', { ...base, attempt, waitMs, err: err.message });
         // On shutdown the message is left unsettled; the broker redelivers it to the next consumer.
         if (stopping) return;
         await pause(waitMs);
@@ -286,6 +406,23 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       logger.info('consumer stopped');
     },
   };
+}
+
+/** A delivery this consumer handles, decoded, with what every line about it carries. */
+interface Delivery {
+  ch: Channel;
+  message: ConsumeMessage;
+  event: AnyEvent;
+  handler: EventHandler<EventType>;
+  claim: InboxClaim;
+  /** The message's own fields for a log line. */
+  base: { message_id: unknown; redelivered: boolean };
+  /** The event's ids (logFieldsOf). */
+  ids: Record<string, unknown>;
+  /** A child logger with the ids, made on first use. */
+  log(): Logger;
+  /** That child logger if something made it, so a line need not make one. */
+  madeLogger(): Logger | undefined;
 }
 
 /** An event that came before its turn is tried again soon: what it waits for is usually milliseconds away. */
