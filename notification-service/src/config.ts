@@ -8,17 +8,21 @@ import {
   type PoolBudget,
 } from '@shop/platform';
 
+/** The events consumer's transactions at once, each on a connection of its own (see POOL_BUDGET). */
+export const CONSUMER_TRANSACTIONS = 20;
+
 /**
  * The notification service's Postgres connections, per instance (docs/scaling.md):
- *     20  events in flight (CONSUMER_PREFETCH's default), one short transaction each
+ *     20  transactions of the events consumer at once: a batch of the events that arrived together
+ *         (up to CONSUMER_BATCH_SIZE) or one event each
  *   +  2  HTTP: a listing and the readiness probe's SELECT 1 run without waiting while the
  *         consumer is at its limit
  *   = 22
- * The pool no longer follows CONSUMER_PREFETCH (it was prefetch + 5): it is the budget. A prefetch
- * raised alone makes deliveries wait their turn for a connection; raise both to go faster.
+ * The pool does not follow CONSUMER_PREFETCH: it is the budget. Events in flight beyond what the
+ * consumer's transactions hold wait their turn for a connection.
  */
 export const POOL_BUDGET: PoolBudget = {
-  size: 20 + 2,
+  size: CONSUMER_TRANSACTIONS + 2,
   usedBy: 'HTTP and the events consumer',
 };
 
@@ -32,8 +36,16 @@ export const configShape = {
     .number()
     .int()
     .positive()
-    .default(20)
+    .default(100)
     .describe('Unacked events the consumer works on at once'),
+  CONSUMER_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(25)
+    .describe(
+      'Most events recorded in one transaction (those that arrive together); 1 records each on its own',
+    ),
   CONSUMER_MAX_ATTEMPTS: z.coerce
     .number()
     .int()

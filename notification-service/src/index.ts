@@ -1,5 +1,5 @@
 export { start, type RunningService, type StartOptions } from './server';
-export { configShape, type Config } from './config';
+export { configShape, CONSUMER_TRANSACTIONS, type Config } from './config';
 export { migrationsDir } from './db/migrations-dir';
 export { createApp } from './app';
 // What recording one notification sends, for the bench's raw baseline

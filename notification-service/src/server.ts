@@ -21,7 +21,7 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { createNotificationRepository } from './db/notification-repository';
 import type { DB } from './generated/database';
-import { notificationHandlers } from './messaging/notification-handlers';
+import { notificationBatch, notificationHandlers } from './messaging/notification-handlers';
 
 export interface StartOptions {
   logger?: Logger;
@@ -61,6 +61,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         handlers: notificationHandlers(notifications),
         logger,
         prefetch: config.CONSUMER_PREFETCH,
+        ...(config.CONSUMER_BATCH_SIZE > 1 && {
+          batch: notificationBatch(notifications, config.CONSUMER_BATCH_SIZE),
+        }),
         maxAttempts: config.CONSUMER_MAX_ATTEMPTS,
         backoff: options.retryBackoff,
       }),

@@ -1,5 +1,11 @@
 import type { EventType, Notification } from '@shop/contracts';
-import { commitWith, inTransactionOnce, type Database, type InboxClaim } from '@shop/platform';
+import {
+  commitWith,
+  inTransactionOnce,
+  inTransactionOnceEach,
+  type Database,
+  type InboxClaim,
+} from '@shop/platform';
 import type { Selectable } from 'kysely';
 import { decideNotificationUser } from '../domain/notification-user';
 import type { DB } from '../generated/database';
@@ -86,6 +92,18 @@ export function notificationWrites(
   return { writes: user.backfill ? [backfill] : [], insert };
 }
 
+/** One event to record: its inbox claim and the notification it becomes. */
+export interface ToRecord {
+  claim: InboxClaim;
+  input: NewNotification;
+}
+
+/** The outcome of an event whose notification was inserted as `row`. */
+function applied(claim: InboxClaim, row: Selectable<DB['notifications']> | undefined): RecordOutcome {
+  if (!row) throw new Error(`notification of event ${claim.eventId} was not inserted`);
+  return { outcome: 'applied', notification: toNotification(row) };
+}
+
 export function createNotificationRepository(db: NotificationDb) {
   return {
     /**
@@ -107,8 +125,7 @@ export function createNotificationRepository(db: NotificationDb) {
           async (tx, recorded): Promise<RecordOutcome> => {
             const { writes, insert } = notificationWrites(tx, claim.eventId, input, recorded);
             const [row] = await commitWith(tx, writes, insert);
-            if (!row) throw new Error(`notification of event ${claim.eventId} was not inserted`);
-            return { outcome: 'applied', notification: toNotification(row) };
+            return applied(claim, row);
           },
         );
         return outcome === 'duplicate' ? { outcome: 'duplicate' } : outcome;
@@ -117,6 +134,27 @@ export function createNotificationRepository(db: NotificationDb) {
         if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { outcome: 'duplicate' };
         throw error;
       }
+    },
+
+    /**
+     * `recordOnce` for several events in one transaction, in the order given (an order's later event
+     * sees the notifications of its earlier ones), all or nothing: any failure — a duplicate event id
+     * under another inbox name included — throws and records none, and the caller records them one
+     * at a time instead.
+     */
+    async recordEachOnce(events: readonly ToRecord[]): Promise<RecordOutcome[]> {
+      const outcomes = await inTransactionOnceEach(db, events, {
+        claim: (event) => event.claim,
+        advisoryLock: (event) => notificationOrderLock(event.input.orderId),
+        load: (tx, event) => usersOfOrderQuery(tx, event.input.orderId),
+        write: (tx, { claim, input }, recorded) => {
+          const { writes, insert } = notificationWrites(tx, claim.eventId, input, recorded);
+          return { writes, returning: insert };
+        },
+      });
+      return outcomes.map((rows, index) =>
+        rows === 'duplicate' ? { outcome: 'duplicate' } : applied(events[index].claim, rows[0]),
+      );
     },
 
     /** A page in the order things happened, and how many match in all. */

@@ -2,7 +2,7 @@ import { ConfigError, parseConfig } from '@shop/platform';
 import { configShape } from '../../src/config';
 
 describe("the notification service's pool size", () => {
-  it('when DATABASE_POOL_SIZE is unset, the pool is the budget: 20 events in flight + 2 for HTTP', () => {
+  it('when DATABASE_POOL_SIZE is unset, the pool is the budget: 20 consumer transactions at once + 2 for HTTP', () => {
     const config = parseConfig(configShape, {});
 
     expect(config.DATABASE_POOL_SIZE).toBe(22);
