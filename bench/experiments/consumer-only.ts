@@ -1,8 +1,9 @@
 /**
  * `npx tsx bench/experiments/consumer-only.ts [events] [--cpu-prof]` — phase 4 alone (after a
  * `turbo run build`): starts the bench system, runs the consumer-throughput phase and its raw
- * baseline `ROUNDS` times, prints events/s, the ratio and the product service's CPU per event each time, and tears everything down.
- * For iterating on the product consumer without the 5-minute full bench.
+ * baseline `ROUNDS` times, prints events/s, the ratio and the product service's CPU per event each time,
+ * and the notification service's catch-up against its raw inserts, and tears everything down.
+ * For iterating on the consumers without the full bench.
  */
 import { localBroker } from '../infra';
 import { consumerThroughput } from '../phases/consumer-throughput';
@@ -35,7 +36,7 @@ async function run(): Promise<void> {
         'DELETE FROM notifications; DELETE FROM processed_messages; DELETE FROM inbox_streams',
       );
       console.log(
-        `round ${round + 1}: shop ${result.eventsPerSecond.toFixed(0)}/s, raw ${result.baseline.eventsPerSecond.toFixed(0)}/s, ratio ${result.ratio.toFixed(2)}, product-service CPU ${cpuMs.toFixed(3)} ms/event (start-up included)`,
+        `round ${round + 1}: shop ${result.eventsPerSecond.toFixed(0)}/s, raw ${result.baseline.eventsPerSecond.toFixed(0)}/s, ratio ${result.ratio.toFixed(2)}, product-service CPU ${cpuMs.toFixed(3)} ms/event (start-up included); notification ${result.notificationEventsPerSecond.toFixed(0)}/s, raw ${result.notificationBaseline.eventsPerSecond.toFixed(0)}/s, ratio ${result.notificationRatio.toFixed(2)}`,
       );
     }
   } finally {

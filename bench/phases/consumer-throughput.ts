@@ -1,5 +1,5 @@
 import { QUEUES } from '@shop/contracts';
-import { configShape as notificationConfig } from '@shop/notification-service';
+import { CONSUMER_TRANSACTIONS } from '@shop/notification-service';
 import { buildEvent, declareTopology } from '@shop/platform';
 import { runNotificationInsertBaseline } from '../baselines/notification-inserts';
 import { runReserveStockBaseline } from '../baselines/reserve-stock';
@@ -17,8 +17,12 @@ import { waitUntil } from '../wait';
 export const SYNTHETIC_ORDER_BASE = 1_000_000_000;
 /** The product service's consumer prefetch (createConsumer's default), which bounds its transactions in flight. */
 export const CONSUMER_PREFETCH = 10;
-/** The notification service's consumer prefetch as the bench runs it (its CONSUMER_PREFETCH default). */
-export const NOTIFICATION_PREFETCH: number = notificationConfig.CONSUMER_PREFETCH.parse(undefined);
+/**
+ * The notification service's consumer transactions at once (its pool's share for events): how many
+ * raw transactions its baseline keeps in flight. (Its prefetch, 100, is more: the events that
+ * arrive together share a transaction.)
+ */
+export const NOTIFICATION_TRANSACTIONS: number = CONSUMER_TRANSACTIONS;
 
 export interface ConsumerThroughput {
   events: number;
@@ -49,7 +53,7 @@ export interface ConsumerThroughput {
   /**
    * The same 2 × N events, in the queue's order, as raw `pg` transactions sending the notification
    * service's own statements (baselines/notification-inserts.ts), `concurrency` in flight (the
-   * service's prefetch): from the first transaction's start to the last commit. `early`: tries rolled
+   * consumer's transactions at once; the service batches, the baseline does not): from the first transaction's start to the last commit. `early`: tries rolled
    * back because the event's cause had not committed yet.
    */
   notificationBaseline: { eventsPerSecond: number; concurrency: number; early: number };
@@ -138,12 +142,12 @@ export async function consumerThroughput(
   const notificationEventsPerSecond = await notificationCatchUp(system, range, settings.settleTimeoutMs);
   step(`  notification service: ${notificationEventsPerSecond.toFixed(0)} events/s`);
   step(
-    `baseline: the same ${2 * count} notifications as raw pg transactions, ${NOTIFICATION_PREFETCH} in flight`,
+    `baseline: the same ${2 * count} notifications as raw pg transactions, ${NOTIFICATION_TRANSACTIONS} in flight`,
   );
   const notificationBaseline = await runNotificationInsertBaseline(
     databaseUrl('baselineNotifications'),
     [...bodies, ...inventoryBodies],
-    NOTIFICATION_PREFETCH,
+    NOTIFICATION_TRANSACTIONS,
   );
   step(`  raw: ${notificationBaseline.eventsPerSecond.toFixed(0)} events/s`);
   return {
@@ -156,7 +160,7 @@ export async function consumerThroughput(
     notificationEventsPerSecond,
     notificationBaseline: {
       eventsPerSecond: notificationBaseline.eventsPerSecond,
-      concurrency: NOTIFICATION_PREFETCH,
+      concurrency: NOTIFICATION_TRANSACTIONS,
       early: notificationBaseline.early,
     },
     notificationRatio: ratio(notificationEventsPerSecond, notificationBaseline.eventsPerSecond),
