@@ -8,7 +8,8 @@ export const PUBLISHED_DEV_SECRET = 'dev-secret-change-me-please';
 const PRODUCTION_SECRET_MIN_LENGTH = 32;
 
 /** Compose and .env files pass unset keys as empty strings; those mean "use the default". */
-const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
 
 /**
  * Keys every service shares. Each service extends this with its own keys; every key has a
@@ -17,7 +18,9 @@ const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) =>
 export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development').describe('Runtime mode'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info').describe('winston log level'),
-  JWT_SECRET: unsetIfEmpty(z.string().min(16, 'must be at least 16 characters').default(PUBLISHED_DEV_SECRET)).describe(
+  JWT_SECRET: unsetIfEmpty(
+    z.string().min(16, 'must be at least 16 characters').default(PUBLISHED_DEV_SECRET),
+  ).describe(
     `HS256 secret that signs and verifies access tokens (production: ${PRODUCTION_SECRET_MIN_LENGTH}+ random characters, or set JWT_JWKS_URL)`,
   ),
   JWT_JWKS_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ }).optional()).describe(
@@ -25,9 +28,13 @@ export const baseConfigShape = {
   ),
   JWT_ISSUER: unsetIfEmpty(z.string().optional()).describe('When set, every token must carry this `iss`'),
   JWT_AUDIENCE: unsetIfEmpty(z.string().optional()).describe('When set, every token must carry this `aud`'),
-  JWT_MAX_TTL: unsetIfEmpty(z.coerce.number().int().positive().default(24 * 3600)).describe(
-    'Longest token lifetime (exp − iat) accepted, in seconds',
-  ),
+  JWT_MAX_TTL: unsetIfEmpty(
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(24 * 3600),
+  ).describe('Longest token lifetime (exp − iat) accepted, in seconds'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Grace period on SIGTERM'),
 };
 
@@ -80,8 +87,8 @@ export const databaseConfigShape = (database: string, owner: string, pool: PoolB
 /** Keys of a service on RabbitMQ (its createServiceMessaging): where the broker is, how long start-up waits. */
 export const brokerConfigShape = {
   AMQP_URL: urlListSchema('amqp://guest:guest@127.0.0.1:5672', brokerUrls).describe(
-      'RabbitMQ connection string; several, comma-separated, for the nodes of a cluster (the service fails over between them)',
-    ),
+    'RabbitMQ connection string; several, comma-separated, for the nodes of a cluster (the service fails over between them)',
+  ),
   BROKER_STARTUP_WAIT_MS: z.coerce
     .number()
     .int()
@@ -127,8 +134,29 @@ export const inboxConfigShape = {
       message: `must be at least ${MIN_INBOX_RETENTION_SECONDS} seconds (one day): an event's cause is looked up in the inbox's log (decision 36)`,
     })
     .default(7 * 24 * 3600)
-    .describe("Seconds the inbox's log of consumed events is kept (at least one day): a day's partition is dropped once all its rows are this old"),
+    .describe(
+      "Seconds the inbox's log of consumed events is kept (at least one day): a day's partition is dropped once all its rows are this old",
+    ),
 };
+
+/**
+ * Keys of a service's events consumer: how many deliveries it works on at once, and how many of
+ * those that arrive together share one transaction (`createConsumer`'s `batch`; 1 turns it off).
+ */
+export const consumerConfigShape = (defaults: { prefetch: number; batchSize: number }) => ({
+  CONSUMER_PREFETCH: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(defaults.prefetch)
+    .describe('Unacked events the consumer works on at once'),
+  CONSUMER_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(defaults.batchSize)
+    .describe('Most events that arrived together applied in one transaction; 1 applies each on its own'),
+});
 
 export class ConfigError extends Error {}
 
@@ -145,7 +173,8 @@ export function parseConfig<S extends z.ZodRawShape>(
     ? productionSecretIssues(result.data)
     : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   if (issues.length === 1) throw new ConfigError(`Invalid configuration: ${issues[0]}`);
-  if (issues.length > 1) throw new ConfigError(`Invalid configuration:\n${issues.map((issue) => `  ${issue}`).join('\n')}`);
+  if (issues.length > 1)
+    throw new ConfigError(`Invalid configuration:\n${issues.map((issue) => `  ${issue}`).join('\n')}`);
   return result.data!;
 }
 
@@ -155,20 +184,26 @@ export function parseConfig<S extends z.ZodRawShape>(
  * keys (JWT_JWKS_URL) verify tokens instead.
  */
 function productionSecretIssues(config: Record<string, unknown>): string[] {
-  if (config.NODE_ENV !== 'production' || typeof config.JWT_SECRET !== 'string' || config.JWT_JWKS_URL) return [];
+  if (config.NODE_ENV !== 'production' || typeof config.JWT_SECRET !== 'string' || config.JWT_JWKS_URL)
+    return [];
   if (config.JWT_SECRET === PUBLISHED_DEV_SECRET) {
     return [
       `JWT_SECRET: unset or the published development default; production needs a random secret of at least ${PRODUCTION_SECRET_MIN_LENGTH} characters (or JWT_JWKS_URL)`,
     ];
   }
   if (config.JWT_SECRET.length < PRODUCTION_SECRET_MIN_LENGTH) {
-    return [`JWT_SECRET: too short for production; it needs at least ${PRODUCTION_SECRET_MIN_LENGTH} random characters (or JWT_JWKS_URL)`];
+    return [
+      `JWT_SECRET: too short for production; it needs at least ${PRODUCTION_SECRET_MIN_LENGTH} random characters (or JWT_JWKS_URL)`,
+    ];
   }
   return [];
 }
 
 /** Used by a service's main: a bad config prints one clear message and exits 1. */
-export function loadConfigOrExit<S extends z.ZodRawShape>(service: string, shape: S): z.infer<z.ZodObject<S>> {
+export function loadConfigOrExit<S extends z.ZodRawShape>(
+  service: string,
+  shape: S,
+): z.infer<z.ZodObject<S>> {
   try {
     return parseConfig(shape);
   } catch (error) {

@@ -241,14 +241,21 @@ export interface EachMessage<Tables, Item, Row, LoadedRow> {
    * the one before.
    */
   advisoryLock?: (item: Item) => readonly [number, number];
-  /** The read the message's writes depend on, built but not run. */
-  load?: (tx: Database<Tables>, item: Item) => Compilable<LoadedRow>;
+  /** The read the message's writes depend on, built but not run; `undefined` when it reads nothing. */
+  load?: (tx: Database<Tables>, item: Item) => Compilable<LoadedRow> | undefined;
   /** What a claimed message writes, built but not run (as `commitWith` takes it). */
   write: (
     tx: Database<Tables>,
     item: Item,
     loaded: LoadedRow[],
   ) => { writes: readonly Statement[]; returning?: Statement<Row> };
+  /**
+   * A statement sent ahead of a round's writes, in their round trip, given the messages that write:
+   * typically the rows they are about to update, locked in one order (`ORDER BY id FOR UPDATE`).
+   * Two batches updating shared rows message by message would otherwise lock them in different
+   * orders and deadlock; Postgres would break that only after `deadlock_timeout`.
+   */
+  lockRows?: (tx: Database<Tables>, writing: readonly Item[]) => Compilable | undefined;
 }
 
 /**
@@ -274,26 +281,35 @@ export function inTransactionOnceEach<Tables extends InboxTable, Item, Row = nev
   const claims = items.map(each.claim);
   const rounds = roundsOf(items, each.advisoryLock);
   const locks = each.advisoryLock ? inKeyOrder(items.map(each.advisoryLock)) : [];
-  const loads = (tx: Database<Tables>, round: readonly number[]) =>
-    each.load ? round.map((index) => each.load!(tx, items[index]).compile()) : [];
+  const claimsOf = (round: readonly number[]) => claimsStatement(round.map((index) => claims[index]));
+
+  /** Sends a round's reads together, behind `first` if given; one answer per message (none if it reads nothing). */
+  const sendReads = async (tx: Database<Tables>, round: readonly number[], first?: CompiledQuery) => {
+    const reads = round.map((index) => each.load?.(tx, items[index])?.compile());
+    const answers = await sendTogether(tx, [
+      ...(first ? [first] : []),
+      ...reads.filter((read) => read !== undefined),
+    ]);
+    const firstAnswer = first ? answers.shift() : undefined;
+    return { firstAnswer, loaded: reads.map((read) => (read ? answers.shift() : undefined)) };
+  };
+
   return openTransaction(
     db,
-    { load: (tx) => sendTogether(tx, loads(tx, rounds[0])) },
-    [...locks.map(advisoryLockStatement), claimsStatement(rounds[0].map((index) => claims[index]))],
-    async (tx, openedClaims, openedLoads) => {
+    { load: (tx) => sendReads(tx, rounds[0]) },
+    [...locks.map(advisoryLockStatement), claimsOf(rounds[0])],
+    async (tx, openedClaims, opened) => {
       const outcomes: (Row[] | 'duplicate')[] = new Array(items.length);
       for (const [number, round] of rounds.entries()) {
-        const [claimed, ...loaded] =
+        const { firstAnswer, loaded } =
           number === 0
-            ? [openedClaims, ...openedLoads]
-            : await sendTogether(tx, [
-                CompiledQuery.raw(claimsStatement(round.map((index) => claims[index]))),
-                ...loads(tx, round),
-              ]);
+            ? { firstAnswer: openedClaims, loaded: opened.loaded }
+            : await sendReads(tx, round, CompiledQuery.raw(claimsOf(round)));
+        const claimed = firstAnswer!.rows;
         // The round's claimed messages, each with its write (none when it has nothing to write).
         const writing: { index: number; write?: CompiledQuery }[] = [];
         round.forEach((index, place) => {
-          if (!claimAnswer(claims[index], { rows: [claimed.rows[place]] })) {
+          if (!claimAnswer(claims[index], { rows: [claimed[place]] })) {
             outcomes[index] = 'duplicate';
             return;
           }
@@ -303,12 +319,22 @@ export function inTransactionOnceEach<Tables extends InboxTable, Item, Row = nev
           outcomes[index] = [];
         });
         const sent = writing.filter((message) => message.write !== undefined);
+        const lock =
+          sent.length > 0
+            ? each
+                .lockRows?.(
+                  tx,
+                  sent.map((message) => items[message.index]),
+                )
+                ?.compile()
+            : undefined;
         const lastRound = number === rounds.length - 1;
-        const written = await (lastRound ? commitTogether : sendTogether)(
-          tx,
-          sent.map((message) => message.write!),
-        );
-        sent.forEach((message, place) => (outcomes[message.index] = written[place].rows as Row[]));
+        const answers = await (lastRound ? commitTogether : sendTogether)(tx, [
+          ...(lock ? [lock] : []),
+          ...sent.map((message) => message.write!),
+        ]);
+        const written = lock ? answers.slice(1) : answers;
+        sent.forEach((message, place) => (outcomes[message.index] = written[place]!.rows as Row[]));
       }
       return outcomes;
     },
