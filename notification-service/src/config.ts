@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   baseConfigShape,
   brokerConfigShape,
+  consumerConfigShape,
   inboxConfigShape,
   databaseConfigShape,
   httpPortConfigShape,
@@ -32,20 +33,7 @@ export const configShape = {
   ...databaseConfigShape('shop_notifications', 'notification', POOL_BUDGET),
   ...brokerConfigShape,
   ...inboxConfigShape,
-  CONSUMER_PREFETCH: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(100)
-    .describe('Unacked events the consumer works on at once'),
-  CONSUMER_BATCH_SIZE: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(25)
-    .describe(
-      'Most events recorded in one transaction (those that arrive together); 1 records each on its own',
-    ),
+  ...consumerConfigShape({ prefetch: 100, batchSize: 25 }),
   CONSUMER_MAX_ATTEMPTS: z.coerce
     .number()
     .int()

@@ -3,6 +3,7 @@ import {
   RELAY_DEFAULTS,
   baseConfigShape,
   brokerConfigShape,
+  consumerConfigShape,
   inboxConfigShape,
   databaseConfigShape,
   httpPortConfigShape,
@@ -10,10 +11,14 @@ import {
   type PoolBudget,
 } from '@shop/platform';
 
+/** The order-events consumer's transactions at once, each on a connection of its own (see POOL_BUDGET). */
+export const CONSUMER_TRANSACTIONS = 10;
+
 /**
  * The product service's Postgres connections, per instance (docs/scaling.md). The outbox relay
  * shares the service's one pool, so the pool is the whole budget:
- *     10  order events in flight (createConsumer's default prefetch), one transaction each
+ *     10  transactions of the order-events consumer at once: a batch of the events that arrived
+ *         together (up to CONSUMER_BATCH_SIZE) or one event each
  *   +  1  the relay's LISTEN, held for as long as the service runs
  *   +  2  relay batches in flight (RELAY_DEFAULTS.pipeline), each holding its claim's transaction
  *         until the broker confirms the batch
@@ -22,7 +27,7 @@ import {
  *   = 15
  */
 export const POOL_BUDGET: PoolBudget = {
-  size: 10 + 1 + RELAY_DEFAULTS.pipeline + 2,
+  size: CONSUMER_TRANSACTIONS + 1 + RELAY_DEFAULTS.pipeline + 2,
   usedBy: 'HTTP, the order-events consumer and the outbox relay, whose LISTEN holds one for good',
   fewest: {
     size: 2,
@@ -38,6 +43,7 @@ export const configShape = {
   ...brokerConfigShape,
   ...inboxConfigShape,
   ...outboxConfigShape,
+  ...consumerConfigShape({ prefetch: 50, batchSize: 25 }),
 };
 
 export type Config = z.infer<z.ZodObject<typeof configShape>>;

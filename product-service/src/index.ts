@@ -8,6 +8,7 @@ export { createApp } from './app';
 export { orderEventHandlers } from './messaging/order-events.handlers';
 export {
   orderLock,
+  productsLock,
   reservationLoadQuery,
   readReservationLoad,
   isLostStockRace,

@@ -25,7 +25,7 @@ import { createApp } from './app';
 import type { Config } from './config';
 import { createProductRepository } from './db/product-repository';
 import type { DB } from './generated/database';
-import { orderEventHandlers } from './messaging/order-events.handlers';
+import { orderEventBatch, orderEventHandlers } from './messaging/order-events.handlers';
 
 export interface StartOptions {
   logger?: Logger;
@@ -64,7 +64,14 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     startupWaitMs: config.BROKER_STARTUP_WAIT_MS,
     downDetail: 'not connected to RabbitMQ',
     consumers: (connection) => [
-      createConsumer({ connection, queue: QUEUES.productOrders, handlers: orderEventHandlers(db), logger }),
+      createConsumer({
+        connection,
+        queue: QUEUES.productOrders,
+        handlers: orderEventHandlers(db),
+        prefetch: config.CONSUMER_PREFETCH,
+        ...(config.CONSUMER_BATCH_SIZE > 1 && { batch: orderEventBatch(db, config.CONSUMER_BATCH_SIZE) }),
+        logger,
+      }),
     ],
     relay: (connection) =>
       createOutboxRelay({

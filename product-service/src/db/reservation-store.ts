@@ -18,40 +18,44 @@ const ORDER_LOCK_NAMESPACE = 8001;
  */
 export const orderLock = (orderId: number) => [ORDER_LOCK_NAMESPACE, orderId] as const;
 
-/** What the saga has recorded for the order, if anything. Only saga steps write the row, under `orderLock`. */
-export async function loadReservation(tx: Db, orderId: number): Promise<Reservation | undefined> {
-  const row = await tx
-    .selectFrom('stock_reservations')
-    .select(['status', 'items'])
-    .where('order_id', '=', orderId)
-    .executeTakeFirst();
+/**
+ * What the saga has recorded for the order, if anything (only saga steps write the row, under
+ * `orderLock`). Built but not run.
+ */
+export const reservationQuery = (tx: Db, orderId: number) =>
+  tx.selectFrom('stock_reservations').select(['status', 'items']).where('order_id', '=', orderId);
+
+/** What `reservationQuery`'s rows say. */
+export function readReservation(
+  rows: readonly { status: string; items: unknown }[],
+): Reservation | undefined {
+  const row = rows[0];
   return row && { status: row.status as ReservationStatus, items: row.items as StockLine[] };
 }
+
+/**
+ * The products saga steps are about to change, locked in id order, sent ahead of their writes in
+ * the same round trip: steps and batches that share products then take them in one order and wait
+ * for each other instead of deadlocking. Built but not run.
+ */
+export const productsLock = (tx: Db, productIds: readonly number[]) =>
+  tx
+    .selectFrom('products')
+    .select('id')
+    .where('id', '=', sql<number>`ANY(${[...productIds]}::int[])`)
+    .orderBy('id')
+    .forUpdate();
 
 /**
  * What a reservation decides on, in one read: whether the saga has already recorded anything for the
  * order (a reservation, a rejection, the tombstone of a cancel that came first), and each product's
  * stock, read without a lock (unknown ids are absent). One row per product asked for (an order
- * names at least one, by contract), each carrying the order's recorded status. The write that follows (`stockChange`) is refused by the database
- * (CHECK stock >= 0) if a concurrent reservation took the last units in between, and the step runs
- * again on fresh stock (`isLostStockRace`). Locking the rows here instead would hold every product of
- * the order from this read until COMMIT, two round trips, and reservations of popular products would
- * queue behind that.
+ * names at least one, by contract), each carrying the order's recorded status. The write that follows
+ * (`stockChange`) is refused by the database (CHECK stock >= 0) if a concurrent reservation took the
+ * last units in between, and the step runs again on fresh stock (`isLostStockRace`). Locking the rows
+ * here instead would hold every product of the order from this read until COMMIT, two round trips,
+ * and reservations of popular products would queue behind that. Built but not run.
  */
-export async function loadForReservation(
-  tx: Db,
-  orderId: number,
-  productIds: readonly number[],
-): Promise<ReservationLoad> {
-  return readReservationLoad(await reservationLoadQuery(tx, orderId, productIds).execute());
-}
-
-export interface ReservationLoad {
-  recorded: boolean;
-  stock: Map<number, number>;
-}
-
-/** `loadForReservation`'s read, built but not run (the bench's raw baseline sends this very statement). */
 export function reservationLoadQuery(tx: Db, orderId: number, productIds: readonly number[]) {
   return tx
     .selectFrom(
@@ -63,6 +67,12 @@ export function reservationLoadQuery(tx: Db, orderId: number, productIds: readon
       'products.stock',
       eb.selectFrom('stock_reservations').select('status').where('order_id', '=', orderId).as('recorded'),
     ]);
+}
+
+/** What a reservation read: whether the order is decided already, and the stock of its products. */
+export interface ReservationLoad {
+  recorded: boolean;
+  stock: Map<number, number>;
 }
 
 /** What `reservationLoadQuery`'s rows say. */

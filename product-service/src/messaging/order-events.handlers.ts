@@ -1,8 +1,14 @@
 import type { TypedEvent } from '@shop/contracts';
-import { claimInbox, type EventHandlers, type HandlerContext } from '@shop/platform';
+import { claimInbox, type BatchHandler, type EventHandlers, type HandlerContext } from '@shop/platform';
 import type { Db } from '../db/database';
 import { stockEffectOfStatusChange } from '../domain/stock-reservation';
-import { releaseStock, reserveStock, type SagaCause } from '../use-cases/stock-saga';
+import {
+  applyStockSteps,
+  releaseStock,
+  reserveStock,
+  type SagaCause,
+  type StockStep,
+} from '../use-cases/stock-saga';
 
 const causeOf = (
   event: TypedEvent<'OrderCreated' | 'OrderStatusUpdated'>,
@@ -26,5 +32,28 @@ export function orderEventHandlers(db: Db): EventHandlers {
       // alone records it, so a redelivery is still told apart as a duplicate.
       return (await claimInbox(db, context.claim)) ? 'ignored' : 'duplicate';
     },
+  };
+}
+
+/** The order events that arrive together, as one batch of saga steps in one transaction (the consumer's `batch`). */
+export function orderEventBatch(db: Db, maxSize: number): BatchHandler {
+  return {
+    maxSize,
+    handle: (batch) =>
+      applyStockSteps(
+        db,
+        batch.map(({ event, context }): StockStep => {
+          if (event.type === 'OrderCreated') {
+            const { order_id: orderId, items } = event.data;
+            return { kind: 'reserve', orderId, items, cause: causeOf(event, context) };
+          }
+          if (event.type === 'OrderStatusUpdated') {
+            const kind = stockEffectOfStatusChange(event.data) === 'release' ? 'release' : 'record';
+            return { kind, orderId: event.data.order_id, cause: causeOf(event, context) };
+          }
+          // Only events with a handler above join a batch.
+          throw new Error(`no saga step for ${event.type}`);
+        }),
+      ),
   };
 }

@@ -1,8 +1,7 @@
 import type { AnyEvent, EventType } from '@shop/contracts';
 import {
   buildEvent,
-  commitWith,
-  inTransactionOnce,
+  inTransactionOnceEach,
   outboxWrite,
   type BuildEventInput,
   type HandlerOutcome,
@@ -12,10 +11,13 @@ import {
 import type { Db } from '../db/database';
 import {
   isLostStockRace,
-  loadForReservation,
-  loadReservation,
   orderLock,
+  productsLock,
+  readReservation,
+  readReservationLoad,
   reservationInsert,
+  reservationLoadQuery,
+  reservationQuery,
   reservationStatusUpdate,
   stockChange,
 } from '../db/reservation-store';
@@ -23,6 +25,7 @@ import {
   consolidateLines,
   decideRelease,
   decideReservation,
+  type Reservation,
   type StockLine,
 } from '../domain/stock-reservation';
 
@@ -30,9 +33,14 @@ import {
  * The stock saga's two steps on the product side (SPEC §6), each one transaction under the order's
  * advisory lock that reads: lock and load (BEGIN, the lock, the inbox claim and the reads, sent
  * together) → the domain decides → write what it decided, its event included, as one statement sent
- * with the COMMIT. Round trips are the cost of a step, so a step takes two. The lock serialises one order's
+ * with the COMMIT. Round trips are the cost of a step, so a step takes two, and the steps of the
+ * order events that arrive together share them (`applyStockSteps`). The lock serialises one order's
  * create and cancel, whichever arrives first. Products are not locked while the step decides: the
  * stock is taken relative to the row, and the CHECK (stock >= 0) refuses a write that would oversell.
+ * The write's round trip first locks the products it changes, in id order (`productsLock`): two
+ * steps that share products then wait for each other instead of deadlocking (an UPDATE … FROM
+ * unnest locks rows in whatever order its plan meets them, and Postgres broke such deadlocks only
+ * after a second's wait).
  */
 
 /** Runs of a reservation that lost a race for the last units before it gives up (the consumer then retries it). */
@@ -48,7 +56,13 @@ export async function reserveStock(
   order: { orderId: number; items: StockLine[] },
   cause: SagaCause,
 ): Promise<HandlerOutcome> {
-  return againIfRaceLost(() => reserveOnce(db, order, cause));
+  return againIfRaceLost(() => applyStep(db, { kind: 'reserve', ...order, cause }));
+}
+
+/** One saga step on its own: a batch of one (`applyStockSteps`), the same statements and round trips. */
+async function applyStep(db: Db, step: StockStep): Promise<HandlerOutcome> {
+  const [outcome] = await applyStockSteps(db, [step]);
+  return outcome!;
 }
 
 /**
@@ -63,34 +77,6 @@ async function againIfRaceLost<T>(step: () => Promise<T>): Promise<T> {
       if (!isLostStockRace(error) || attempt === STOCK_RACE_ATTEMPTS) throw error;
     }
   }
-}
-
-function reserveOnce(
-  db: Db,
-  order: { orderId: number; items: StockLine[] },
-  cause: SagaCause,
-): Promise<HandlerOutcome> {
-  const { orderId } = order;
-  const lines = consolidateLines(order.items);
-  return inTransactionOnce(
-    db,
-    cause,
-    {
-      advisoryLock: orderLock(orderId),
-      load: (tx) =>
-        loadForReservation(
-          tx,
-          orderId,
-          lines.map((line) => line.product_id),
-        ),
-    },
-    async (tx, { recorded, stock }) => {
-      // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
-      if (recorded) return 'ignored';
-      await commitWith(tx, reservationWrites(tx, orderId, lines, stock, cause));
-      return 'applied';
-    },
-  );
 }
 
 /**
@@ -139,39 +125,108 @@ export function reservationWrites(
  * the late create (serialised behind it by the order's lock) reserves nothing.
  */
 export async function releaseStock(db: Db, orderId: number, cause: SagaCause): Promise<HandlerOutcome> {
-  return againIfRaceLost(() => releaseOnce(db, orderId, cause));
+  return againIfRaceLost(() => applyStep(db, { kind: 'release', orderId, cause }));
 }
 
-function releaseOnce(db: Db, orderId: number, cause: SagaCause): Promise<HandlerOutcome> {
-  return inTransactionOnce(
-    db,
-    cause,
-    { advisoryLock: orderLock(orderId), load: (tx) => loadReservation(tx, orderId) },
-    async (tx, reservation) => {
-      const decision = decideRelease(reservation);
+/**
+ * What a cancel writes once it has read the reservation: the stock given back, the reservation
+ * released and StockReleased; the tombstone when it came before its create; 'ignored' when there is
+ * nothing to release (already released, rejected, or shipped).
+ */
+function releaseWrites(
+  tx: Db,
+  orderId: number,
+  reservation: Reservation | undefined,
+  cause: SagaCause,
+): Statement[] | 'ignored' {
+  const decision = decideRelease(reservation);
+  if (decision.kind === 'none') return 'ignored';
+  if (decision.kind === 'tombstone')
+    return [reservationInsert(tx, orderId, { status: 'cancelled_before_create', items: [] })];
+  const released = inventoryEvent(cause, {
+    type: 'StockReleased',
+    orderId,
+    sequence: 2,
+    data: { order_id: orderId, items: decision.lines },
+  });
+  return [
+    stockChange(tx, decision.lines, 'give back'),
+    reservationStatusUpdate(tx, orderId, 'released'),
+    outboxWrite(tx, [released], { aggregateType: AGGREGATE_TYPE }),
+  ];
+}
 
-      if (decision.kind === 'none') return 'ignored';
-      if (decision.kind === 'tombstone') {
-        await commitWith(tx, [
-          reservationInsert(tx, orderId, { status: 'cancelled_before_create', items: [] }),
-        ]);
-        return 'applied';
-      }
+/** An order event as the saga step it calls for, for a batch (`applyStockSteps`). */
+export type StockStep =
+  | { kind: 'reserve'; orderId: number; items: StockLine[]; cause: SagaCause }
+  | { kind: 'release'; orderId: number; cause: SagaCause }
+  /** A status change with no effect on stock: the inbox alone records it. */
+  | { kind: 'record'; orderId: number; cause: SagaCause };
 
-      const released = inventoryEvent(cause, {
-        type: 'StockReleased',
-        orderId,
-        sequence: 2,
-        data: { order_id: orderId, items: decision.lines },
-      });
-      await commitWith(tx, [
-        stockChange(tx, decision.lines, 'give back'),
-        reservationStatusUpdate(tx, orderId, 'released'),
-        outboxWrite(tx, [released], { aggregateType: AGGREGATE_TYPE }),
-      ]);
-      return 'applied';
+/**
+ * The saga steps of the order events that arrived together, in ONE transaction and one commit
+ * (platform's `inTransactionOnceEach`): each step's claim, lock, read and writes are those of its
+ * single form above, one order's steps in the order given. The products the batch changes are
+ * locked in id order just before its writes (`productsLock`), so batches never deadlock on them.
+ *
+ * All or nothing: a step that fails fails the batch, and the consumer then takes its events one
+ * at a time. That includes a lost race for stock: the steps of a round all read the stock before
+ * any of them writes, so two reservations in one batch for the last units both decide to reserve,
+ * the CHECK refuses the second, and one at a time the second is then rejected.
+ */
+export async function applyStockSteps(db: Db, steps: readonly StockStep[]): Promise<HandlerOutcome[]> {
+  const ignored = new Set<StockStep>();
+  const changes = new Map<StockStep, readonly StockLine[]>();
+  const outcomes = await inTransactionOnceEach(db, steps, {
+    claim: (step) => step.cause,
+    advisoryLock: (step) => orderLock(step.orderId),
+    load: (tx, step) => {
+      if (step.kind === 'reserve')
+        return reservationLoadQuery(
+          tx,
+          step.orderId,
+          consolidateLines(step.items).map((line) => line.product_id),
+        );
+      return step.kind === 'release' ? reservationQuery(tx, step.orderId) : undefined;
     },
+    write: (tx, step, rows) => {
+      const writes = stepWrites(tx, step, rows, changes);
+      if (writes === 'ignored') ignored.add(step);
+      return { writes: writes === 'ignored' ? [] : writes };
+    },
+    lockRows: (tx, writing) => {
+      const productIds = new Set(
+        writing.flatMap((step) => (changes.get(step) ?? []).map((line) => line.product_id)),
+      );
+      return productIds.size > 0 ? productsLock(tx, [...productIds]) : undefined;
+    },
+  });
+  return outcomes.map((outcome, index) =>
+    outcome === 'duplicate' ? 'duplicate' : ignored.has(steps[index]!) ? 'ignored' : 'applied',
   );
+}
+
+/** A batched step's writes, as its single form decides them; the lines whose stock they change go in `changes`. */
+function stepWrites(
+  tx: Db,
+  step: StockStep,
+  rows: readonly unknown[],
+  changes: Map<StockStep, readonly StockLine[]>,
+): Statement[] | 'ignored' {
+  if (step.kind === 'record') return 'ignored';
+  if (step.kind === 'release') {
+    const reservation = readReservation(rows as { status: string; items: unknown }[]);
+    if (reservation?.status === 'reserved') changes.set(step, reservation.items);
+    return releaseWrites(tx, step.orderId, reservation, step.cause);
+  }
+  const { recorded, stock } = readReservationLoad(
+    rows as { product_id: number; stock: number | null; recorded: unknown }[],
+  );
+  // A reservation, a rejection, or the tombstone of a cancel that came first: this order is decided.
+  if (recorded) return 'ignored';
+  const lines = consolidateLines(step.items);
+  changes.set(step, lines);
+  return reservationWrites(tx, step.orderId, lines, stock, step.cause);
 }
 
 /** The inbound event a saga step answers: its id deduplicates the step, and it links the events it causes. */

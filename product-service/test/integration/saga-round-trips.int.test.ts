@@ -70,7 +70,7 @@ async function roundTripsOf<T>(step: () => Promise<T>): Promise<{ outcome: T; ro
 const reserve = (orderId: number, productId: number, cause = buildCause()) =>
   reserveStock(db, { orderId, items: [{ product_id: productId, quantity: 2 }] }, cause);
 
-it('reserving an order’s stock takes two round trips: lock and load (the claim, the reservation and the stock), then one write with the commit', async () => {
+it('reserving an order’s stock takes two round trips: lock and load (the claim, the reservation and the stock), then the products’ lock and one write, with the commit', async () => {
   const product = await createProductWithStock(db, 5);
 
   const { outcome, roundTrips } = await roundTripsOf(() => reserve(newOrderId(), product));
@@ -91,7 +91,7 @@ it('rejecting a reservation for lack of stock takes two round trips too', async 
   expect(roundTrips).toBe(2);
 });
 
-it('releasing a reserved order’s stock takes two round trips: lock and load, then one write with the commit', async () => {
+it('releasing a reserved order’s stock takes two round trips: lock and load, then the products’ lock and one write, with the commit', async () => {
   const product = await createProductWithStock(db, 5);
   const orderId = newOrderId();
   await reserve(orderId, product);

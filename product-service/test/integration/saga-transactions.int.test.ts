@@ -5,9 +5,13 @@ import { createTestDatabase, newOrderId, type TestDatabase } from '@shop/platfor
 import { POOL_BUDGET } from '../../src/config';
 import type { Db } from '../../src/db/database';
 import { migrationsDir } from '../../src/db/migrations-dir';
-import { releaseStock } from '../../src/use-cases/stock-saga';
-import { reserveStock } from '../../src/use-cases/stock-saga';
-import type { SagaCause } from '../../src/use-cases/stock-saga';
+import {
+  applyStockSteps,
+  releaseStock,
+  reserveStock,
+  type SagaCause,
+  type StockStep,
+} from '../../src/use-cases/stock-saga';
 import { openDb } from '../support/db';
 import { createProductWithStock, inboxCount, reservationOf, stockOf } from '../support/saga-world';
 
@@ -181,4 +185,107 @@ it("when a reserved order is released, the StockReleased written to the outbox c
     { product_id: second, quantity: 3 },
   ]);
   expect([await stockOf(db, first), await stockOf(db, second)]).toEqual([10, 10]);
+});
+
+describe('the saga steps of events that arrive together, in one transaction (applyStockSteps)', () => {
+  it('a batch reserves each order once, releases an order cancelled later in the same batch, and records a status change in the inbox alone', async () => {
+    const [mouse, hub] = [await createProductWithStock(db, 10), await createProductWithStock(db, 10)];
+    const [kept, cancelled, confirmed] = [newOrderId(), newOrderId(), newOrderId()];
+    const steps: StockStep[] = [
+      { kind: 'reserve', orderId: kept, items: [{ product_id: mouse, quantity: 2 }], cause: buildCause() },
+      { kind: 'reserve', orderId: cancelled, items: [{ product_id: hub, quantity: 3 }], cause: buildCause() },
+      { kind: 'release', orderId: cancelled, cause: buildCause() },
+      { kind: 'record', orderId: confirmed, cause: buildCause() },
+    ];
+
+    const outcomes = await applyStockSteps(db, steps);
+
+    expect(outcomes).toEqual(['applied', 'applied', 'applied', 'ignored']);
+    expect(await stockOf(db, mouse)).toBe(8);
+    expect(await stockOf(db, hub)).toBe(10);
+    expect((await reservationOf(db, cancelled))?.status).toBe('released');
+    expect((await outboxFor(cancelled)).map((row) => row.type)).toEqual(['StockReserved', 'StockReleased']);
+    for (const step of steps) expect(await inboxCount(db, step.cause.eventId)).toBe(1);
+  });
+
+  it('a batch applied again answers duplicate for every step and changes nothing', async () => {
+    const product = await createProductWithStock(db, 10);
+    const steps: StockStep[] = [newOrderId(), newOrderId()].map((orderId) => ({
+      kind: 'reserve',
+      orderId,
+      items: [{ product_id: product, quantity: 1 }],
+      cause: buildCause(),
+    }));
+    await applyStockSteps(db, steps);
+
+    const again = await applyStockSteps(db, steps);
+
+    expect(again).toEqual(['duplicate', 'duplicate']);
+    expect(await stockOf(db, product)).toBe(8);
+  });
+
+  it('two reservations in one batch for the last units fail the batch and write nothing; one at a time, one is reserved and the other rejected', async () => {
+    const product = await createProductWithStock(db, 2);
+    const orders = [newOrderId(), newOrderId()];
+    const steps: StockStep[] = orders.map((orderId) => ({
+      kind: 'reserve',
+      orderId,
+      items: [{ product_id: product, quantity: 2 }],
+      cause: buildCause(),
+    }));
+
+    const together = applyStockSteps(db, steps);
+
+    await expect(together).rejects.toMatchObject({ code: '23514' });
+    expect(await stockOf(db, product)).toBe(2);
+    for (const step of steps) expect(await inboxCount(db, step.cause.eventId)).toBe(0);
+    const oneAtATime = [
+      await reserveStock(
+        db,
+        { orderId: orders[0]!, items: [{ product_id: product, quantity: 2 }] },
+        steps[0]!.cause,
+      ),
+      await reserveStock(
+        db,
+        { orderId: orders[1]!, items: [{ product_id: product, quantity: 2 }] },
+        steps[1]!.cause,
+      ),
+    ];
+    expect(oneAtATime).toEqual(['applied', 'applied']);
+    expect([
+      (await reservationOf(db, orders[0]!))?.status,
+      (await reservationOf(db, orders[1]!))?.status,
+    ]).toEqual(['reserved', 'rejected']);
+    expect(await stockOf(db, product)).toBe(0);
+  });
+
+  it('batches that change the same products in opposite orders all commit: the products are locked in id order before the writes, so none deadlocks', async () => {
+    // Ten pairs of batches at once; in each pair one batch takes product a then b, the other b then a.
+    const pairs = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const [a, b] = [await createProductWithStock(db, 100), await createProductWithStock(db, 100)];
+        const reserve = (productId: number): StockStep => ({
+          kind: 'reserve',
+          orderId: newOrderId(),
+          items: [{ product_id: productId, quantity: 1 }],
+          cause: buildCause(),
+        });
+        return {
+          products: [a, b],
+          batches: [
+            [reserve(a), reserve(b)],
+            [reserve(b), reserve(a)],
+          ],
+        };
+      }),
+    );
+
+    const outcomes = await Promise.allSettled(
+      pairs.flatMap(({ batches }) => batches.map((batch) => applyStockSteps(db, batch))),
+    );
+
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
+    for (const { products } of pairs)
+      for (const product of products) expect(await stockOf(db, product)).toBe(98);
+  });
 });
