@@ -8,19 +8,26 @@ import { percentiles, type Percentiles } from '../stats';
  * pipeline mode (`createPgPool`), with the service's own statement texts:
  *   round trip 1: the opening (BEGIN; the advisory lock; the `shop_inbox_claim` call) as one simple
  *                 query, and the load right behind it as a prepared statement;
- *   round trip 2: the write (one statement, `oneStatement`) as a prepared statement and COMMIT.
+ *   round trip 2: the writes (each one statement, `oneStatement`) as prepared statements and COMMIT.
  * A message that is not claimed commits the claim's empty transaction, as the service does.
  * What a raw baseline leaves out is everything around the SQL: the broker, decoding, Kysely, logs.
  */
 export async function inboxTransaction<Row extends QueryResultRow>(
   client: PoolClient,
-  opening: { lock: readonly [number, number]; claim: InboxClaim; load: CompiledQuery<Row> },
-  /** The write for what was loaded; `undefined` when nothing is to be written (the service's 'ignored'). */
-  decide: (rows: Row[]) => CompiledQuery | undefined,
+  opening: {
+    lock: readonly [number, number];
+    claim: InboxClaim;
+    load: CompiledQuery<Row>;
+    /** The claim's text as the service sends it: `claimStatement` (default), or `claimsStatement` of one for a service that sends each message as a batch of one. */
+    claimText?: (claim: InboxClaim) => string;
+  },
+  /** The writes for what was loaded, sent together; none when nothing is to be written (the service's 'ignored'). */
+  decide: (rows: Row[]) => CompiledQuery[],
 ): Promise<'applied' | 'ignored' | 'duplicate' | 'early'> {
   try {
+    const claimText = opening.claimText ?? claimStatement;
     const [opened, loaded] = await settled([
-      client.query(transactionOpening(opening.lock, [claimStatement(opening.claim)])),
+      client.query(transactionOpening(opening.lock, [claimText(opening.claim)])),
       client.query<Row>(prepared(opening.load)),
     ]);
     // A multi-statement simple query answers with each statement's result; the claim's is the last.
@@ -38,9 +45,9 @@ export async function inboxTransaction<Row extends QueryResultRow>(
       await client.query('COMMIT');
       return 'duplicate';
     }
-    const write = decide(loaded.rows);
-    await settled([...(write ? [client.query(prepared(write))] : []), client.query('COMMIT')]);
-    return write ? 'applied' : 'ignored';
+    const writes = decide(loaded.rows);
+    await settled([...writes.map((write) => client.query(prepared(write))), client.query('COMMIT')]);
+    return writes.length > 0 ? 'applied' : 'ignored';
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -55,7 +55,7 @@ export async function runNotificationInsertBaseline(
         },
         (recorded) => {
           const { writes, insert } = notificationWrites(db, event.id, input, recorded);
-          return oneStatement(db, writes, insert)!.compile();
+          return [oneStatement(db, writes, insert)!.compile()];
         },
       );
       if (outcome === 'applied') return;

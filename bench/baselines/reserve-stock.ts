@@ -5,6 +5,7 @@ import {
   createLogger,
   createOutboxRelay,
   createPgPool,
+  claimsStatement,
   oneStatement,
   placeOf,
   RELAY_DEFAULTS,
@@ -14,6 +15,7 @@ import {
   isLostStockRace,
   orderEventHandlers,
   orderLock,
+  productsLock,
   readReservationLoad,
   reservationLoadQuery,
   reservationWrites,
@@ -31,12 +33,15 @@ const STOCK_RACE_ATTEMPTS = 5;
  * Baseline of phase 4: the product service's reservation of each OrderCreated as raw `pg`
  * transactions, fed from memory instead of a queue, one transaction per event, with as many in
  * flight as the consumer's prefetch. Each sends the service's own statements, built by its own code
- * (`@shop/product-service`'s exports, platform's `claimStatement`, `transactionOpening` and
- * `oneStatement`), in its two round trips (see `inboxTransaction`):
- *   BEGIN; SELECT pg_advisory_xact_lock(8001, order); SELECT … FROM shop_inbox_claim(…)
+ * (`@shop/product-service`'s exports, platform's `claimsStatement`, `transactionOpening` and
+ * `oneStatement`), in its two round trips (see `inboxTransaction`), as the service sends a step on
+ * its own (a batch of one, `applyStockSteps`):
+ *   BEGIN; SELECT pg_advisory_xact_lock(8001, order); SELECT … FROM (VALUES …) CROSS JOIN LATERAL shop_inbox_claim(…)
  *   + the read of the order's recorded status and its products' stock
- *   WITH write_0 AS (UPDATE products … stock), write_1 AS (INSERT stock_reservations),
+ *   SELECT id FROM products WHERE id = ANY(…) ORDER BY id FOR UPDATE
+ *   + WITH write_0 AS (UPDATE products … stock), write_1 AS (INSERT stock_reservations),
  *        write_2 AS (INSERT outbox_events StockReserved) SELECT 1 + COMMIT
+ * The service takes the events that arrive together as one batch; the baseline never batches.
  * The product service's outbox relay (platform's `createOutboxRelay`, on the same pool, as in the
  * service) runs throughout and publishes every StockReserved to the broker at `amqpUrl` (a vhost of
  * the baseline's own, with the same queues), so relay activity is the same on both sides. The
@@ -71,6 +76,7 @@ export async function runReserveStockBaseline(
           {
             lock: orderLock(orderId),
             claim,
+            claimText: (one) => claimsStatement([one]),
             load: reservationLoadQuery(
               db,
               orderId,
@@ -79,9 +85,12 @@ export async function runReserveStockBaseline(
           },
           (rows) => {
             const { recorded, stock } = readReservationLoad(rows);
-            return recorded
-              ? undefined
-              : oneStatement(db, reservationWrites(db, orderId, lines, stock, cause))?.compile();
+            if (recorded) return [];
+            const productIds = lines.map((line) => line.product_id);
+            return [
+              productsLock(db, productIds).compile(),
+              oneStatement(db, reservationWrites(db, orderId, lines, stock, cause))!.compile(),
+            ];
           },
         );
         if (outcome !== 'applied') throw new Error(`baseline reservation of order ${orderId}: ${outcome}`);
