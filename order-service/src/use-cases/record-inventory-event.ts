@@ -1,4 +1,10 @@
-import { claimInbox, type Database, type HandlerOutcome, type InboxClaim } from '@shop/platform';
+import {
+  claimInbox,
+  inTransactionOnceEach,
+  type Database,
+  type HandlerOutcome,
+  type InboxClaim,
+} from '@shop/platform';
 import type { DB } from '../generated/database';
 
 /**
@@ -10,4 +16,19 @@ export async function recordInventoryEvent(
   claim: InboxClaim,
 ): Promise<HandlerOutcome> {
   return (await claimInbox(deps.db, claim)) ? 'ignored' : 'duplicate';
+}
+
+/**
+ * `recordInventoryEvent` for the events that arrived together: their claims in one statement, one
+ * transaction, one commit.
+ */
+export async function recordInventoryEvents(
+  deps: { db: Database<DB> },
+  claims: readonly InboxClaim[],
+): Promise<HandlerOutcome[]> {
+  const outcomes = await inTransactionOnceEach(deps.db, claims, {
+    claim: (claim) => claim,
+    write: () => ({ writes: [] }),
+  });
+  return outcomes.map((outcome) => (outcome === 'duplicate' ? 'duplicate' : 'ignored'));
 }

@@ -5,6 +5,7 @@ import {
   buildStockReserved,
   deliveryOutcomes,
   eventually,
+  newOrderId,
 } from '@shop/platform/testing';
 import { bearer, buildOrderBody, newUserId } from '../support/order-world';
 import {
@@ -202,6 +203,27 @@ describe('order events over RabbitMQ', () => {
 
     await eventually(async () => (await inboxRowsOf(event.id)) === 1);
     expect(await orderRow(order.id)).toMatchObject({ status: 'pending', version: 0 });
+  });
+
+  test('inventory events delivered at once, a copy among them, are each recorded once, and a StockReservationFailed among them still cancels its order', async () => {
+    // Arrange: one StockReserved for a placed order, more for other orders, and a failed reservation.
+    const [reserved, failed] = [await placeOrder(), await placeOrder()];
+    const records = [reserved.id, ...Array.from({ length: 11 }, () => newOrderId())].map((orderId) =>
+      buildStockReserved({ order_id: orderId }),
+    );
+    const cancel = buildStockReservationFailed({ order_id: failed.id });
+
+    // Act: all published at once, the first of them twice.
+    await Promise.all([...records, records[0]!, cancel].map((event) => publishEvent(world.vhost.url, event)));
+
+    // Assert
+    await eventually(() => deliveryOutcomes(world.logs, records[0]!.id).length === 2, {
+      description: 'both copies settled',
+    });
+    expect(deliveryOutcomes(world.logs, records[0]!.id).sort()).toEqual(['duplicate', 'ignored']);
+    await eventually(async () => (await orderRow(failed.id)).status === 'cancelled');
+    for (const event of [...records, cancel]) expect(await inboxRowsOf(event.id)).toBe(1);
+    expect(await orderRow(reserved.id)).toMatchObject({ status: 'pending', version: 0 });
   });
 
   test('a malformed message reaches order-service.inventory.dlq and the consumer goes on', async () => {

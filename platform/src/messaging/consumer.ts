@@ -60,6 +60,8 @@ export interface BatchedEvent {
 export interface BatchHandler {
   /** The most deliveries in one call; keep it at or below the prefetch. */
   maxSize: number;
+  /** The event types that join a batch; others go to their handler one at a time. Default: all. */
+  handles?: readonly EventType[];
   /**
    * Applies every event exactly once, all or nothing, and answers each one's outcome in the order
    * given. When it throws, nothing of it may have taken effect: the consumer then handles the same
@@ -186,7 +188,8 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
     const delivery = accept(ch, message);
     if (!delivery) return;
-    if (options.batch) gather(delivery, options.batch);
+    const batch = options.batch;
+    if (batch && (batch.handles?.includes(delivery.event.type) ?? true)) gather(delivery, batch);
     else track(apply(delivery));
   }
 
@@ -297,8 +300,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
           `the batch handler answered ${outcomes.length} outcomes for ${deliveries.length} events`,
         );
     } catch (error) {
-      // Nothing of the batch took effect. Taken one at a time, the others go through and the one
-      // that failed the batch retries, waits its turn or dead-letters on its own.
+      // Nothing of the batch took effect (after a handler that miscounted its outcomes, the inbox
+      // makes what did a duplicate). Taken one at a time, the others go through and the one that
+      // failed the batch retries, waits its turn or dead-letters on its own.
       const early = isEventOutOfOrder(error);
       logger.log(early ? 'info' : 'warn', 'batch not applied; its events are handled one at a time', {
         events: deliveries.length,

@@ -237,8 +237,9 @@ export interface EachMessage<Tables, Item, Row, LoadedRow> {
   /**
    * The message's advisory lock. Messages with the same lock are applied one after another, in the
    * order given; messages with different locks must not depend on one another (that is what the
-   * lock says), so their claims, reads and writes go together. Without it, each message waits for
-   * the one before.
+   * lock says), so their claims, reads and writes go together. Without it, no message depends on
+   * another: all go together (their claims still run in the order given, so a duplicate within the
+   * batch, or the next event of a stream, is still told apart).
    */
   advisoryLock?: (item: Item) => readonly [number, number];
   /** The read the message's writes depend on, built but not run; `undefined` when it reads nothing. */
@@ -343,7 +344,7 @@ export function inTransactionOnceEach<Tables extends InboxTable, Item, Row = nev
 
 /**
  * The batch's rounds, as indexes: the first message of each lock, then the second, and so on, each
- * round in the order given. Without locks, a message per round.
+ * round in the order given. Without locks, one round.
  */
 function roundsOf<Item>(
   items: readonly Item[],
@@ -352,10 +353,10 @@ function roundsOf<Item>(
   const rounds: number[][] = [];
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
-    const key = lockOf ? lockOf(item).join(':') : String(index);
-    const round = seen.get(key) ?? 0;
+    const key = lockOf ? lockOf(item).join(':') : '';
+    const round = lockOf ? (seen.get(key) ?? 0) : 0;
     seen.set(key, round + 1);
-    (rounds[lockOf ? round : index] ??= []).push(index);
+    (rounds[round] ??= []).push(index);
   });
   return rounds;
 }

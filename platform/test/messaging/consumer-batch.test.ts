@@ -12,7 +12,7 @@ import {
   type EventHandlers,
   type HandlerContext,
 } from '../../src/messaging';
-import { buildOrderCreated, eventually } from '../../src/testing';
+import { buildOrderCreated, buildOrderStatusUpdated, eventually } from '../../src/testing';
 import { createMessagingWorld, logger, type MessagingTables, type MessagingWorld } from './support/fixtures';
 import { probeQueue } from './support/queue-probe';
 
@@ -130,6 +130,49 @@ describe('inbox consumer with a batch handler', () => {
     await eventually(async () => (await queueDepth(queue.name)) === 0, {
       description: 'every delivery acked',
     });
+  });
+
+  test('events of a type the batch does not take go to their handler one at a time', async () => {
+    // Arrange
+    const queue = queueFor('types');
+    const created = Array.from({ length: 5 }, () => buildOrderCreated());
+    const updated = Array.from({ length: 5 }, (_, index) =>
+      buildOrderStatusUpdated({
+        order_id: created[index]!.data.order_id,
+        from_status: 'pending',
+        to_status: 'confirmed',
+      }),
+    );
+    await queueUp(
+      queue,
+      created.flatMap((event, index) => [JSON.stringify(event), JSON.stringify(updated[index])]),
+    );
+    const batched: string[] = [];
+    const alone: string[] = [];
+
+    // Act
+    const consumer = createConsumer({
+      connection: await world.connect(),
+      queue,
+      logger,
+      prefetch: 10,
+      handlers: {
+        OrderCreated: async (event) => void alone.push(event.type),
+        OrderStatusUpdated: async (event) => void alone.push(event.type),
+      },
+      batch: {
+        maxSize: 10,
+        handles: ['OrderCreated'],
+        handle: async (batch) => batch.map(({ event }) => void batched.push(event.type)),
+      },
+    });
+    consumers.push(consumer);
+    consumer.start();
+
+    // Assert
+    await eventually(() => batched.length + alone.length === 10, { description: 'every event handled' });
+    expect(new Set(batched)).toEqual(new Set(['OrderCreated']));
+    expect(alone.filter((type) => type === 'OrderStatusUpdated')).toHaveLength(5);
   });
 
   test('when a batch fails, its events are taken one at a time: the one that fails is dead-lettered alone, the others take effect once, and a message that breaks the contract is dead-lettered as ever', async () => {

@@ -193,6 +193,43 @@ describe('inTransactionOnceEach: a batch of messages in one transaction', () => 
     expect(await effectsOf(pairs.flat(2).map((message) => message.orderId))).toHaveLength(80);
   });
 
+  test('without a lock, every message goes in one round, and a duplicate among them is still told apart', async () => {
+    // Arrange
+    const pool = createPgPool(world.db.url, { max: 1, logger });
+    const sent = recordStatementsSent(pool);
+    const db = createDatabase<Tables>(pool);
+    const [first, second] = [nth(newOrder(), 1), nth(newOrder(), 1)];
+    try {
+      // Act
+      const outcomes = await inTransactionOnceEach(db, [first, second, first], {
+        claim: (message) => message.claim,
+        write: (tx, message) => ({
+          writes: [
+            tx
+              .insertInto('batch_effects')
+              .values({ event_id: message.claim.eventId, order_id: message.orderId, seen_before: 0 }),
+          ],
+        }),
+      });
+
+      // Assert
+      expect(outcomes.map((outcome) => (outcome === 'duplicate' ? outcome : 'applied'))).toEqual([
+        'applied',
+        'applied',
+        'duplicate',
+      ]);
+      expect(sent).toEqual([
+        expect.stringMatching(/^BEGIN; SELECT c\.claimed/),
+        expect.stringMatching(/^with "write_0" as \(insert into "batch_effects"/),
+        expect.stringMatching(/^with "write_0" as \(insert into "batch_effects"/),
+        'COMMIT',
+      ]);
+      expect(await effectsOf([first.orderId, second.orderId])).toHaveLength(2);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   test('a batch of messages of different orders costs two round trips: the opening with every claim and read, then every write with COMMIT', async () => {
     // Arrange
     const pool = createPgPool(world.db.url, { max: 1, logger });
