@@ -128,7 +128,9 @@ export interface Consumer {
  * one that failed only because the database is unreachable is retried until it is back (that is
  * no fault of the message, and dead-lettering it would turn every failover into DLQ replays).
  * Every message is settled on the channel it arrived on: after a reconnect the broker redelivers
- * whatever the old channel left unsettled.
+ * whatever the old channel left unsettled. With `batch`, the deliveries that arrive together are
+ * applied in one call (one transaction); a batch that fails is taken again one message at a time,
+ * as above, and each message is acked once its batch committed.
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
   const { connection, queue, handlers } = options;
@@ -253,13 +255,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     };
   }
 
-  /** The handler (or the batch) succeeded: log, count, ack. */
-  function succeeded(delivery: Delivery, outcome: HandlerOutcome, attempt: number): void {
+  /** The handler (or the batch, of `batched` events) succeeded: log, count, ack. */
+  function succeeded(delivery: Delivery, outcome: HandlerOutcome, attempt: number, batched?: number): void {
     if (logger.isInfoEnabled()) {
       const text = outcome === 'duplicate' ? 'event skipped as duplicate' : 'event handled';
+      const fields = { ...delivery.base, outcome, attempt, ...(batched !== undefined && { batched }) };
       const eventLogger = delivery.madeLogger();
-      if (eventLogger) eventLogger.info(text, { ...delivery.base, outcome, attempt });
-      else logger.info(text, { ...delivery.ids, ...delivery.base, outcome, attempt });
+      if (eventLogger) eventLogger.info(text, fields);
+      else logger.info(text, { ...delivery.ids, ...fields });
     }
     metrics.eventsConsumed.inc({ type: delivery.event.type, outcome });
     settle(delivery.ch, delivery.message, 'ack', logger);
@@ -313,7 +316,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     }
     deliveries.forEach((delivery, index) => {
       stopTimers[index]();
-      succeeded(delivery, outcomes[index] ?? 'applied', 1);
+      succeeded(delivery, outcomes[index] ?? 'applied', 1, deliveries.length);
     });
   }
 
