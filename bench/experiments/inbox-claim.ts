@@ -4,8 +4,9 @@
  * partitions, dropped afterwards) one connection claims, per order, its stream's first event, the
  * next, a third whose cause is the first, and a redelivery of the second — each in its own
  * BEGIN … COMMIT, as a consumer does — once through `shop_inbox_claim` (what platform sends) and once
- * through the inline statement decision 36 first used (kept here for the comparison), alternating.
- * Prints wall time and the backend's CPU (from /proc) per claim transaction. Decision 36 has figures.
+ * through the inline statement decision 36 first used (kept here for the comparison), and once in
+ * the VALUES form platform's `claimsStatement` uses for several claims (decision 41), alternating. Prints wall time and the backend's CPU (from /proc) per claim transaction. Decisions
+ * 36 and 41 have figures.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,18 @@ const throughFunction = (claim: Claim) =>
   `SELECT claimed, in_order, seen FROM shop_inbox_claim(${escapeLiteral(claim.consumer)}, ` +
   `${escapeLiteral(claim.eventId)}::uuid, '/o', ${escapeLiteral(claim.subject)}, ${claim.sequence}, ` +
   `${claim.sequence === 0}, ${claim.causeId === null ? 'NULL' : `${escapeLiteral(claim.causeId)}::uuid`})`;
+
+/**
+ * The claim in the form `claimsStatement` sends two or more in, here for one: what a batch of one
+ * sent before decision 41 settled on the function call for it.
+ */
+const throughValues = (claim: Claim) =>
+  'SELECT c.claimed, c.in_order, c.seen FROM (VALUES (0, ' +
+  `${escapeLiteral(claim.consumer)}::varchar, ${escapeLiteral(claim.eventId)}::uuid, '/o'::varchar, ` +
+  `${escapeLiteral(claim.subject)}::varchar, ${claim.sequence}, ${claim.sequence === 0}, ` +
+  `${claim.causeId === null ? 'NULL' : escapeLiteral(claim.causeId)}::uuid)) ` +
+  'AS v(n, consumer, event, source, subject, seq, opens, cause) CROSS JOIN LATERAL ' +
+  'shop_inbox_claim(v.consumer, v.event, v.source, v.subject, v.seq, v.opens, v.cause) AS c ORDER BY v.n';
 
 /** The same rules as one inline statement with data-modifying CTEs, planned with every claim. */
 function inline(claim: Claim): string {
@@ -126,6 +139,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       await measure(url, 'function', throughFunction, orders);
       await measure(url, 'inline', inline, orders);
+      await measure(url, 'values', throughValues, orders);
     }
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`);

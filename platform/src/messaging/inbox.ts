@@ -1,8 +1,7 @@
 import type { AnyEvent, EventType } from '@shop/contracts';
 import { EVENT_ORDER } from '@shop/contracts';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Compilable } from 'kysely';
 import { escapeLiteral } from 'pg';
-import type { Compilable } from 'kysely';
 import {
   advisoryLockStatement,
   commitTogether,
@@ -218,9 +217,11 @@ export function inTransactionOnce<Tables extends InboxTable, T, Loaded>(
 /**
  * Several claims as ONE statement, answering a row per claim in the order given. The function runs
  * once per claim, in that order, and each call sees what the calls before it wrote (a volatile
- * function's statements take a new snapshot each).
+ * function's statements take a new snapshot each). One claim goes as `claimStatement`: the VALUES
+ * form cost Postgres 0.04 ms more per claim (`bench/experiments/inbox-claim.ts`, decision 41).
  */
 export function claimsStatement(claims: readonly InboxClaim[]): string {
+  if (claims.length === 1) return claimStatement(claims[0]!);
   const calls = claims.map((claim, index) => `(${index}, ${claimArguments(claim)})`);
   return (
     'SELECT c.claimed, c.in_order, c.seen FROM (VALUES ' +
@@ -263,11 +264,11 @@ export interface EachMessage<Tables, Item, Row, LoadedRow> {
  * `inTransactionOnce` for a batch: every message's effect, each exactly once, in ONE transaction with
  * one commit, in about the round trips of one message. The messages go in rounds: a round holds at
  * most one message per lock (the first of each, then the second, …), so nothing in a round depends
- * on anything else in it. Round trip 1 is BEGIN, every lock (sorted, so two batches never wait for
- * each other in a circle), the round's claims in one statement and its reads; round trip 2 is its
- * writes, each as one statement (`oneStatement`), with COMMIT behind the last round's. A message's
- * writes are skipped when its claim finds it a duplicate, and it answers 'duplicate'; the others
- * answer the rows of their `returning`.
+ * on anything else in it. A round costs two round trips: its claims in one statement with its reads,
+ * then its writes, each message's as one statement (`oneStatement`). The first round's claims go
+ * with BEGIN and every lock of the batch (sorted, so two batches never wait for each other in a
+ * circle); the last round's writes go with the COMMIT. A message's writes are skipped when its claim
+ * finds it a duplicate, and it answers 'duplicate'; the others answer the rows of their `returning`.
  *
  * All or nothing: any failure — a write that fails, an event that came before its turn
  * (`EventOutOfOrderError`), a lost connection — rolls back every message's claim and writes, and the
@@ -320,15 +321,8 @@ export function inTransactionOnceEach<Tables extends InboxTable, Item, Row = nev
           outcomes[index] = [];
         });
         const sent = writing.filter((message) => message.write !== undefined);
-        const lock =
-          sent.length > 0
-            ? each
-                .lockRows?.(
-                  tx,
-                  sent.map((message) => items[message.index]),
-                )
-                ?.compile()
-            : undefined;
+        const writers = sent.map((message) => items[message.index]);
+        const lock = writers.length > 0 ? each.lockRows?.(tx, writers)?.compile() : undefined;
         const lastRound = number === rounds.length - 1;
         const answers = await (lastRound ? commitTogether : sendTogether)(tx, [
           ...(lock ? [lock] : []),
