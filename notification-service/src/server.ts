@@ -18,7 +18,7 @@ import {
   type Logger,
 } from '@shop/platform';
 import { createApp } from './app';
-import type { Config } from './config';
+import { CONSUMER_TRANSACTIONS, type Config } from './config';
 import { createNotificationRepository } from './db/notification-repository';
 import type { DB } from './generated/database';
 import { notificationBatch, notificationHandlers } from './messaging/notification-handlers';
@@ -61,6 +61,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         handlers: notificationHandlers(notifications),
         logger,
         prefetch: config.CONSUMER_PREFETCH,
+        concurrency: CONSUMER_TRANSACTIONS,
         ...(config.CONSUMER_BATCH_SIZE > 1 && {
           batch: notificationBatch(notifications, config.CONSUMER_BATCH_SIZE),
         }),

@@ -22,7 +22,7 @@ import {
 } from '@shop/platform';
 import { sql } from 'kysely';
 import { createApp } from './app';
-import type { Config } from './config';
+import { CONSUMER_TRANSACTIONS, type Config } from './config';
 import { createProductRepository } from './db/product-repository';
 import type { DB } from './generated/database';
 import { orderEventBatch, orderEventHandlers } from './messaging/order-events.handlers';
@@ -69,6 +69,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         queue: QUEUES.productOrders,
         handlers: orderEventHandlers(db),
         prefetch: config.CONSUMER_PREFETCH,
+        concurrency: CONSUMER_TRANSACTIONS,
         ...(config.CONSUMER_BATCH_SIZE > 1 && { batch: orderEventBatch(db, config.CONSUMER_BATCH_SIZE) }),
         logger,
       }),

@@ -222,7 +222,11 @@ describe('order events over RabbitMQ', () => {
     });
     expect(deliveryOutcomes(world.logs, records[0]!.id).sort()).toEqual(['duplicate', 'ignored']);
     await eventually(async () => (await orderRow(failed.id)).status === 'cancelled');
-    for (const event of [...records, cancel]) expect(await inboxRowsOf(event.id)).toBe(1);
+    await eventually(
+      async () =>
+        (await Promise.all([...records, cancel].map((event) => inboxRowsOf(event.id)))).every((n) => n === 1),
+      { description: 'every event recorded once' },
+    );
     expect(await orderRow(reserved.id)).toMatchObject({ status: 'pending', version: 0 });
   });
 

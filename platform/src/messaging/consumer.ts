@@ -15,6 +15,7 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 import { closeChannel, withTimeout, type BrokerConnection } from './broker-connection';
 import { decodeMessage } from './decode-message';
 import { isEventOutOfOrder, placeOf, type InboxClaim } from './inbox';
+import { createLimiter } from './limiter';
 import { declareTopology } from './topology';
 
 /** What a handler did, for the log line: `duplicate` when the inbox had already seen the event. */
@@ -64,9 +65,9 @@ export interface BatchHandler {
   handles?: readonly EventType[];
   /**
    * Applies every event exactly once, all or nothing, and answers each one's outcome in the order
-   * given. When it throws, nothing of it may have taken effect: the consumer then handles the same
-   * events one at a time with `handlers` (retries, dead-lettering, events that came early, as
-   * ever), so a message that fails fails alone.
+   * given. When it throws, the consumer handles the same events one at a time with `handlers`
+   * (retries, dead-lettering, events that came early, as ever), so a message that fails fails alone;
+   * whatever of the batch did commit, the inbox then answers as a duplicate.
    */
   handle(batch: readonly BatchedEvent[]): Promise<readonly (HandlerOutcome | void)[]>;
 }
@@ -79,6 +80,12 @@ export interface ConsumerOptions {
   logger: Logger;
   /** Unacked messages in flight. Default 10. */
   prefetch?: number;
+  /**
+   * Handler calls running at once, a batch counting as one: each is a transaction on a connection,
+   * so this is the consumer's share of its pool. Deliveries beyond it wait in the process. Default:
+   * the prefetch.
+   */
+  concurrency?: number;
   /**
    * Handler runs per message before dead-lettering. Default 5. Runs that failed because the
    * database was unreachable do not count: those retry (with backoff) until it is back.
@@ -97,8 +104,8 @@ export interface ConsumerOptions {
   /** Where consumed/failed/dead-lettered counts and processing latency go. Default: the process registry. */
   metrics?: Metrics;
   /**
-   * Handle the deliveries that arrive together as one batch (those of one read from the socket, up
-   * to `maxSize`; a lone delivery goes to `handlers` as without it). Only events `handlers` handles
+   * Handle the deliveries that arrive together as one batch (those amqplib hands over before the
+   * event loop's next turn, up to `maxSize`; a lone delivery goes to `handlers` as without it). Only events `handlers` handles
    * join a batch: those are what a failed batch falls back on.
    */
   batch?: BatchHandler;
@@ -135,6 +142,7 @@ export interface Consumer {
 export function createConsumer(options: ConsumerOptions): Consumer {
   const { connection, queue, handlers } = options;
   const prefetch = options.prefetch ?? 10;
+  const inTurn = createLimiter(options.concurrency ?? prefetch);
   const maxAttempts = options.maxAttempts ?? 5;
   const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
   const consumerName = options.consumerName ?? queue.name;
@@ -273,9 +281,9 @@ export function createConsumer(options: ConsumerOptions): Consumer {
 
   function gather(delivery: Delivery, batch: BatchHandler): void {
     gathered.push(delivery);
-    // amqplib hands over every delivery of one socket read in the same turn of the event loop, so
-    // the batch is sent once that turn is over (or once full): no timer, and a lone delivery waits
-    // for nothing.
+    // amqplib hands over the deliveries it reads from the socket as it parses them, so those of one
+    // turn of the event loop (one read or a few) go as one batch once that turn is over (or once
+    // full): no timer, and a lone delivery waits for nothing.
     if (gathered.length >= batch.maxSize) sendGathered(batch);
     else if (gathered.length === 1) setImmediate(() => sendGathered(batch));
   }
@@ -295,8 +303,10 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     );
     let outcomes: readonly (HandlerOutcome | void)[];
     try {
-      outcomes = await batch.handle(
-        deliveries.map((delivery) => ({ event: delivery.event, context: contextOf(delivery, 1) })),
+      outcomes = await inTurn(() =>
+        batch.handle(
+          deliveries.map((delivery) => ({ event: delivery.event, context: contextOf(delivery, 1) })),
+        ),
       );
       if (outcomes.length !== deliveries.length)
         throw new Error(
@@ -328,7 +338,8 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     let earlySince: number | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = (await handler(event, contextOf(delivery, attempt))) ?? 'applied';
+        // Its turn is taken per attempt: an event waiting to be tried again holds no connection.
+        const outcome = (await inTurn(() => handler(event, contextOf(delivery, attempt)))) ?? 'applied';
         stopTimer();
         return succeeded(delivery, outcome, attempt);
       } catch (error) {

@@ -216,8 +216,10 @@ export function inTransactionOnce<Tables extends InboxTable, T, Loaded>(
 
 /**
  * Several claims as ONE statement, answering a row per claim in the order given. The function runs
- * once per claim, in that order, and each call sees what the calls before it wrote (a volatile
- * function's statements take a new snapshot each). One claim goes as `claimStatement`: the VALUES
+ * once per claim, in that order: it takes its arguments from the VALUES row, so the only plan is a
+ * nested loop over the VALUES list, which yields its rows as written (and a volatile function never
+ * runs in parallel). Each call sees what the calls before it wrote (a volatile function's
+ * statements take a new snapshot each). One claim goes as `claimStatement`: the VALUES
  * form cost Postgres 0.04 ms more per claim (`bench/experiments/inbox-claim.ts`, decision 41).
  */
 export function claimsStatement(claims: readonly InboxClaim[]): string {
@@ -255,7 +257,9 @@ export interface EachMessage<Tables, Item, Row, LoadedRow> {
    * A statement sent ahead of a round's writes, in their round trip, given the messages that write:
    * typically the rows they are about to update, locked in one order (`ORDER BY id FOR UPDATE`).
    * Two batches updating shared rows message by message would otherwise lock them in different
-   * orders and deadlock; Postgres would break that only after `deadlock_timeout`.
+   * orders and deadlock; Postgres would break that only after `deadlock_timeout`. The order holds
+   * within a round: a batch of several rounds (one order's events after each other) locks each
+   * round's rows in turn, and can still meet another transaction in a circle, rarely.
    */
   lockRows?: (tx: Database<Tables>, writing: readonly Item[]) => Compilable | undefined;
 }
@@ -300,12 +304,12 @@ export function inTransactionOnceEach<Tables extends InboxTable, Item, Row = nev
     db,
     { load: (tx) => sendReads(tx, rounds[0]) },
     [...locks.map(advisoryLockStatement), claimsOf(rounds[0])],
-    async (tx, openedClaims, opened) => {
+    async (tx, firstClaims, firstReads) => {
       const outcomes: (Row[] | 'duplicate')[] = new Array(items.length);
-      for (const [number, round] of rounds.entries()) {
+      for (const [roundIndex, round] of rounds.entries()) {
         const { firstAnswer, loaded } =
-          number === 0
-            ? { firstAnswer: openedClaims, loaded: opened.loaded }
+          roundIndex === 0
+            ? { firstAnswer: firstClaims, loaded: firstReads.loaded }
             : await sendReads(tx, round, CompiledQuery.raw(claimsOf(round)));
         const claimed = firstAnswer!.rows;
         // The round's claimed messages, each with its write (none when it has nothing to write).
@@ -323,7 +327,7 @@ export function inTransactionOnceEach<Tables extends InboxTable, Item, Row = nev
         const sent = writing.filter((message) => message.write !== undefined);
         const writers = sent.map((message) => items[message.index]);
         const lock = writers.length > 0 ? each.lockRows?.(tx, writers)?.compile() : undefined;
-        const lastRound = number === rounds.length - 1;
+        const lastRound = roundIndex === rounds.length - 1;
         const answers = await (lastRound ? commitTogether : sendTogether)(tx, [
           ...(lock ? [lock] : []),
           ...sent.map((message) => message.write!),

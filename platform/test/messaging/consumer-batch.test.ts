@@ -132,6 +132,43 @@ describe('inbox consumer with a batch handler', () => {
     });
   });
 
+  test("no more handler calls run at once than the consumer's concurrency, however many deliveries it holds", async () => {
+    // Arrange: ten deliveries in the queue, a prefetch of ten, room for two transactions.
+    const queue = queueFor('concurrency');
+    const events = Array.from({ length: 10 }, () => buildOrderCreated());
+    await queueUp(
+      queue,
+      events.map((event) => JSON.stringify(event)),
+    );
+    let running = 0;
+    let most = 0;
+    const handled: string[] = [];
+
+    // Act
+    const consumer = createConsumer({
+      connection: await world.connect(),
+      queue,
+      logger,
+      prefetch: 10,
+      concurrency: 2,
+      handlers: {
+        OrderCreated: async (event) => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          running--;
+          handled.push(event.id);
+        },
+      },
+    });
+    consumers.push(consumer);
+    consumer.start();
+
+    // Assert
+    await eventually(() => handled.length === 10, { description: 'every event handled' });
+    expect(most).toBe(2);
+  });
+
   test('events of a type the batch does not take go to their handler one at a time', async () => {
     // Arrange
     const queue = queueFor('types');

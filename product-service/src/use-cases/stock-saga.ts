@@ -166,8 +166,12 @@ export type StockStep =
 /**
  * The saga steps of the order events that arrived together, in ONE transaction and one commit
  * (platform's `inTransactionOnceEach`): each step's claim, lock, read and writes are those of its
- * single form above, one order's steps in the order given. The products the batch changes are
- * locked in id order just before its writes (`productsLock`), so batches never deadlock on them.
+ * single form above, one order's steps in the order given. The products a round of the batch changes
+ * are locked in id order just before its writes (`productsLock`), so two batches of one round each
+ * never deadlock on them. A batch with two events of one order has two rounds, each locking its own
+ * products; such a batch can still meet another transaction in a circle (Postgres breaks it after
+ * `deadlock_timeout`, the batch is taken again one event at a time): rare, since an order's create and
+ * cancel seldom arrive together.
  *
  * All or nothing: a step that fails fails the batch, and the consumer then takes its events one
  * at a time. That includes a lost race for stock: the steps of a round all read the stock before
@@ -206,7 +210,11 @@ export async function applyStockSteps(db: Db, steps: readonly StockStep[]): Prom
   );
 }
 
-/** A batched step's writes, as its single form decides them; the lines whose stock they change go in `changes`. */
+/**
+ * A batched step's writes, as its single form decides them. The lines whose stock they may change go
+ * in `changes`, to be locked first (a reservation's even when it is rejected: a few rows locked for
+ * nothing, rather than deciding twice).
+ */
 function stepWrites(
   tx: Db,
   step: StockStep,
