@@ -3,17 +3,21 @@ import { connect } from 'amqplib';
 import { createDatabase, type Database } from '../../src/database';
 import { createPgPool } from '../../src/pg';
 import {
-  createConsumer,
   declareTopology,
   inTransactionOnce,
   inTransactionOnceEach,
-  type BatchedEvent,
   type Consumer,
-  type EventHandlers,
+  type ConsumerOptions,
   type HandlerContext,
 } from '../../src/messaging';
 import { buildOrderCreated, buildOrderStatusUpdated, eventually } from '../../src/testing';
-import { createMessagingWorld, logger, type MessagingTables, type MessagingWorld } from './support/fixtures';
+import {
+  createMessagingWorld,
+  logger,
+  startTestConsumer,
+  type MessagingTables,
+  type MessagingWorld,
+} from './support/fixtures';
 import { probeQueue } from './support/queue-probe';
 
 /** The effect table this file's handlers write: one row per event, with the inbox row. */
@@ -78,25 +82,17 @@ describe('inbox consumer with a batch handler', () => {
       })
     ).map((outcome) => (outcome === 'duplicate' ? ('duplicate' as const) : ('applied' as const)));
 
-  const startConsumer = async (
+  const startConsumer = (
     queue: QueueSpec,
-    handlers: EventHandlers,
-    handle: (batch: readonly BatchedEvent[]) => ReturnType<typeof applyAll>,
-  ) => {
-    const consumer = createConsumer({
-      connection: await world.connect(),
+    options: Pick<ConsumerOptions, 'handlers'> & Partial<ConsumerOptions>,
+  ) =>
+    startTestConsumer(world, consumers, {
       queue,
-      logger,
       prefetch: 10,
       maxAttempts: 2,
       backoff: { initialMs: 10, maxMs: 50 },
-      handlers,
-      batch: { maxSize: 10, handle },
+      ...options,
     });
-    consumers.push(consumer);
-    consumer.start();
-    await consumer.waitUntilConsuming(10_000);
-  };
   const effectsOf = async (ids: string[]) =>
     (
       await world.pool.query<{ event_id: string; n: number }>(
@@ -116,9 +112,15 @@ describe('inbox consumer with a batch handler', () => {
     const batchSizes: number[] = [];
 
     // Act
-    await startConsumer(queue, { OrderCreated: applyOne }, async (batch) => {
-      batchSizes.push(batch.length);
-      return applyAll(batch);
+    await startConsumer(queue, {
+      handlers: { OrderCreated: applyOne },
+      batch: {
+        maxSize: 10,
+        handle: async (batch) => {
+          batchSizes.push(batch.length);
+          return applyAll(batch);
+        },
+      },
     });
 
     // Assert
@@ -145,11 +147,7 @@ describe('inbox consumer with a batch handler', () => {
     const handled: string[] = [];
 
     // Act
-    const consumer = createConsumer({
-      connection: await world.connect(),
-      queue,
-      logger,
-      prefetch: 10,
+    await startConsumer(queue, {
       concurrency: 2,
       handlers: {
         OrderCreated: async (event) => {
@@ -161,8 +159,6 @@ describe('inbox consumer with a batch handler', () => {
         },
       },
     });
-    consumers.push(consumer);
-    consumer.start();
 
     // Assert
     await eventually(() => handled.length === 10, { description: 'every event handled' });
@@ -188,11 +184,7 @@ describe('inbox consumer with a batch handler', () => {
     const alone: string[] = [];
 
     // Act
-    const consumer = createConsumer({
-      connection: await world.connect(),
-      queue,
-      logger,
-      prefetch: 10,
+    await startConsumer(queue, {
       handlers: {
         OrderCreated: async (event) => void alone.push(event.type),
         OrderStatusUpdated: async (event) => void alone.push(event.type),
@@ -203,8 +195,6 @@ describe('inbox consumer with a batch handler', () => {
         handle: async (batch) => batch.map(({ event }) => void batched.push(event.type)),
       },
     });
-    consumers.push(consumer);
-    consumer.start();
 
     // Assert
     await eventually(() => batched.length + alone.length === 10, { description: 'every event handled' });
@@ -228,14 +218,16 @@ describe('inbox consumer with a batch handler', () => {
     const batched: string[] = [];
 
     // Act
-    await startConsumer(
-      queue,
-      { OrderCreated: (event, context) => applyOne(failingWrite(event), context) },
-      async (batch) => {
-        batched.push(...batch.map(({ event }) => event.id));
-        return applyAll(batch.map((delivery) => ({ ...delivery, event: failingWrite(delivery.event) })));
+    await startConsumer(queue, {
+      handlers: { OrderCreated: (event, context) => applyOne(failingWrite(event), context) },
+      batch: {
+        maxSize: 10,
+        handle: async (batch) => {
+          batched.push(...batch.map(({ event }) => event.id));
+          return applyAll(batch.map((delivery) => ({ ...delivery, event: failingWrite(delivery.event) })));
+        },
       },
-    );
+    });
 
     // Assert
     await eventually(() => dlq.messages.length === 2, { description: 'the two bad messages dead-lettered' });

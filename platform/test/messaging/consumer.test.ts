@@ -8,7 +8,7 @@ import {
   type ConsumerOptions,
   type EventHandler,
 } from '../../src/messaging';
-import { createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
+import { createMessagingWorld, logger, startTestConsumer, type MessagingWorld } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
 import { buildOrderCreated, capturingLogger, createTcpProxy, eventually } from '../../src/testing';
 
@@ -34,21 +34,8 @@ describe('inbox consumer', () => {
   afterEach(() => Promise.all(consumers.splice(0).map((consumer) => consumer.stop())));
   afterAll(() => world.teardown());
 
-  const startConsumer = async (
-    options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>,
-  ) => {
-    const consumer = createConsumer({
-      connection: await world.connect(),
-      logger,
-      maxAttempts: 3,
-      backoff: { initialMs: 10, maxMs: 50 },
-      ...options,
-    });
-    consumers.push(consumer);
-    consumer.start();
-    await consumer.waitUntilConsuming(10_000);
-    return consumer;
-  };
+  const startConsumer = (options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>) =>
+    startTestConsumer(world, consumers, options);
 
   /** The effect a real service would apply: one row per order, recorded with the inbox row in one transaction. */
   const applyOnce: EventHandler<'OrderCreated'> = (event, context) =>

@@ -3,7 +3,6 @@ import type { Generated } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import {
   claimInbox,
-  createConsumer,
   inTransactionOnce,
   PermanentHandlerError,
   type Consumer,
@@ -18,7 +17,7 @@ import {
   capturingLogger,
   eventually,
 } from '../../src/testing';
-import { createMessagingWorld, type MessagingWorld } from './support/fixtures';
+import { createMessagingWorld, startTestConsumer, type MessagingWorld } from './support/fixtures';
 import { probeQueue, publishRaw } from './support/queue-probe';
 
 /**
@@ -71,21 +70,13 @@ describe('a consumer applies each order’s events in order', () => {
     'StockReleased',
   ];
 
-  const startConsumer = async (
-    options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>,
-  ) => {
-    const consumer = createConsumer({
-      connection: await world.connect(),
+  const startConsumer = (options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>) =>
+    startTestConsumer(world, consumers, {
       logger: capturingLogger('error').logger,
       maxAttempts: 2,
       backoff: { initialMs: 10, maxMs: 20 },
       ...options,
     });
-    consumers.push(consumer);
-    consumer.start();
-    await consumer.waitUntilConsuming(10_000);
-    return consumer;
-  };
   const publish = (queue: QueueSpec, event: AnyEvent) =>
     publishRaw(
       world.vhost.url,

@@ -1,7 +1,7 @@
 import type { QueueSpec } from '@shop/contracts';
-import { createConsumer, type Consumer, type ConsumerOptions } from '../../src/messaging';
+import type { Consumer, ConsumerOptions } from '../../src/messaging';
 import { createMetrics, type Metrics } from '../../src/observability';
-import { createMessagingWorld, type MessagingWorld } from '../messaging/support/fixtures';
+import { createMessagingWorld, startTestConsumer, type MessagingWorld } from '../messaging/support/fixtures';
 import { publishRaw } from '../messaging/support/queue-probe';
 import { buildOrderCreated, capturingLogger, eventually } from '../../src/testing';
 
@@ -30,20 +30,12 @@ describe('consumer metrics and trace context (real RabbitMQ)', () => {
   afterEach(() => Promise.all(consumers.splice(0).map((consumer) => consumer.stop())));
   afterAll(() => world.teardown());
 
-  const startConsumer = async (
-    options: Pick<ConsumerOptions, 'queue' | 'handlers' | 'logger' | 'metrics'>,
-  ) => {
-    const consumer = createConsumer({
-      connection: await world.connect(),
+  const startConsumer = (options: Pick<ConsumerOptions, 'queue' | 'handlers' | 'logger' | 'metrics'>) =>
+    startTestConsumer(world, consumers, {
       maxAttempts: 2,
       backoff: { initialMs: 10, maxMs: 20 },
       ...options,
     });
-    consumers.push(consumer);
-    consumer.start();
-    await consumer.waitUntilConsuming(10_000);
-    return consumer;
-  };
 
   test('an event with a traceparent is handled with trace_id on every consumer log line, and counted as applied', async () => {
     // Arrange

@@ -7,7 +7,10 @@ import { createLogger } from '../../../src/logger';
 import {
   appendToOutbox,
   createBrokerConnection,
+  createConsumer,
   type BrokerConnection,
+  type Consumer,
+  type ConsumerOptions,
   type InboxTable,
   type OutboxTable,
 } from '../../../src/messaging';
@@ -76,4 +79,26 @@ export async function commitToOutbox<Tables extends OutboxTable, E extends AnyEv
 ): Promise<E[]> {
   await inTransaction(database, (tx) => appendToOutbox(tx, events, { aggregateType: 'order' }));
   return events;
+}
+
+/**
+ * Starts a consumer on a connection of `world`'s, retrying quickly, and waits until it consumes. It
+ * goes in `started`, which the test file's afterEach stops.
+ */
+export async function startTestConsumer(
+  world: MessagingWorld,
+  started: Consumer[],
+  options: Pick<ConsumerOptions, 'queue' | 'handlers'> & Partial<ConsumerOptions>,
+): Promise<Consumer> {
+  const consumer = createConsumer({
+    connection: await world.connect(),
+    logger,
+    maxAttempts: 3,
+    backoff: { initialMs: 10, maxMs: 50 },
+    ...options,
+  });
+  started.push(consumer);
+  consumer.start();
+  await consumer.waitUntilConsuming(10_000);
+  return consumer;
 }
