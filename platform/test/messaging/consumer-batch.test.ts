@@ -54,6 +54,16 @@ describe('inbox consumer with a batch handler', () => {
     await channel.waitForConfirms();
     await model.close();
   };
+  /** Ten OrderCreated put in a queue of their own before anyone consumes it. */
+  const tenOrdersQueued = async (name: string) => {
+    const queue = queueFor(name);
+    const events = Array.from({ length: 10 }, () => buildOrderCreated());
+    await queueUp(
+      queue,
+      events.map((event) => JSON.stringify(event)),
+    );
+    return { queue, events };
+  };
   const queueDepth = async (queue: string) => {
     const model = await connect(world.vhost.url);
     try {
@@ -103,12 +113,7 @@ describe('inbox consumer with a batch handler', () => {
 
   test('deliveries that arrive together are applied in one call, each once, and every one is acked', async () => {
     // Arrange
-    const queue = queueFor('together');
-    const events = Array.from({ length: 10 }, () => buildOrderCreated());
-    await queueUp(
-      queue,
-      events.map((event) => JSON.stringify(event)),
-    );
+    const { queue, events } = await tenOrdersQueued('together');
     const batchSizes: number[] = [];
 
     // Act
@@ -136,12 +141,7 @@ describe('inbox consumer with a batch handler', () => {
 
   test("no more handler calls run at once than the consumer's concurrency, however many deliveries it holds", async () => {
     // Arrange: ten deliveries in the queue, a prefetch of ten, room for two transactions.
-    const queue = queueFor('concurrency');
-    const events = Array.from({ length: 10 }, () => buildOrderCreated());
-    await queueUp(
-      queue,
-      events.map((event) => JSON.stringify(event)),
-    );
+    const { queue } = await tenOrdersQueued('concurrency');
     let running = 0;
     let most = 0;
     const handled: string[] = [];

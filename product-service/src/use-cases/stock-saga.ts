@@ -92,28 +92,25 @@ export function reservationWrites(
   cause: SagaCause,
 ): Statement[] {
   const decision = decideReservation(lines, stock);
-  if (decision.kind === 'reserve') {
-    const reserved = inventoryEvent(cause, {
-      type: 'StockReserved',
-      orderId,
-      sequence: 1,
-      data: { order_id: orderId, items: decision.lines },
-    });
+  if (decision.kind === 'reserve')
     return [
       stockChange(tx, decision.lines, 'take'),
       reservationInsert(tx, orderId, { status: 'reserved', items: decision.lines }),
-      outboxWrite(tx, [reserved], { aggregateType: AGGREGATE_TYPE }),
+      inventoryEventWrite(tx, cause, {
+        type: 'StockReserved',
+        orderId,
+        sequence: 1,
+        data: { order_id: orderId, items: decision.lines },
+      }),
     ];
-  }
-  const failed = inventoryEvent(cause, {
-    type: 'StockReservationFailed',
-    orderId,
-    sequence: 1,
-    data: { order_id: orderId, reason: decision.reason, shortages: decision.shortages },
-  });
   return [
     reservationInsert(tx, orderId, { status: 'rejected', items: lines }),
-    outboxWrite(tx, [failed], { aggregateType: AGGREGATE_TYPE }),
+    inventoryEventWrite(tx, cause, {
+      type: 'StockReservationFailed',
+      orderId,
+      sequence: 1,
+      data: { order_id: orderId, reason: decision.reason, shortages: decision.shortages },
+    }),
   ];
 }
 
@@ -143,16 +140,15 @@ function releaseWrites(
   if (decision.kind === 'none') return 'ignored';
   if (decision.kind === 'tombstone')
     return [reservationInsert(tx, orderId, { status: 'cancelled_before_create', items: [] })];
-  const released = inventoryEvent(cause, {
-    type: 'StockReleased',
-    orderId,
-    sequence: 2,
-    data: { order_id: orderId, items: decision.lines },
-  });
   return [
     stockChange(tx, decision.lines, 'give back'),
     reservationStatusUpdate(tx, orderId, 'released'),
-    outboxWrite(tx, [released], { aggregateType: AGGREGATE_TYPE }),
+    inventoryEventWrite(tx, cause, {
+      type: 'StockReleased',
+      orderId,
+      sequence: 2,
+      data: { order_id: orderId, items: decision.lines },
+    }),
   ];
 }
 
@@ -249,14 +245,15 @@ export const SOURCE = '/product-service';
 const AGGREGATE_TYPE = 'stock_reservation';
 
 /**
- * An inventory event about one order's reservation, caused by `cause`. `buildEvent` checks the
- * payload against its contract, so an invalid event fails the step before anything is written
- * instead of reaching consumers.
+ * The outbox write of an inventory event about one order's reservation, caused by `cause`.
+ * `buildEvent` checks the payload against its contract, so an invalid event fails the step before
+ * anything is written instead of reaching consumers.
  */
-export function inventoryEvent<T extends EventType>(
+function inventoryEventWrite<T extends EventType>(
+  tx: Db,
   cause: SagaCause,
   input: Pick<BuildEventInput<T>, 'type' | 'data' | 'sequence'> & { orderId: number },
-): AnyEvent {
+): Statement {
   const event = buildEvent({
     type: input.type,
     data: input.data,
@@ -268,5 +265,5 @@ export function inventoryEvent<T extends EventType>(
     traceparent: cause.traceparent,
   });
   // A TypedEvent<T> of a generic T is one of AnyEvent's members; TypeScript cannot narrow it itself.
-  return event as AnyEvent;
+  return outboxWrite(tx, [event as AnyEvent], { aggregateType: AGGREGATE_TYPE });
 }
