@@ -216,17 +216,21 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!connection.isConnected()) throw new BrokerUnavailableError();
     const held = await checkOutClient(pool);
     try {
-      await held.client.query(`BEGIN; ${claimSettings(idleInClaimMs)}`);
-      const claimed = await held.client.query<OutboxRow & { ready: boolean }>({
-        ...CLAIM,
-        values: [batchSize],
-      });
+      // One round trip: the claim goes behind BEGIN without waiting for its answer (the pool's
+      // connections are in pipeline mode; a plain pool queues it, which is only slower).
+      const [opened, claiming] = await Promise.allSettled([
+        held.client.query(`BEGIN; ${claimSettings(idleInClaimMs)}`),
+        held.client.query<OutboxRow & { ready: boolean }>({ ...CLAIM, values: [batchSize] }),
+      ]);
+      if (opened.status === 'rejected') throw opened.reason;
+      if (claiming.status === 'rejected') throw claiming.reason;
+      const claimed = claiming.value;
       const rows = claimed.rows.filter((row) => row.ready).map(({ ready: _ready, ...row }) => row);
       const heldBack = claimed.rows.length - rows.length;
       if (heldBack > 0) metrics.relayHeldBack.inc(heldBack);
       return { held, rows, heldBack, stopTimer: metrics.relayPublishSeconds.startTimer() };
     } catch (error) {
-      await endTransaction(held, 'ROLLBACK');
+      await rollback(held);
       throw error;
     }
   }
@@ -234,20 +238,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Marks the batch published (or records the failure), commits and releases its connection. */
   async function finish(batch: Claimed, publishError: Error | undefined): Promise<number> {
     const { held, rows } = batch;
-    const { client } = held;
-    try {
-      if (rows.length > 0) {
-        if (!publishError) batch.stopTimer();
-        const ids = rows.map((row) => row.id);
-        const oldest = Math.min(...rows.map((row) => Number(row.created_epoch)));
-        if (publishError) await client.query(RECORD_FAILURE, [ids, oldest, publishError.message]);
-        else await client.query(MARK_PUBLISHED, [ids, oldest]);
-      }
-    } catch (error) {
-      await endTransaction(held, 'ROLLBACK');
-      throw error;
+    let outcome: { text: string; values: unknown[] } | undefined;
+    if (rows.length > 0) {
+      if (!publishError) batch.stopTimer();
+      const ids = rows.map((row) => row.id);
+      const oldest = Math.min(...rows.map((row) => Number(row.created_epoch)));
+      outcome = publishError
+        ? { text: RECORD_FAILURE, values: [ids, oldest, publishError.message] }
+        : { text: MARK_PUBLISHED, values: [ids, oldest] };
     }
-    await endTransaction(held, 'COMMIT');
+    await commitWith(held, outcome);
     // Rows this relay held back may have waited for these (or be free now that this batch let them go).
     if (rows.length > 0 && (batch.heldBack > 0 || heldBackClaims > 0)) wake();
     if (publishError) throw publishError;
@@ -258,13 +258,30 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return rows.length;
   }
 
-  async function endTransaction(held: CheckedOutClient, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+  /**
+   * Sends `statement` with the COMMIT behind it, one round trip, and releases the connection. A
+   * failed statement makes Postgres answer the COMMIT with ROLLBACK: nothing of the batch is kept,
+   * and the statement's error is thrown.
+   */
+  async function commitWith(held: CheckedOutClient, statement?: { text: string; values: unknown[] }) {
+    const answers = await Promise.allSettled([
+      ...(statement ? [held.client.query(statement)] : []),
+      held.client.query('COMMIT'),
+    ]);
+    const commit = answers[answers.length - 1];
+    // A COMMIT that got no answer leaves the connection in an unknown state: it is destroyed, not pooled.
+    held.release(commit.status === 'rejected' ? (commit.reason as Error) : undefined);
+    for (const answer of answers) if (answer.status === 'rejected') throw answer.reason;
+    const tag = (commit as PromiseFulfilledResult<{ command: string }>).value.command;
+    if (tag !== 'COMMIT') throw new Error(`the outbox batch's transaction ended with ${tag}, not COMMIT`);
+  }
+
+  async function rollback(held: CheckedOutClient): Promise<void> {
     let brokenClient: Error | undefined;
     try {
-      await held.client.query(how);
+      await held.client.query('ROLLBACK');
     } catch (error) {
       brokenClient = error as Error;
-      if (how === 'COMMIT') throw error;
     } finally {
       held.release(brokenClient);
     }

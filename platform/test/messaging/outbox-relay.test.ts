@@ -1,6 +1,7 @@
 import { QUEUES, type AnyEvent } from '@shop/contracts';
 import { createOutboxRelay, type OutboxRelay } from '../../src/messaging';
 import { createMetrics } from '../../src/observability';
+import { createPgPool } from '../../src/pg';
 import { commitToOutbox, createMessagingWorld, logger, type MessagingWorld } from './support/fixtures';
 import { probeQueue, type QueueProbe } from './support/queue-probe';
 import { buildOrderCreated, buildOrderStatusUpdated, eventually } from '../../src/testing';
@@ -152,6 +153,35 @@ describe('outbox relay', () => {
     expect(ids).toHaveLength(501);
     expect(ids.at(-1)).toBe(marker.id);
     expect(new Set(ids.slice(0, 500))).toEqual(new Set(events.map((event) => event.id)));
+  });
+
+  test('a mark the database refuses keeps the whole batch unpublished and its connection usable, and the next batch publishes it', async () => {
+    // Arrange: a pool in pipeline mode, as every service's, so the mark and its COMMIT go out together;
+    // one connection, so the next batch runs on the one the refused mark left behind.
+    await append(3);
+    await world.pool.query(`CREATE FUNCTION refuse_mark() RETURNS trigger LANGUAGE plpgsql
+                              AS $$ BEGIN RAISE EXCEPTION 'mark refused'; END $$`);
+    await world.pool.query(`CREATE TRIGGER refuse_mark BEFORE UPDATE OF published_at ON outbox_events
+                              FOR EACH ROW EXECUTE FUNCTION refuse_mark()`);
+    const pool = createPgPool(world.db.url, { max: 1, logger });
+    try {
+      const relay = await newRelay({ pool, listen: false });
+
+      // Act
+      const refused = relay.drainOnce();
+      await expect(refused).rejects.toThrow('mark refused');
+      const unpublishedAfterRefusal = await unpublishedCount();
+      await world.pool.query('DROP TRIGGER refuse_mark ON outbox_events; DROP FUNCTION refuse_mark()');
+      const publishedNext = await relay.drainOnce();
+
+      // Assert
+      expect(unpublishedAfterRefusal).toBe(3);
+      expect(publishedNext).toBe(3);
+      expect(await unpublishedCount()).toBe(0);
+    } finally {
+      await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+      await pool.end();
+    }
   });
 
   describe('one order’s events', () => {

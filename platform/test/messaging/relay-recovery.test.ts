@@ -30,7 +30,8 @@ function poolThatDiesBeforeMarking(url: string): { pool: Pool; armed: { value: b
     const query = client.query.bind(client) as (text: unknown, values?: unknown[]) => Promise<unknown>;
     Object.assign(client, {
       query: (text: unknown, values?: unknown[]) => {
-        if (armed.value && typeof text === 'string' && text.includes('SET published_at')) {
+        const sql = typeof text === 'string' ? text : (text as { text?: string } | undefined)?.text;
+        if (armed.value && sql?.includes('SET published_at')) {
           armed.value = false;
           return Promise.reject(new Error('relay killed before marking'));
         }
