@@ -103,11 +103,10 @@ CREATE TABLE outbox_events (
   PRIMARY KEY (id, created_at)
 ) PARTITION BY RANGE (created_at);
 -- The relay's claim only ever looks at the unpublished tail, in position order: in a partition
--- whose rows are all published this index is empty, so the claim reads no row of history.
+-- whose rows are all published this index is empty, so the claim reads no row of history. Its
+-- check that no earlier row of a claimed row's aggregate is still unpublished (per-aggregate order
+-- with several relays) walks the same index up to the claim's last position.
 CREATE INDEX outbox_events_unpublished_idx ON outbox_events (position) WHERE published_at IS NULL;
--- For each row it claims, whether an earlier row of the same aggregate is still unpublished (per-
--- aggregate order with several relays).
-CREATE INDEX outbox_events_unpublished_aggregate_idx ON outbox_events (aggregate_type, aggregate_id, position) WHERE published_at IS NULL;
 
 -- One notification per inserting statement (not per row) wakes every listening relay; the
 -- relay's polling covers a missed notification.
