@@ -182,21 +182,8 @@ describe('daily partitions of the outbox and the inbox log', () => {
     await outboxRowAt(new Date(), false);
     await world.pool.query('ANALYZE outbox_events');
 
-    // Act: the relay's own claim, planned for its batch and as the generic plan (Postgres may use either)
-    const client = await world.pool.connect();
-    const plans: PlanNode[] = [];
-    try {
-      await client.query(`PREPARE claim(int) AS ${RELAY_CLAIM_TEXT}`);
-      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-        await client.query(`SET plan_cache_mode = ${mode}`);
-        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-          'EXPLAIN (FORMAT JSON) EXECUTE claim(1000)',
-        );
-        plans.push(rows[0]!['QUERY PLAN'][0]!.Plan);
-      }
-    } finally {
-      client.release(true);
-    }
+    // Act
+    const plans = await relayClaimPlans(world.pool);
 
     // Assert: every day of history is read only through its copies of the partial indexes on
     // unpublished rows (named after their columns), which hold nothing there; only today's and
@@ -228,23 +215,8 @@ describe('daily partitions of the outbox and the inbox log', () => {
     );
     await world.pool.query('ANALYZE outbox_events');
 
-    // Act: the relay's own claim in a transaction with its settings, planned for its batch and as
-    // the generic plan (Postgres may use either)
-    const client = await world.pool.connect();
-    const plans: PlanNode[] = [];
-    try {
-      await client.query(`PREPARE claim(int) AS ${RELAY_CLAIM_TEXT}`);
-      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-        await client.query(`BEGIN; ${claimSettings(30_000)}; SET LOCAL plan_cache_mode = ${mode}`);
-        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-          'EXPLAIN (FORMAT JSON) EXECUTE claim(1000)',
-        );
-        await client.query('ROLLBACK');
-        plans.push(rows[0]!['QUERY PLAN'][0]!.Plan);
-      }
-    } finally {
-      client.release(true);
-    }
+    // Act
+    const plans = await relayClaimPlans(world.pool);
 
     // Assert: both walks of today's partition (the claim's and the wait check's) go down its
     // indexes on unpublished rows
@@ -358,6 +330,28 @@ interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   Plans?: PlanNode[];
+}
+/**
+ * The relay's own claim as the relay runs it (in a transaction with its settings), planned for its
+ * batch and as the generic plan: Postgres may use either.
+ */
+async function relayClaimPlans(pool: Pool): Promise<PlanNode[]> {
+  const client = await pool.connect();
+  const plans: PlanNode[] = [];
+  try {
+    await client.query(`PREPARE claim(int) AS ${RELAY_CLAIM_TEXT}`);
+    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+      await client.query(`BEGIN; ${claimSettings(30_000)}; SET LOCAL plan_cache_mode = ${mode}`);
+      const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+        'EXPLAIN (FORMAT JSON) EXECUTE claim(1000)',
+      );
+      await client.query('ROLLBACK');
+      plans.push(rows[0]!['QUERY PLAN'][0]!.Plan);
+    }
+  } finally {
+    client.release(true);
+  }
+  return plans;
 }
 const scansIn = (node: PlanNode): PlanNode[] => [
   ...(node['Relation Name'] ? [node] : []),
