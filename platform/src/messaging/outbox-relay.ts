@@ -120,10 +120,10 @@ const HELD_BACK_RETRY_MS = 25;
 // Named: parsed once per connection, then bound and executed (see claimSettings for how it is planned).
 const CLAIM = { name: 'outbox-relay-claim', text: RELAY_CLAIM_TEXT };
 /*
- * $2 and $3, the batch's oldest created_at rounded down to whole seconds and its newest rounded up,
- * keep every other day's partition out of the plan: the older days', and the days ahead, whose empty
- * indexes would otherwise be probed once for each id of the batch (the claim's transaction allows
- * no sequential scan, see claimSettings).
+ * $2 and $3, the batch's oldest created_at rounded down to whole seconds and the second after its
+ * newest (rounded down, plus one), keep every other day's partition out of the plan: the older
+ * days', and the days ahead, whose empty indexes would otherwise be probed once for each id of the
+ * batch (the claim's transaction allows no sequential scan, see claimSettings).
  */
 export const RELAY_MARK_TEXT = `UPDATE outbox_events SET published_at = now(), attempts = attempts + 1
                          WHERE id = ANY($1::uuid[]) AND created_at >= to_timestamp($2) AND created_at < to_timestamp($3)`;
