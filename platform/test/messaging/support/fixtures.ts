@@ -38,7 +38,9 @@ export interface MessagingWorld {
 
 export async function createMessagingWorld(): Promise<MessagingWorld> {
   const [db, vhost] = await Promise.all([createTestDatabase({ sql: [OUTBOX_INBOX_SQL] }), createTestVhost()]);
-  const pool = new Pool({ connectionString: db.url, max: 10 });
+  // In pipeline mode, as every service's pool (`createPgPool`): what the platform sends together is
+  // sent together here too.
+  const pool = new Pool({ connectionString: db.url, max: 10, pipeline: true });
   // `pool.end()` resolves once its clients are told to close, not once their sockets have: the
   // teardown's DROP DATABASE … WITH (FORCE) can end a backend first, and its "terminating connection"
   // error reaches the pool. Errors once the teardown has begun are expected; one before still fails
