@@ -5,7 +5,7 @@ import {
   startLocalCluster,
   stopLocalCluster,
 } from '@shop/platform/testing';
-import { VHOST, type BenchBroker } from './infra';
+import { flushQuorumLog, VHOST, type BenchBroker } from './infra';
 import { step } from './progress';
 import { sleep } from './stats';
 import type { ServiceName } from './system';
@@ -79,6 +79,9 @@ function clusterBroker(): BenchBroker {
       await vhostRunningOnEveryNode(vhost);
     },
     dropVhost,
+    async flushQuorumLog() {
+      for (const node of (await localClusterStatus()).running) await flushQuorumLog(node);
+    },
   };
 }
 

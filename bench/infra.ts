@@ -85,6 +85,8 @@ export interface BenchBroker {
   urls: string[];
   createVhost(): Promise<void>;
   dropVhost(): Promise<void>;
+  /** Each node's quorum-queue log written out now (`flushQuorumLog`). */
+  flushQuorumLog(): Promise<void>;
 }
 
 /** The machine's own broker (BENCH_AMQP_URL), as every single-node run uses it. */
@@ -92,7 +94,21 @@ export const localBroker: BenchBroker = {
   urls: [amqpUrl()],
   createVhost: () => createVhost(),
   dropVhost: () => dropVhost(),
+  flushQuorumLog: () => flushQuorumLog(),
 };
+
+/**
+ * RabbitMQ's counterpart of the CHECKPOINT a drain's set-up ends with: the quorum queues' shared
+ * write-ahead log is rolled over and written out to each queue's segment files now, and waited for.
+ * RabbitMQ does that by itself whenever the log reaches 512 MiB (`wal_max_size_bytes`), whatever
+ * wrote it (earlier phases, an earlier test run), and a drain it fell in ran at 0.7× (decision 42).
+ * `node` names a node other than the machine's own (`rabbitmqctl -n`).
+ */
+export async function flushQuorumLog(node?: string): Promise<void> {
+  const on = node ? ['-n', node] : [];
+  await rabbitmqctl(...on, 'eval', 'ra_log_wal:force_roll_over(ra_log_wal).');
+  await rabbitmqctl(...on, 'eval', 'ra_log_segment_writer:await(ra_log_segment_writer).');
+}
 
 /** One small pool per database, for setup, polling and checks (never on a measured path of Shop). */
 export function pools(): Record<DatabaseKey, Pool> & { end(): Promise<void> } {
